@@ -1,0 +1,40 @@
+"""The exceptions jaccli raises: each is a one-line message and an exit code.
+
+The CLI turns any of them into ``Error: <message>`` on stderr; nothing else
+in the package prints or exits.
+"""
+
+from __future__ import annotations
+
+
+class JaccliError(Exception):
+    """Bad input that the user can fix; exit code 2."""
+
+    exit_code = 2
+
+
+class ParseError(JaccliError):
+    """The expression or a point value could not be read."""
+
+    def __init__(self, message: str, text: str | None = None, column: int | None = None):
+        self.text = text
+        self.column = column
+        super().__init__(message)
+
+    def caret(self) -> str | None:
+        """Two lines, the text and a caret under the offending column, when known."""
+        if self.text is None or self.column is None or "\n" in self.text:
+            return None
+        return f"  {self.text}\n  {' ' * self.column}^"
+
+
+class UnknownNameError(ParseError):
+    """A function or constant name that jaccli does not know."""
+
+
+class ShapeError(JaccliError):
+    """Values, variables and operands whose sizes do not fit together."""
+
+
+class LimitError(JaccliError):
+    """Input beyond a documented resource limit (length, depth, size)."""

@@ -1,0 +1,331 @@
+"""Text to expression tree, with Python's ``ast`` and a whitelist of node types.
+
+User text is never evaluated: ``ast.parse`` only builds a syntax tree, and every
+node is checked against the whitelist below before it becomes one of the small
+node types of this module. ``lowering`` turns that tree into sympy expressions.
+"""
+
+from __future__ import annotations
+
+import ast
+import difflib
+import re
+from dataclasses import dataclass
+
+from .errors import LimitError, ParseError, UnknownNameError
+from .functions import CONSTANTS, FUNCTIONS
+
+MAX_LENGTH = 10_000  # characters of one expression
+MAX_DEPTH = 100  # nesting of operations and calls
+MAX_DIGITS = 1_000  # digits of one number literal
+
+
+# --- the expression tree -----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Num:
+    """A number literal, kept as typed so that exact mode can read ``0.1`` as 1/10."""
+
+    text: str
+    is_int: bool
+
+
+@dataclass(frozen=True)
+class Const:
+    """``pi`` or ``e``."""
+
+    name: str
+
+
+@dataclass(frozen=True)
+class Var:
+    """A variable: a scalar, or an array when its point value has several entries."""
+
+    name: str
+
+
+@dataclass(frozen=True)
+class Index:
+    """``x[i]`` or ``x[i, j]``: 0-based entries of a variable, negative from the end."""
+
+    name: str
+    indices: tuple[int, ...]
+
+
+@dataclass(frozen=True)
+class Unary:
+    op: str  # "-" or "+"
+    arg: Node
+
+
+@dataclass(frozen=True)
+class Binary:
+    op: str  # "+", "-", "*", "/", "**"
+    left: Node
+    right: Node
+
+
+@dataclass(frozen=True)
+class Call:
+    name: str
+    args: tuple[Node, ...]
+
+
+@dataclass(frozen=True)
+class Stack:
+    """``[a, b]`` or top-level ``a, b``: several outputs, stacked like ``np.array``."""
+
+    items: tuple[Node, ...]
+
+
+Node = Num | Const | Var | Index | Unary | Binary | Call | Stack
+
+
+@dataclass(frozen=True)
+class Function:
+    """A parsed expression: its tree and its variables in order."""
+
+    text: str
+    tree: Node
+    variables: tuple[str, ...]
+    indexed: dict[str, int]  # variable -> largest index used (to guess a length when no point says)
+
+
+# --- parsing -------------------------------------------------------------------------------
+
+_BINARY = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/", ast.Pow: "**"}
+_UNARY = {ast.USub: "-", ast.UAdd: "+"}
+_IDENTIFIER = re.compile(r"[A-Za-z][A-Za-z0-9_]*\Z")
+_REJECTED = {
+    ast.Attribute: "attribute access ('.') is not allowed",
+    ast.Lambda: "lambda is not allowed",
+    ast.ListComp: "comprehensions are not allowed",
+    ast.SetComp: "comprehensions are not allowed",
+    ast.DictComp: "comprehensions are not allowed",
+    ast.GeneratorExp: "comprehensions are not allowed",
+    ast.NamedExpr: "':=' is not allowed",
+    ast.JoinedStr: "strings are not allowed",
+    ast.Starred: "'*' unpacking is not allowed",
+    ast.Compare: "comparisons are not allowed",
+    ast.BoolOp: "'and'/'or' are not allowed",
+    ast.IfExp: "'if' expressions are not allowed",
+    ast.Dict: "dictionaries are not allowed",
+    ast.Set: "sets are not allowed",
+    ast.Slice: "slices are not allowed; index one entry, e.g. x[0]",
+    ast.Await: "'await' is not allowed",
+    ast.Yield: "'yield' is not allowed",
+}
+_OPERATOR_NAMES = {
+    ast.FloorDiv: "'//'",
+    ast.Mod: "'%'",
+    ast.MatMult: "'@' (use dot(a, b))",
+    ast.BitAnd: "'&'",
+    ast.BitOr: "'|'",
+    ast.LShift: "'<<'",
+    ast.RShift: "'>>'",
+    ast.BitXor: "'^'",
+    ast.Invert: "'~'",
+    ast.Not: "'not'",
+}
+
+
+def natural_key(name: str) -> tuple:
+    """Sort key that puts ``x2`` before ``x10``."""
+    return tuple(int(part) if part.isdigit() else part for part in re.split(r"(\d+)", name))
+
+
+def suggest(name: str, choices) -> str:
+    """`` — did you mean 'sin'?`` for the closest known name, or nothing."""
+    close = difflib.get_close_matches(name, sorted(choices), n=1, cutoff=0.6)
+    return f" — did you mean '{close[0]}'?" if close else ""
+
+
+def parse_tree(text: str, *, allow_variables: bool = True) -> Node:
+    """Parse ``text`` into a tree of the node types above, or raise ``ParseError``."""
+    if not isinstance(text, str) or not text.strip():
+        raise ParseError("empty expression")
+    if len(text) > MAX_LENGTH:
+        raise LimitError(f"expression is {len(text)} characters long; the limit is {MAX_LENGTH}")
+    source = text.replace("^", "**")  # calculator power; '^' has no other meaning here
+    if "\n" in source.strip() or "\r" in source:
+        source = " ".join(source.split())
+    try:
+        module = ast.parse(source.strip(), mode="eval")
+    except SyntaxError as exc:
+        column = (exc.offset or 1) - 1
+        msg = exc.msg or "invalid syntax"
+        if "too many nested" in (exc.msg or ""):
+            raise LimitError(f"expression nests too deeply (limit {MAX_DEPTH} levels)") from None
+        raise ParseError(f"syntax error: {msg}", source.strip(), column) from None
+    except (RecursionError, MemoryError):
+        raise LimitError(f"expression nests too deeply (limit {MAX_DEPTH} levels)") from None
+    except ValueError as exc:  # e.g. an integer literal over Python's digit limit
+        raise LimitError(f"number too long: {exc}") from None
+    return _Builder(source.strip(), allow_variables).build(module.body, 0)
+
+
+def parse(text: str, variables: list[str] | None = None) -> Function:
+    """Parse an expression; ``variables`` fixes the order (it may name unused ones)."""
+    tree = parse_tree(text)
+    found: set[str] = set()
+    indexed: dict[str, int] = {}
+    _collect(tree, found, indexed)
+    if variables is None:
+        order = tuple(sorted(found, key=natural_key))
+    else:
+        order = tuple(variables)
+        for name in order:
+            check_variable_name(name)
+        if len(set(order)) != len(order):
+            raise ParseError(f"--vars names a variable twice: {', '.join(order)}")
+        missing = sorted(found - set(order), key=natural_key)
+        if missing:
+            raise ParseError(
+                f"--vars leaves out {', '.join(missing)}; list every variable of the expression"
+                f" ({', '.join(sorted(found, key=natural_key))})"
+            )
+    return Function(text=text, tree=tree, variables=order, indexed=indexed)
+
+
+def check_variable_name(name: str) -> None:
+    if not _IDENTIFIER.match(name):
+        raise ParseError(f"'{name}' is not a variable name: use letters, digits and '_', starting with a letter")
+    if name in FUNCTIONS or name in CONSTANTS:
+        raise ParseError(f"'{name}' is a reserved name (a function or constant), not a variable")
+
+
+def _collect(node: Node, found: set[str], indexed: dict[str, int]) -> None:
+    if isinstance(node, Var):
+        found.add(node.name)
+    elif isinstance(node, Index):
+        found.add(node.name)
+        if len(node.indices) == 1 and node.indices[0] >= 0:
+            indexed[node.name] = max(indexed.get(node.name, -1), node.indices[0])
+    elif isinstance(node, Unary):
+        _collect(node.arg, found, indexed)
+    elif isinstance(node, Binary):
+        _collect(node.left, found, indexed)
+        _collect(node.right, found, indexed)
+    elif isinstance(node, (Call, Stack)):
+        for child in node.args if isinstance(node, Call) else node.items:
+            _collect(child, found, indexed)
+
+
+class _Builder:
+    def __init__(self, source: str, allow_variables: bool):
+        self.source = source
+        self.allow_variables = allow_variables
+
+    def fail(self, message: str, node: ast.AST, cls=ParseError) -> ParseError:
+        return cls(message, self.source, getattr(node, "col_offset", None))
+
+    def build(self, node: ast.AST, depth: int) -> Node:
+        if depth > MAX_DEPTH:
+            raise LimitError(f"expression nests too deeply (limit {MAX_DEPTH} levels)")
+        if isinstance(node, ast.BinOp):
+            op = _BINARY.get(type(node.op))
+            if op is None:
+                raise self.fail(f"operator {_OPERATOR_NAMES.get(type(node.op), '?')} is not supported", node)
+            return Binary(op, self.build(node.left, depth + 1), self.build(node.right, depth + 1))
+        if isinstance(node, ast.UnaryOp):
+            op = _UNARY.get(type(node.op))
+            if op is None:
+                raise self.fail(f"operator {_OPERATOR_NAMES.get(type(node.op), '?')} is not supported", node)
+            return Unary(op, self.build(node.operand, depth + 1))
+        if isinstance(node, ast.Constant):
+            return self.number(node)
+        if isinstance(node, ast.Name):
+            return self.name(node)
+        if isinstance(node, ast.Call):
+            return self.call(node, depth)
+        if isinstance(node, ast.Subscript):
+            return self.subscript(node)
+        if isinstance(node, (ast.List, ast.Tuple)):
+            if not node.elts:
+                raise self.fail("empty brackets: a list needs at least one entry", node)
+            return Stack(tuple(self.build(item, depth + 1) for item in node.elts))
+        for kind, message in _REJECTED.items():
+            if isinstance(node, kind):
+                raise self.fail(message, node)
+        raise self.fail(f"'{type(node).__name__}' is not allowed in an expression", node)
+
+    def number(self, node: ast.Constant) -> Num:
+        value = node.value
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            kind = "strings" if isinstance(value, (str, bytes)) else f"'{value!r}'"
+            raise self.fail(f"{kind} are not allowed; only numbers" if kind == "strings" else f"{kind} is not a number", node)
+        text = ast.get_source_segment(self.source, node) or repr(value)
+        digits = sum(ch.isdigit() for ch in text)
+        if digits > MAX_DIGITS:
+            raise self.fail(f"number literal has {digits} digits; the limit is {MAX_DIGITS}", node, LimitError)
+        if "j" in text.lower():
+            raise self.fail("complex numbers are not supported", node)
+        if isinstance(value, float) and value == float("inf"):
+            raise self.fail(f"number {text} is too large for a float (limit about 1.8e308)", node, LimitError)
+        return Num(text.replace("_", ""), isinstance(value, int))
+
+    def name(self, node: ast.Name) -> Node:
+        name = node.id
+        if name in CONSTANTS:
+            return Const(name)
+        if name in FUNCTIONS:
+            raise self.fail(f"'{name}' is a function: call it, e.g. {name}(x)", node)
+        if name.startswith("_"):
+            raise self.fail(f"'{name}': names may not start with '_'", node)
+        if not self.allow_variables:
+            raise self.fail(f"unknown name '{name}'{suggest(name, CONSTANTS)}: a value may use numbers, pi, e "
+                            "and functions, not variables", node, UnknownNameError)
+        check_variable_name(name)
+        return Var(name)
+
+    def call(self, node: ast.Call, depth: int) -> Call:
+        if not isinstance(node.func, ast.Name):
+            raise self.fail("only named functions can be called, e.g. sin(x)", node)
+        name = node.func.id
+        signature = FUNCTIONS.get(name)
+        if signature is None:
+            raise self.fail(f"unknown function '{name}'{suggest(name, FUNCTIONS)}", node, UnknownNameError)
+        if node.keywords:
+            raise self.fail(f"{name}() takes no keyword arguments", node)
+        if any(isinstance(arg, ast.Starred) for arg in node.args):
+            raise self.fail("'*' unpacking is not allowed", node)
+        count = len(node.args)
+        if count < signature.min_args or (signature.max_args is not None and count > signature.max_args):
+            if signature.max_args is None:
+                wanted = f"at least {signature.min_args}"
+            elif signature.min_args == signature.max_args:
+                wanted = str(signature.min_args)
+            else:
+                wanted = f"{signature.min_args} or {signature.max_args}"
+            plural = "" if wanted == "1" else "s"
+            raise self.fail(f"{name}() takes {wanted} argument{plural}, got {count}", node)
+        return Call(name, tuple(self.build(arg, depth + 1) for arg in node.args))
+
+    def subscript(self, node: ast.Subscript) -> Index:
+        if not isinstance(node.value, (ast.Name, ast.Subscript)):
+            raise self.fail("only variables can be indexed, e.g. x[0]", node)
+        if isinstance(node.value, ast.Subscript):  # x[0][1] is x[0, 1]
+            outer = self.subscript(node.value)
+            return Index(outer.name, outer.indices + self.indices(node.slice))
+        inner = self.name(node.value)
+        if not isinstance(inner, Var):
+            raise self.fail("only variables can be indexed, e.g. x[0]", node)
+        return Index(inner.name, self.indices(node.slice))
+
+    def indices(self, node: ast.AST) -> tuple[int, ...]:
+        items = node.elts if isinstance(node, ast.Tuple) else [node]
+        out = []
+        for item in items:
+            sign = 1
+            if isinstance(item, ast.UnaryOp) and isinstance(item.op, ast.USub):
+                sign, item = -1, item.operand
+            if not (isinstance(item, ast.Constant) and type(item.value) is int):
+                if isinstance(item, ast.Slice):
+                    raise self.fail(_REJECTED[ast.Slice], item)
+                raise self.fail("an index must be a whole number, e.g. x[0]", item)
+            if item.value > 10**9:
+                raise self.fail("index too large", item, LimitError)
+            out.append(sign * item.value)
+        return tuple(out)
+

@@ -1,0 +1,176 @@
+"""Point values: ``--at 1,2``, ``--at x=1``, ``--at "[[1,1],[1,1]]"``, ``--at @file``, ``--at -``.
+
+Plain numbers take a fast path through numpy; anything else (``pi/4``, ``sqrt(2)``,
+``1/2``) goes through the same safe parser as expressions. Each value keeps the
+text it was typed as, so exact mode can read ``0.1`` as 1/10.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+import sys
+from dataclasses import dataclass
+
+import numpy as np
+
+from .errors import JaccliError, ParseError, ShapeError
+from .parsing import MAX_LENGTH
+
+_NAMED = re.compile(r"\s*([A-Za-z][A-Za-z0-9_]*)\s*=(?!=)(.*)\Z", re.DOTALL)
+_NOT_FINITE = {"nan", "inf", "infinity", "+inf", "-inf", "+nan", "-nan", "-infinity", "+infinity"}
+MAX_INPUT_BYTES = 256 * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class Value:
+    """One variable's value: floats in the variable's shape, and the text of each entry."""
+
+    array: np.ndarray
+    texts: np.ndarray  # object array of str, same shape
+
+    @property
+    def shape(self) -> tuple[int, ...]:
+        return self.array.shape
+
+
+def read_source(spec: str, stdin=None) -> str:
+    """The text behind ``@file`` or ``-`` (stdin); any other text as it is."""
+    if spec == "-":
+        return (stdin or sys.stdin).read()
+    if spec.startswith("@"):
+        path = spec[1:]
+        try:
+            with open(path, encoding="utf-8") as handle:
+                return handle.read(MAX_INPUT_BYTES)
+        except OSError as exc:
+            raise JaccliError(f"cannot read {path}: {exc.strerror or exc}") from None
+        except UnicodeDecodeError:
+            raise JaccliError(f"cannot read {path}: it is not UTF-8 text") from None
+    return spec
+
+
+def _strip_comments(text: str) -> str:
+    return "\n".join(line.split("#", 1)[0] for line in text.splitlines())
+
+
+def parse_values(text: str) -> list[Value]:
+    """The top-level values of a point text: ``1, 2`` is two, ``[1, 2]`` is one array."""
+    text = _strip_comments(text).strip()
+    if not text:
+        raise ParseError("no values given")
+    if not any(ch in text for ch in "[]()"):
+        separator = "," if "," in text else None
+        tokens = [t.strip() for t in text.split(separator)]
+        return [_scalar(tok, tok) for tok in _numbers(tokens)]
+    if len(text) > MAX_LENGTH * 100:
+        raise ParseError("a bracketed point is too long; give plain comma- or space-separated numbers")
+    try:
+        tree = ast.parse(" ".join(text.split()), mode="eval").body
+    except SyntaxError as exc:
+        raise ParseError(f"cannot read the point '{_short(text)}': {exc.msg}") from None
+    except (RecursionError, MemoryError, ValueError):
+        raise ParseError("the point nests too deeply or is too long") from None
+    source = " ".join(text.split())
+    items = tree.elts if isinstance(tree, ast.Tuple) else [tree]
+    return [_item(node, source) for node in items]
+
+
+def _short(text: str) -> str:
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
+def _numbers(tokens: list[str]) -> list[tuple[str, float]]:
+    """Each token with its float value: numpy for plain numbers, the safe parser otherwise."""
+    for position, token in enumerate(tokens):
+        if not token:
+            raise ParseError(f"empty value at position {position + 1} (two separators in a row?)")
+    try:
+        floats = np.array(tokens, dtype=float)
+    except ValueError:
+        floats = np.array([_number(tok) for tok in tokens], dtype=float)
+    bad = ~np.isfinite(floats)
+    if bad.any():
+        token = tokens[int(np.argmax(bad))]
+        raise ParseError(f"'{token}' is not a finite number; NaN and infinity are not allowed as input")
+    return list(zip(tokens, floats.tolist()))
+
+
+def _number(token: str) -> float:
+    if token.strip().lower() in _NOT_FINITE:
+        raise ParseError(f"'{token}' is not a finite number; NaN and infinity are not allowed as input")
+    try:
+        return float(token)
+    except ValueError:
+        pass
+    from .lowering import constant  # sympy only when a value is an expression like pi/4
+
+    value = constant(token)
+    try:
+        result = float(value)
+    except TypeError:
+        raise ParseError(f"'{token}' is not a real number") from None
+    if not np.isfinite(result):
+        raise ParseError(f"'{token}' is not a finite number")
+    return result
+
+
+def _scalar(token_and_value, text=None) -> Value:
+    token, value = token_and_value
+    texts = np.empty((), dtype=object)
+    texts[()] = token
+    return Value(np.array(value, dtype=float), texts)
+
+
+def _item(node: ast.AST, source: str) -> Value:
+    if isinstance(node, (ast.List, ast.Tuple)):
+        if not node.elts:
+            raise ParseError("empty brackets in the point")
+        return stack_values([_item(child, source) for child in node.elts])
+    token = ast.get_source_segment(source, node) or ""
+    return _scalar(_numbers([token])[0])
+
+
+def stack_values(values: list[Value]) -> Value:
+    shapes = {v.shape for v in values}
+    if len(shapes) > 1:
+        raise ShapeError("the entries of a bracketed point must have equal shapes (a ragged array?)")
+    return Value(np.stack([v.array for v in values]), np.stack([v.texts for v in values]))
+
+
+def bind(variables: tuple[str, ...], specs: list[str], stdin=None) -> dict[str, Value]:
+    """Map ``--at`` texts to the variables: one value each in order, or by name."""
+    named: dict[str, Value] = {}
+    positional: list[Value] = []
+    for spec in specs:
+        text = read_source(spec, stdin)
+        match = _NAMED.match(text)
+        if match:
+            name, rest = match.groups()
+            if name in named:
+                raise ParseError(f"--at gives {name} twice")
+            values = parse_values(read_source(rest.strip(), stdin))
+            named[name] = values[0] if len(values) == 1 else stack_values(values)
+        else:
+            positional.extend(parse_values(text))
+    names = ", ".join(variables) or "none"
+    if named and positional:
+        raise ParseError("--at mixes named (x=1) and positional values; use one style")
+    if named:
+        unknown = [n for n in named if n not in variables]
+        if unknown:
+            raise ParseError(f"--at names {', '.join(unknown)}, which the expression does not use "
+                             f"(its variables: {names})")
+        missing = [n for n in variables if n not in named]
+        if missing:
+            raise ParseError(f"no value for {', '.join(missing)}; give --at {missing[0]}=…")
+        return named
+    if not variables:
+        raise ParseError("the expression has no variables; drop --at")
+    if len(variables) == 1:
+        return {variables[0]: positional[0] if len(positional) == 1 else stack_values(positional)}
+    if len(positional) != len(variables):
+        example = " ".join(f"--at {v}={i + 1}" for i, v in enumerate(variables[:2]))
+        raise ShapeError(f"{len(variables)} variables ({names}) need {len(variables)} values, one each in "
+                         f"that order; got {len(positional)}. Or name them: {example}")
+    return dict(zip(variables, positional))

@@ -1,0 +1,43 @@
+"""The one value every command produces and every output format renders."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+
+@dataclass
+class Result:
+    """A computed derivative: numbers (or None without a point), symbolic entries, labels.
+
+    ``value`` and ``symbolic`` have shape ``shape``; ``rows`` x ``columns`` label the
+    2-D view a table shows (``shape`` flattened to that many rows and columns).
+    ``variables`` and ``point`` are the flattened inputs, entry for entry.
+    """
+
+    command: str
+    expression: str
+    shape: tuple[int, ...]
+    rows: list[str]
+    columns: list[str]
+    variables: list[str] = field(default_factory=list)
+    point: np.ndarray | None = None
+    value: np.ndarray | None = None
+    symbolic: np.ndarray | None = None  # object array of sympy expressions
+    title: str = ""
+    warnings: list[str] = field(default_factory=list)
+    extra: dict = field(default_factory=dict)  # command-specific JSON keys, in order
+
+    @property
+    def finite(self) -> bool:
+        return self.value is None or bool(np.all(np.isfinite(self.value)))
+
+    @property
+    def exit_code(self) -> int:
+        """0, or 1 when the value is not finite at the point (it is printed anyway)."""
+        return 0 if self.finite else 1
+
+    def matrix(self, array: np.ndarray) -> np.ndarray:
+        """``array`` (of shape ``shape``) as the rows x columns grid of the table."""
+        return np.asarray(array).reshape(len(self.rows), len(self.columns))

@@ -1,0 +1,91 @@
+"""Softmax, its Jacobian and products with it, in numpy, stable and accurate.
+
+Stable: logits are shifted by their maximum, so ``1000, -1000, 0`` is fine.
+Accurate: ``1 - s_i`` is never formed by subtraction. It is ``sum_{j != i} s_j``,
+from prefix and suffix sums of positive terms, so tiny entries keep all their
+digits (for logits ``37.42994775023705, 0`` the first diagonal entry of J is
+5.5511151231257636e-17, where ``s_i * (1 - s_i)`` gives 0).
+
+Every function works along ``axis``; the others are batch axes. Inputs are
+never modified.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def _shifted_exp(z: np.ndarray, axis: int) -> tuple[np.ndarray, np.ndarray]:
+    """exp(z - max z) and the max, along ``axis`` (the max keeps its axis)."""
+    top = np.max(z, axis=axis, keepdims=True)
+    return np.exp(z - top), top
+
+
+def _exclusive_sum(e: np.ndarray, axis: int) -> np.ndarray:
+    """sum_{j != i} e_j for each i, without subtracting (e is non-negative)."""
+    e = np.moveaxis(e, axis, -1)
+    zero = np.zeros(e.shape[:-1] + (1,))
+    before = np.concatenate([zero, np.cumsum(e[..., :-1], axis=-1)], axis=-1)
+    after = np.concatenate([np.cumsum(e[..., :0:-1], axis=-1)[..., ::-1], zero], axis=-1)
+    return np.moveaxis(before + after, -1, axis)
+
+
+def softmax(z, axis: int = -1) -> np.ndarray:
+    """s = exp(z) / sum(exp(z)) along ``axis``; same shape as z."""
+    e, _ = _shifted_exp(np.asarray(z, dtype=float), axis)
+    return e / np.sum(e, axis=axis, keepdims=True)
+
+
+def softmax_rest(z, axis: int = -1) -> np.ndarray:
+    """1 - s_i, computed as sum_{j != i} s_j; same shape as z."""
+    e, _ = _shifted_exp(np.asarray(z, dtype=float), axis)
+    return _exclusive_sum(e, axis) / np.sum(e, axis=axis, keepdims=True)
+
+
+def logsumexp(z, axis: int = -1) -> np.ndarray:
+    """log(sum(exp(z))) along ``axis``, shifted by the max; the axis is removed."""
+    e, top = _shifted_exp(np.asarray(z, dtype=float), axis)
+    return np.squeeze(top, axis) + np.log(np.sum(e, axis=axis))
+
+
+def log_softmax(z, axis: int = -1) -> np.ndarray:
+    """z - logsumexp(z) along ``axis``; same shape as z."""
+    z = np.asarray(z, dtype=float)
+    return z - np.expand_dims(logsumexp(z, axis), axis)
+
+
+def softmax_jacobian(z) -> np.ndarray:
+    """J = diag(s) - s s^T for a vector z of length n: n x n, symmetric, rows sum to 0."""
+    z = np.asarray(z, dtype=float)
+    s = softmax(z)
+    jac = -np.outer(s, s)
+    np.fill_diagonal(jac, s * softmax_rest(z))
+    return jac
+
+
+def log_softmax_jacobian(z) -> np.ndarray:
+    """J = I - 1 s^T for a vector z: n x n, entry (i, j) is d log s_i / d z_j."""
+    z = np.asarray(z, dtype=float)
+    s = softmax(z)
+    jac = -np.tile(s, (s.size, 1))
+    np.fill_diagonal(jac, softmax_rest(z))
+    return jac
+
+
+def softmax_vjp(z, v, axis: int = -1) -> np.ndarray:
+    """J^T v = J v (J is symmetric) in O(n): s_i * sum_{j != i} s_j (v_i - v_j)."""
+    z = np.asarray(z, dtype=float)
+    v = np.broadcast_to(np.asarray(v, dtype=float), z.shape)
+    e, _ = _shifted_exp(z, axis)
+    total = np.sum(e, axis=axis, keepdims=True)
+    s = e / total
+    rest = _exclusive_sum(e, axis) / total
+    others = _exclusive_sum(s * v, axis)
+    return s * (v * rest - others)
+
+
+def log_softmax_vjp(z, v, axis: int = -1) -> np.ndarray:
+    """(I - 1 s^T)^T v = v - s * sum(v), in O(n); same shape as z."""
+    z = np.asarray(z, dtype=float)
+    v = np.broadcast_to(np.asarray(v, dtype=float), z.shape)
+    return v - softmax(z, axis) * np.sum(v, axis=axis, keepdims=True)

@@ -1,0 +1,158 @@
+"""Sympy functions that sympy lacks, each with its derivative beside it.
+
+They stay unevaluated in symbolic results (``sigmoid(x)`` reads better than its
+expansion) and ``numeric`` evaluates them with the stable formulas of ``softmax``.
+Softmax entries take the whole logit vector as arguments: ``Softmax(i, z0, .., zn)``.
+Its derivative uses ``SoftmaxRest`` (1 - s_i, never formed by subtraction), so
+that Jacobians and Hessians through softmax keep their tiny entries.
+"""
+
+from __future__ import annotations
+
+import sympy
+from sympy import Function, Heaviside, Integer, exp, log
+
+
+class sigmoid(Function):  # noqa: N801 - named as printed
+    """1 / (1 + exp(-x))."""
+
+    nargs = 1
+
+    def fdiff(self, argindex=1):
+        x = self.args[0]
+        return sigmoid(x) * sigmoid(-x)  # = s(1 - s), without the cancellation
+
+    def _eval_rewrite_as_exp(self, x, **kwargs):
+        return 1 / (1 + exp(-x))
+
+    @classmethod
+    def eval(cls, x):
+        if x.is_zero:
+            return sympy.Rational(1, 2)
+        return None
+
+
+class softplus(Function):  # noqa: N801
+    """log(1 + exp(x))."""
+
+    nargs = 1
+
+    def fdiff(self, argindex=1):
+        return sigmoid(self.args[0])
+
+    def _eval_rewrite_as_exp(self, x, **kwargs):
+        return log(1 + exp(x))
+
+
+class relu(Function):  # noqa: N801
+    """max(x, 0); its derivative at 0 is taken as 1/2 (sympy's Heaviside(0)) and flagged."""
+
+    nargs = 1
+
+    def fdiff(self, argindex=1):
+        return Heaviside(self.args[0])
+
+    def _eval_rewrite_as_exp(self, x, **kwargs):
+        return sympy.Max(x, 0)
+
+    @classmethod
+    def eval(cls, x):
+        if x.is_number and x.is_extended_real:
+            return sympy.Max(x, 0)
+        return None
+
+
+class LogSumExp(Function):
+    """log(sum_j exp(z_j)); its gradient is softmax."""
+
+    def fdiff(self, argindex=1):
+        return Softmax(Integer(argindex - 1), *self.args)
+
+    def _eval_rewrite_as_exp(self, *args, **kwargs):
+        return log(sympy.Add(*[exp(a) for a in args]))
+
+    @classmethod
+    def eval(cls, *args):
+        if len(args) == 1:
+            return args[0]
+        return None
+
+    def _sympystr(self, printer):
+        return f"logsumexp({', '.join(printer.doprint(a) for a in self.args)})"
+
+
+class _SoftmaxEntry(Function):
+    """Base of the softmax-family entries: args are (i, z0, ..., z_{n-1})."""
+
+    @property
+    def index(self) -> int:
+        return int(self.args[0])
+
+    @property
+    def logits(self) -> tuple:
+        return self.args[1:]
+
+    def _logits_str(self, printer) -> str:
+        return ", ".join(printer.doprint(a) for a in self.logits)
+
+    def _s(self, j: int):
+        return Softmax(Integer(j), *self.logits)
+
+
+class Softmax(_SoftmaxEntry):
+    """s_i = exp(z_i) / sum_j exp(z_j)."""
+
+    def fdiff(self, argindex=1):
+        if argindex == 1:
+            raise sympy.ArgumentIndexError(self, argindex)
+        j = argindex - 2
+        if j == self.index:
+            return self * SoftmaxRest(*self.args)
+        return -self * self._s(j)
+
+    def _eval_rewrite_as_exp(self, i, *z, **kwargs):
+        return exp(z[int(i)]) / sympy.Add(*[exp(a) for a in z])
+
+    def _sympystr(self, printer):
+        return f"softmax({self._logits_str(printer)})[{self.index}]"
+
+
+class SoftmaxRest(_SoftmaxEntry):
+    """1 - s_i, kept as its own function so that no subtraction loses digits."""
+
+    def fdiff(self, argindex=1):
+        if argindex == 1:
+            raise sympy.ArgumentIndexError(self, argindex)
+        return -Softmax(*self.args).fdiff(argindex)
+
+    def _eval_rewrite_as_exp(self, i, *z, **kwargs):
+        return 1 - Softmax(i, *z).rewrite(exp)
+
+    def _sympystr(self, printer):
+        return f"(1 - softmax({self._logits_str(printer)})[{self.index}])"
+
+
+class LogSoftmax(_SoftmaxEntry):
+    """log s_i = z_i - logsumexp(z)."""
+
+    def fdiff(self, argindex=1):
+        if argindex == 1:
+            raise sympy.ArgumentIndexError(self, argindex)
+        j = argindex - 2
+        if j == self.index:
+            return SoftmaxRest(*self.args)
+        return -self._s(j)
+
+    def _eval_rewrite_as_exp(self, i, *z, **kwargs):
+        return z[int(i)] - LogSumExp(*z).rewrite(exp)
+
+    def _sympystr(self, printer):
+        return f"log_softmax({self._logits_str(printer)})[{self.index}]"
+
+
+CUSTOM = (sigmoid, softplus, relu, LogSumExp, Softmax, SoftmaxRest, LogSoftmax)
+
+
+def rewrite_elementary(expr):
+    """The same expression with jaccli's functions written out in exp/log/Max (for exact mode)."""
+    return expr.replace(lambda e: isinstance(e, CUSTOM), lambda e: e.rewrite(exp))
