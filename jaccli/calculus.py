@@ -60,9 +60,13 @@ def hessian(output: sympy.Expr, inputs: list[sympy.Symbol]) -> np.ndarray:
 
 def derivative(outputs: np.ndarray, symbol: sympy.Symbol, order: int = 1) -> np.ndarray:
     """d^k f / d symbol^k for every entry of f; same shape as f."""
-    if not 1 <= order <= MAX_ORDER:
-        raise LimitError(f"derivative order must be between 1 and {MAX_ORDER}, got {order}")
+    check_order(order)
     out = np.empty(outputs.shape, dtype=object)
     for index in np.ndindex(outputs.shape):
         out[index] = sympy.diff(outputs[index], symbol, order)
     return out
+
+
+def check_order(order: int) -> None:
+    if not 1 <= order <= MAX_ORDER:
+        raise LimitError(f"derivative order must be between 1 and {MAX_ORDER}, got {order}")

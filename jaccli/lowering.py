@@ -179,7 +179,7 @@ class _Lowering:
                              f"{', '.join(_shape(a.shape) for a in items)}")
         out = np.empty((len(items),) + items[0].shape, dtype=object)
         for i, item in enumerate(items):
-            out[i] = item
+            out[i, ...] = item
         return out
 
     def call(self, name: str, args: list[np.ndarray]) -> np.ndarray:

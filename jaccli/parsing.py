@@ -153,8 +153,10 @@ def parse_tree(text: str, *, allow_variables: bool = True) -> Node:
     try:
         module = ast.parse(source.strip(), mode="eval")
     except SyntaxError as exc:
-        column = (exc.offset or 1) - 1
-        msg = exc.msg or "invalid syntax"
+        stripped = source.strip()
+        at_end = not exc.offset or exc.offset > len(stripped)
+        column = len(stripped) if at_end else exc.offset - 1
+        msg = "unexpected end of expression" if at_end and exc.msg == "invalid syntax" else exc.msg
         if "too many nested" in (exc.msg or ""):
             raise LimitError(f"expression nests too deeply (limit {MAX_DEPTH} levels)") from None
         raise ParseError(f"syntax error: {msg}", source.strip(), column) from None
