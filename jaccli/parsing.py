@@ -254,15 +254,16 @@ class _Builder:
 
     def number(self, node: ast.Constant) -> Num:
         value = node.value
+        if isinstance(value, complex):
+            raise self.fail("complex numbers are not supported", node)
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             kind = "strings" if isinstance(value, (str, bytes)) else f"'{value!r}'"
-            raise self.fail(f"{kind} are not allowed; only numbers" if kind == "strings" else f"{kind} is not a number", node)
+            message = "strings are not allowed; only numbers" if kind == "strings" else f"{kind} is not a number"
+            raise self.fail(message, node)
         text = ast.get_source_segment(self.source, node) or repr(value)
         digits = sum(ch.isdigit() for ch in text)
         if digits > MAX_DIGITS:
             raise self.fail(f"number literal has {digits} digits; the limit is {MAX_DIGITS}", node, LimitError)
-        if "j" in text.lower():
-            raise self.fail("complex numbers are not supported", node)
         if isinstance(value, float) and value == float("inf"):
             raise self.fail(f"number {text} is too large for a float (limit about 1.8e308)", node, LimitError)
         return Num(text.replace("_", ""), isinstance(value, int))

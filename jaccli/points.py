@@ -62,7 +62,7 @@ def parse_values(text: str) -> list[Value]:
     if not any(ch in text for ch in "[]()"):
         separator = "," if "," in text else None
         tokens = [t.strip() for t in text.split(separator)]
-        return [_scalar(tok, tok) for tok in _numbers(tokens)]
+        return [_scalar(pair) for pair in _numbers(tokens)]
     if len(text) > MAX_LENGTH * 100:
         raise ParseError("a bracketed point is too long; give plain comma- or space-separated numbers")
     try:
@@ -115,7 +115,7 @@ def _number(token: str) -> float:
     return result
 
 
-def _scalar(token_and_value, text=None) -> Value:
+def _scalar(token_and_value: tuple[str, float]) -> Value:
     token, value = token_and_value
     texts = np.empty((), dtype=object)
     texts[()] = token

@@ -1,0 +1,116 @@
+"""The expression language: what parses, into which variables, and what is refused."""
+
+import pytest
+
+from jaccli.errors import LimitError, ParseError, UnknownNameError
+from jaccli.parsing import Binary, Call, Index, Num, Stack, Var, natural_key, parse
+
+
+@pytest.mark.parametrize(
+    "text, variables",
+    [
+        ("x*y + z", ("x", "y", "z")),
+        ("x10 + x2 + x1", ("x1", "x2", "x10")),  # natural order, not string order
+        ("sin(b) + a", ("a", "b")),
+        ("pi*e", ()),  # constants are not variables
+        ("x[0] + x[1]", ("x",)),
+        ("[r*cos(t), r*sin(t)]", ("r", "t")),
+    ],
+)
+def test_variables_in_natural_order(text, variables):
+    assert parse(text).variables == variables
+
+
+def test_vars_option_fixes_order_and_may_add_unused():
+    assert parse("x + y", ["y", "x", "z"]).variables == ("y", "x", "z")
+
+
+def test_vars_option_must_cover_every_variable():
+    with pytest.raises(ParseError, match="leaves out y"):
+        parse("x + y", ["x"])
+
+
+def test_caret_means_power_with_power_precedence():
+    tree = parse("x^2*3").tree
+    assert tree == Binary("*", Binary("**", Var("x"), Num("2", True)), Num("3", True))
+
+
+def test_top_level_commas_and_brackets_are_the_same_vector():
+    assert parse("x*y, x+y").tree == parse("[x*y, x+y]").tree
+    assert isinstance(parse("x, y").tree, Stack)
+
+
+def test_numbers_keep_their_text_for_exact_mode():
+    tree = parse("1.5e-3 * x").tree
+    assert tree.left == Num("1.5e-3", False)
+
+
+def test_indexing_variants():
+    assert parse("x[1][2]").tree == Index("x", (1, 2))
+    assert parse("x[1, 2]").tree == Index("x", (1, 2))
+    assert parse("x[-1]").tree == Index("x", (-1,))
+
+
+def test_calls_are_checked_against_the_function_table():
+    assert parse("atan2(y, x)").tree == Call("atan2", (Var("y"), Var("x")))
+    with pytest.raises(ParseError, match=r"atan2\(\) takes 2 arguments, got 1"):
+        parse("atan2(y)")
+    with pytest.raises(ParseError, match=r"log\(\) takes 1 or 2 arguments, got 3"):
+        parse("log(x, 2, 3)")
+
+
+def test_unknown_function_suggests_closest():
+    with pytest.raises(UnknownNameError, match="unknown function 'sinn' — did you mean 'sin'?"):
+        parse("sinn(x)")
+
+
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        ("x.real", "attribute access"),
+        ("__import__('os')", "unknown function '__import__'"),
+        ("lambda: 1", "lambda"),
+        ("[i for i in x]", "comprehensions"),
+        ("sin(x=1)", "keyword"),
+        ("'abc'", "strings"),
+        ("f'{x}'", "strings"),
+        ("sin(*x)", "unpacking"),
+        ("(y := 2)", ":="),
+        ("x if y else 1", "'if'"),
+        ("x == 1", "comparisons"),
+        ("x // 2", "'//'"),
+        ("x % 2", "'%'"),
+        ("sin[0]", "is a function"),
+        ("_x + 1", "may not start with '_'"),
+        ("x[1:2]", "slices"),
+        ("(x+1)[0]", "only variables can be indexed"),
+        ("x[0.5]", "whole number"),
+        ("2j * x", "complex"),
+        ("", "empty"),
+        ("x +", "unexpected end"),
+        ("1e999", "too large"),
+        ("True", "not a number"),
+    ],
+)
+def test_rejected(text, message):
+    with pytest.raises(ParseError, match=message) if "too large" not in message else pytest.raises(LimitError):
+        parse(text)
+
+
+def test_syntax_error_has_a_caret_under_the_problem():
+    with pytest.raises(ParseError) as info:
+        parse("x + * 2")
+    assert info.value.caret() == "  x + * 2\n      ^"
+
+
+def test_nesting_and_length_limits_raise_instead_of_recursing():
+    with pytest.raises(LimitError):
+        parse("(" * 500 + "x" + ")" * 500)
+    with pytest.raises(LimitError):
+        parse("-" * 5000 + "x")
+    with pytest.raises(LimitError):
+        parse("x+" * 6000 + "x")
+
+
+def test_natural_key():
+    assert sorted(["x10", "x2", "x1", "y"], key=natural_key) == ["x1", "x2", "x10", "y"]
