@@ -1,0 +1,37 @@
+"""The symbolic layer: sparse differentiation and the shape rules."""
+
+import numpy as np
+import sympy
+
+from jaccli import calculus, compute
+
+
+def test_elementwise_jacobian_differentiates_each_output_once(monkeypatch):
+    calls = []
+    original = sympy.Basic.diff
+
+    def counting(self, *args, **kwargs):
+        calls.append(self)
+        return original(self, *args, **kwargs)
+
+    monkeypatch.setattr(sympy.Basic, "diff", counting)
+    result = compute.jacobian("sin(x)", [",".join(["0.5"] * 200)])
+    assert result.shape == (200, 200)
+    assert len(calls) == 200  # not 200 * 200
+    np.testing.assert_array_equal(np.diag(result.value), np.full(200, np.cos(0.5)))
+    assert np.count_nonzero(result.value - np.diag(np.diag(result.value))) == 0
+
+
+def test_gradient_of_a_sum_touches_each_term_once(monkeypatch):
+    calls = []
+    original = sympy.Basic.diff
+    monkeypatch.setattr(sympy.Basic, "diff", lambda self, *a, **k: calls.append(1) or original(self, *a, **k))
+    compute.gradient("sum(x**2 + sin(x))", [",".join(["1"] * 300)])
+    assert len(calls) <= 2 * 300
+
+
+def test_hessian_is_symmetric_by_construction():
+    x, y = sympy.symbols("x y", real=True)
+    hess = calculus.hessian(sympy.sin(x * y) + x**3 * y, [x, y])
+    assert hess[0, 1] is hess[1, 0]
+    assert sympy.simplify(hess[0, 0] - (-y**2 * sympy.sin(x * y) + 6 * x * y)) == 0
