@@ -10,8 +10,12 @@ from __future__ import annotations
 import os
 import re
 import sys
+from collections.abc import Callable
+from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import Annotated, Optional
 
+import numpy as np
 import typer
 from typer._click import exceptions as click_exceptions
 from typer.core import TyperGroup
@@ -127,27 +131,129 @@ def _shapes(specs: list[str] | None) -> dict[str, tuple[int, ...]]:
     return shapes
 
 
-def emit(result, fmt: Format, precision: int | None) -> None:
-    """Print ``result`` in ``fmt``, its warnings on stderr, and exit with its code."""
+Output = Annotated[Optional[str], typer.Option("--output", "-o", metavar="FILE",
+                                              help="Write the result to FILE instead of stdout.")]
+Exact = Annotated[bool, typer.Option("--exact", help="Exact values at an exact point: --at 1/2,pi/3 gives sqrt(3)/2.")]
+Points = Annotated[Optional[str], typer.Option(
+    "--points", metavar="FILE", help="Many points, one per line (- for stdin); a header line may name the columns.")]
+SkipBad = Annotated[bool, typer.Option("--skip-bad", help="With --points: skip bad lines with a warning.")]
+
+
+@dataclass
+class Out:
+    """Where and how a command prints: the options every command shares."""
+
+    format: Format
+    precision: int | None
+    path: str | None
+
+    def resolve(self) -> Format:
+        if self.format is not Format.auto:
+            return self.format
+        interactive = self.path is None and sys.stdout.isatty()
+        return Format.table if interactive else Format.plain
+
+    @contextmanager
+    def stream(self):
+        if self.path is None:
+            yield sys.stdout
+            sys.stdout.flush()
+            return
+        try:
+            with open(self.path, "w", encoding="utf-8") as handle:
+                yield handle
+        except OSError as exc:
+            raise JaccliError(f"cannot write {self.path}: {exc.strerror or exc}") from None
+
+
+def emit(result, out: Out) -> None:
+    """Print ``result`` as ``out`` says, its warnings on stderr, and exit with its code."""
     from . import render
 
-    if fmt is Format.auto:
-        fmt = Format.table if sys.stdout.isatty() else Format.plain
-    if fmt is Format.table:
-        from rich.console import Console
+    fmt = out.resolve()
+    with out.stream() as stream:
+        if fmt is Format.table:
+            from rich.console import Console
 
-        Console().print(render.table(result, precision))
-    elif fmt is Format.json:
-        sys.stdout.write(render.to_json(result))
-    else:
-        sys.stdout.write(render.plain(result, precision))
-    sys.stdout.flush()
+            Console(file=stream).print(render.table(result, out.precision))
+        else:
+            writer = {Format.json: render.to_json, Format.plain: render.plain, Format.csv: render.csv,
+                      Format.latex: render.latex}[fmt]
+            stream.write(writer(result) if fmt is Format.json else writer(result, out.precision))
     for warning in result.warnings:
         print(f"Warning: {warning}", file=sys.stderr)
     raise typer.Exit(result.exit_code)
 
 
+def run(compute: Callable, at: list[str] | None, points: str | None, skip_bad: bool, exact: bool, out: Out) -> None:
+    """One point (or none): ``emit``. Many points: the symbolic result once, then every line."""
+    if points is None:
+        if skip_bad:
+            raise JaccliError("--skip-bad goes with --points")
+        emit(compute(at=at, exact=exact), out)
+    if at:
+        raise JaccliError("give either --at or --points, not both")
+    if exact:
+        raise JaccliError("--exact works with --at, not --points")
+    from . import batch, render
+
+    fmt = out.resolve()
+    if fmt in (Format.table, Format.latex):
+        raise JaccliError(f"--points prints plain, csv or json lines, not {fmt.value}")
+    source = sys.stdin if points == "-" else _open(points)
+    peek = batch.Peek(source)
+    result = compute(at=None, exact=False, width=peek.width)
+    reader = batch.PointReader(peek, result.variables, skip_bad)
+    code = 0
+    with out.stream() as stream, _progress(points) as advance:
+        stream.write(render.batch_header(fmt, result.variables, render.batch_labels(result)))
+        for chunk in reader:
+            values, kinks = batch.evaluate(result.symbolic, result.variables, chunk.values)
+            stream.write(render.batch_rows(fmt, chunk.values, values, result.shape, out.precision))
+            for message in chunk.skipped:
+                print(f"Warning: {message}", file=sys.stderr)
+            if not np.all(np.isfinite(values)):
+                code = 1
+            advance(reader.line_number)
+    if code:
+        print("Warning: some results are not finite (NaN or infinite)", file=sys.stderr)
+    raise typer.Exit(code)
+
+
+def _open(path: str):
+    try:
+        return open(path, encoding="utf-8")
+    except OSError as exc:
+        raise JaccliError(f"cannot read {path}: {exc.strerror or exc}") from None
+
+
+@contextmanager
+def _progress(points: str):
+    """A progress bar on stderr when it is a terminal; nothing in a pipe."""
+    if not sys.stderr.isatty():
+        yield lambda lines: None
+        return
+    from rich.console import Console
+    from rich.progress import Progress
+
+    with Progress(console=Console(stderr=True), transient=True) as progress:
+        task = progress.add_task(f"points from {'stdin' if points == '-' else points}", total=None)
+        yield lambda lines: progress.update(task, completed=lines)
+
+
 # --- commands ----------------------------------------------------------------------------------
+
+
+def _shapes_for(expression: str, names: list[str] | None, specs: list[str] | None, width: int | None) -> dict:
+    """--shape values; with --points, a lone variable is an array as wide as the lines."""
+    shapes = _shapes(specs)
+    if width and width > 1:
+        from .parsing import parse
+
+        variables = parse(expression, names).variables
+        if len(variables) == 1 and variables[0] not in shapes:
+            shapes[variables[0]] = (width,)
+    return shapes
 
 
 @app.command()
@@ -156,8 +262,8 @@ def derivative(
     wrt: Annotated[Optional[str], typer.Option("--wrt", "-w", help="The variable (needed when there are several).")]
     = None,
     order: Annotated[int, typer.Option("--order", "-k", help="Order k of d^k f/dx^k.")] = 1,
-    at: At = None, vars: Vars = None, shape: Shape = None,
-    format: FormatOpt = Format.auto, precision: Precision = None,
+    at: At = None, vars: Vars = None, shape: Shape = None, points: Points = None, skip_bad: SkipBad = False,
+    exact: Exact = False, format: FormatOpt = Format.auto, precision: Precision = None, output: Output = None,
 ) -> None:
     """d^k f/dx^k, entry by entry: shaped like f.
 
@@ -168,14 +274,20 @@ def derivative(
     """
     from . import compute
 
-    result = compute.derivative(expression, at, _variables(vars), wrt, order, _shapes(shape))
-    emit(result, format, precision)
+    names = _variables(vars)
+
+    def call(at, exact, width=None):
+        return compute.derivative(expression, at, names, wrt, order, _shapes_for(expression, names, shape, width),
+                                  exact=exact)
+
+    run(call, at, points, skip_bad, exact, Out(format, precision, output))
 
 
 @app.command()
 def gradient(
-    expression: Expression, at: At = None, vars: Vars = None, shape: Shape = None,
-    format: FormatOpt = Format.auto, precision: Precision = None,
+    expression: Expression, at: At = None, vars: Vars = None, shape: Shape = None, points: Points = None,
+    skip_bad: SkipBad = False, exact: Exact = False, format: FormatOpt = Format.auto, precision: Precision = None,
+    output: Output = None,
 ) -> None:
     """∇f of a scalar function, shaped like its input.
 
@@ -183,13 +295,19 @@ def gradient(
     """
     from . import compute
 
-    emit(compute.gradient(expression, at, _variables(vars), _shapes(shape)), format, precision)
+    names = _variables(vars)
+
+    def call(at, exact, width=None):
+        return compute.gradient(expression, at, names, _shapes_for(expression, names, shape, width), exact=exact)
+
+    run(call, at, points, skip_bad, exact, Out(format, precision, output))
 
 
 @app.command()
 def jacobian(
-    expression: Expression, at: At = None, vars: Vars = None, shape: Shape = None,
-    format: FormatOpt = Format.auto, precision: Precision = None,
+    expression: Expression, at: At = None, vars: Vars = None, shape: Shape = None, points: Points = None,
+    skip_bad: SkipBad = False, exact: Exact = False, format: FormatOpt = Format.auto, precision: Precision = None,
+    output: Output = None,
 ) -> None:
     """The Jacobian J, m×n: rows are the outputs, columns the inputs.
 
@@ -198,13 +316,19 @@ def jacobian(
     """
     from . import compute
 
-    emit(compute.jacobian(expression, at, _variables(vars), _shapes(shape)), format, precision)
+    names = _variables(vars)
+
+    def call(at, exact, width=None):
+        return compute.jacobian(expression, at, names, _shapes_for(expression, names, shape, width), exact=exact)
+
+    run(call, at, points, skip_bad, exact, Out(format, precision, output))
 
 
 @app.command()
 def hessian(
-    expression: Expression, at: At = None, vars: Vars = None, shape: Shape = None,
-    format: FormatOpt = Format.auto, precision: Precision = None,
+    expression: Expression, at: At = None, vars: Vars = None, shape: Shape = None, points: Points = None,
+    skip_bad: SkipBad = False, exact: Exact = False, format: FormatOpt = Format.auto, precision: Precision = None,
+    output: Output = None,
 ) -> None:
     """∇²f of a scalar function: n×n and symmetric.
 
@@ -212,7 +336,12 @@ def hessian(
     """
     from . import compute
 
-    emit(compute.hessian(expression, at, _variables(vars), _shapes(shape)), format, precision)
+    names = _variables(vars)
+
+    def call(at, exact, width=None):
+        return compute.hessian(expression, at, names, _shapes_for(expression, names, shape, width), exact=exact)
+
+    run(call, at, points, skip_bad, exact, Out(format, precision, output))
 
 
 def main() -> None:

@@ -21,12 +21,13 @@ class Problem:
     """An expression bound to its variables' shapes and (optionally) a point."""
 
     def __init__(self, expression: str, at: list[str] | None = None, variables: list[str] | None = None,
-                 shapes: dict[str, tuple[int, ...]] | None = None, scalar: tuple[str, ...] = (), stdin=None):
+                 shapes: dict[str, tuple[int, ...]] | None = None, scalar: tuple[str, ...] = (), stdin=None,
+                 exact: bool = False):
         self.expression = expression
         self.function: Function = parse(expression, variables)
         self.values = points.bind(self.function.variables, at, stdin) if at else None
         self.shapes = self._shapes(shapes or {}, scalar)
-        self.outputs, self.symbols = lowering.lower(self.function, self.shapes)
+        self.outputs, self.symbols = lowering.lower(self.function, self.shapes, exact)
         self.inputs = [s for name in self.function.variables for s in self.symbols[name].flat]
         self.labels = [s.name for s in self.inputs]
 
@@ -98,13 +99,17 @@ def grid(name: str, shape: tuple[int, ...], column: str) -> tuple[list[str], lis
     return rows, [f"[{j}]" for j in range(shape[-1])]
 
 
-def _finish(result: Result, problem: Problem, exprs: np.ndarray, env: dict | None = None) -> Result:
+def _finish(result: Result, problem: Problem, exprs: np.ndarray, exact: bool = False) -> Result:
     """Evaluate ``exprs`` at the problem's point (if any) and attach warnings."""
     result.symbolic = exprs
     result.variables = problem.labels
     if problem.values is None:
+        if exact:
+            raise JaccliError("--exact needs a point (--at), e.g. --at 1/2,pi/3")
         return result
-    value, kinks = numeric.evaluate(exprs, env if env is not None else problem.env())
+    if exact:
+        result.exact = exact_values(exprs, problem)
+    value, kinks = numeric.evaluate(exprs, problem.env())
     result.value = value.reshape(result.shape)
     result.point = problem.point
     if kinks:
@@ -119,6 +124,23 @@ def _finish(result: Result, problem: Problem, exprs: np.ndarray, env: dict | Non
     return result
 
 
+def exact_values(exprs: np.ndarray, problem: Problem) -> np.ndarray:
+    """Each entry at the point as typed (0.1 is 1/10, pi/3 is π/3), simplified: exact, like a CAS."""
+    import sympy
+
+    from .special import rewrite_elementary
+
+    subs = {}
+    for name in problem.function.variables:
+        for symbol, text in zip(problem.symbols[name].flat, problem.values[name].texts.flat):
+            subs[symbol] = lowering.constant(text, exact=True)
+    out = np.empty(exprs.shape, dtype=object)
+    for index in np.ndindex(exprs.shape):
+        value = rewrite_elementary(exprs[index]).xreplace(subs)
+        out[index] = sympy.simplify(value) if sympy.count_ops(value) <= 200 else value
+    return out
+
+
 def _scalar_output(problem: Problem, command: str) -> object:
     if problem.outputs.size != 1:
         raise ShapeError(f"{command} needs a scalar function, but this one has {problem.outputs.size} outputs "
@@ -127,19 +149,19 @@ def _scalar_output(problem: Problem, command: str) -> object:
 
 
 def jacobian(expression: str, at: list[str] | None = None, variables: list[str] | None = None,
-             shapes: dict | None = None, stdin=None) -> Result:
+             shapes: dict | None = None, stdin=None, *, exact: bool = False) -> Result:
     """The Jacobian, m×n: rows are the m outputs (flattened row-major), columns the n inputs."""
-    problem = Problem(expression, at, variables, shapes, stdin=stdin)
+    problem = Problem(expression, at, variables, shapes, stdin=stdin, exact=exact)
     exprs = calculus.jacobian(problem.outputs, problem.inputs)
     result = Result("jacobian", expression, exprs.shape, output_labels(problem.outputs.shape), problem.labels,
                     title=problem.title("Jacobian"))
-    return _finish(result, problem, exprs)
+    return _finish(result, problem, exprs, exact)
 
 
 def gradient(expression: str, at: list[str] | None = None, variables: list[str] | None = None,
-             shapes: dict | None = None, stdin=None) -> Result:
+             shapes: dict | None = None, stdin=None, *, exact: bool = False) -> Result:
     """The gradient of a scalar function, shaped like its input (n entries for several variables)."""
-    problem = Problem(expression, at, variables, shapes, stdin=stdin)
+    problem = Problem(expression, at, variables, shapes, stdin=stdin, exact=exact)
     output = _scalar_output(problem, "gradient")
     names = problem.function.variables
     shape = problem.shapes[names[0]] if len(names) == 1 else (len(problem.inputs),)
@@ -149,24 +171,25 @@ def gradient(expression: str, at: list[str] | None = None, variables: list[str] 
     else:
         rows, columns = problem.labels, ["∂f/∂·"]
     result = Result("gradient", expression, shape, rows, columns, title=problem.title("Gradient"))
-    return _finish(result, problem, exprs)
+    return _finish(result, problem, exprs, exact)
 
 
 def hessian(expression: str, at: list[str] | None = None, variables: list[str] | None = None,
-            shapes: dict | None = None, stdin=None) -> Result:
+            shapes: dict | None = None, stdin=None, *, exact: bool = False) -> Result:
     """The Hessian of a scalar function, n×n and symmetric, inputs flattened row-major."""
-    problem = Problem(expression, at, variables, shapes, stdin=stdin)
+    problem = Problem(expression, at, variables, shapes, stdin=stdin, exact=exact)
     exprs = calculus.hessian(_scalar_output(problem, "hessian"), problem.inputs)
     result = Result("hessian", expression, exprs.shape, problem.labels, problem.labels,
                     title=problem.title("Hessian"))
-    return _finish(result, problem, exprs)
+    return _finish(result, problem, exprs, exact)
 
 
 def derivative(expression: str, at: list[str] | None = None, variables: list[str] | None = None,
-               wrt: str | None = None, order: int = 1, shapes: dict | None = None, stdin=None) -> Result:
+               wrt: str | None = None, order: int = 1, shapes: dict | None = None, stdin=None, *,
+               exact: bool = False) -> Result:
     """d^k f / dx^k entry by entry, shaped like f: an array x gives the derivative at each of its entries."""
     calculus.check_order(order)
-    problem = Problem(expression, at, variables, shapes, stdin=stdin)
+    problem = Problem(expression, at, variables, shapes, stdin=stdin, exact=exact)
     names = problem.function.variables
     if wrt is None:
         if len(names) != 1:
@@ -191,4 +214,4 @@ def derivative(expression: str, at: list[str] | None = None, variables: list[str
     else:
         rows, columns = grid("f", exprs.shape, name)
     result = Result("derivative", expression, exprs.shape, rows, columns, title=problem.title(name))
-    return _finish(result, problem, exprs)
+    return _finish(result, problem, exprs, exact)

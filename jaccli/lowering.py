@@ -45,14 +45,18 @@ def number(node: Num | Const, exact: bool = False) -> sympy.Expr:
     return sympy.Rational(node.text) if exact else sympy.Float(node.text, 15)
 
 
-def lower(function: Function, shapes: dict[str, tuple[int, ...]]) -> tuple[np.ndarray, dict[str, np.ndarray]]:
-    """The outputs as an object array, and each variable's symbols. Shapes default to scalars."""
+def lower(function: Function, shapes: dict[str, tuple[int, ...]],
+          exact: bool = False) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+    """The outputs as an object array, and each variable's symbols. Shapes default to scalars.
+
+    ``exact`` reads decimal literals as rationals (0.1 is 1/10) instead of floats.
+    """
     total = sum(math.prod(shapes.get(name, ())) for name in function.variables)
     if total > MAX_SYMBOLIC_ENTRIES:
         raise LimitError(f"{total} input values are too many for symbolic differentiation "
                          f"(limit {MAX_SYMBOLIC_ENTRIES})")
     symbols = {name: variable_symbols(name, tuple(shapes.get(name, ()))) for name in function.variables}
-    outputs = _Lowering(symbols).lower(function.tree)
+    outputs = _Lowering(symbols, exact).lower(function.tree)
     for entry in outputs.flat:
         if entry.has(sympy.zoo, sympy.nan, sympy.oo, -sympy.oo):
             raise JaccliError(f"the expression is undefined: '{entry}' (a division by zero?)")

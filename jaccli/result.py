@@ -25,6 +25,7 @@ class Result:
     point: np.ndarray | None = None
     value: np.ndarray | None = None
     symbolic: np.ndarray | None = None  # object array of sympy expressions
+    exact: np.ndarray | None = None  # object array of exact sympy numbers (--exact), shape ``shape``
     title: str = ""
     warnings: list[str] = field(default_factory=list)
     extra: dict = field(default_factory=dict)  # command-specific JSON keys, in order

@@ -80,6 +80,9 @@ class LogSumExp(Function):
     def _sympystr(self, printer):
         return f"logsumexp({', '.join(printer.doprint(a) for a in self.args)})"
 
+    def _latex(self, printer):
+        return rf"\operatorname{{logsumexp}}\left({', '.join(printer._print(a) for a in self.args)}\right)"
+
 
 class _SoftmaxEntry(Function):
     """Base of the softmax-family entries: args are (i, z0, ..., z_{n-1})."""
@@ -97,6 +100,10 @@ class _SoftmaxEntry(Function):
 
     def _s(self, j: int):
         return Softmax(Integer(j), *self.logits)
+
+    def _latex_entry(self, printer, name: str) -> str:
+        logits = ", ".join(printer._print(a) for a in self.logits)
+        return rf"\operatorname{{{name}}}\left({logits}\right)_{{{self.index}}}"
 
 
 class Softmax(_SoftmaxEntry):
@@ -116,6 +123,9 @@ class Softmax(_SoftmaxEntry):
     def _sympystr(self, printer):
         return f"softmax({self._logits_str(printer)})[{self.index}]"
 
+    def _latex(self, printer):
+        return self._latex_entry(printer, "softmax")
+
 
 class SoftmaxRest(_SoftmaxEntry):
     """1 - s_i, kept as its own function so that no subtraction loses digits."""
@@ -130,6 +140,9 @@ class SoftmaxRest(_SoftmaxEntry):
 
     def _sympystr(self, printer):
         return f"(1 - softmax({self._logits_str(printer)})[{self.index}])"
+
+    def _latex(self, printer):
+        return rf"\left(1 - {self._latex_entry(printer, 'softmax')}\right)"
 
 
 class LogSoftmax(_SoftmaxEntry):
@@ -148,6 +161,9 @@ class LogSoftmax(_SoftmaxEntry):
 
     def _sympystr(self, printer):
         return f"log_softmax({self._logits_str(printer)})[{self.index}]"
+
+    def _latex(self, printer):
+        return self._latex_entry(printer, "log\\_softmax")
 
 
 CUSTOM = (sigmoid, softplus, relu, LogSumExp, Softmax, SoftmaxRest, LogSoftmax)
