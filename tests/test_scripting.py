@@ -1,0 +1,121 @@
+"""Shell use: --points batches, every format, --exact, --output (issue: scripting)."""
+
+import json
+import math
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from jaccli.cli import app
+
+
+def test_hundred_thousand_lines_in_order_each_matching_the_closed_form(tmp_path):
+    # The issue's pipeline: seq 1 100000 | awk '{print $1/100000", "$1/50000}' | jaccli ... --format csv
+    i = np.arange(1, 100_001)
+    x, y = i / 100000, i / 50000
+    lines = "\n".join(f"{a!r}, {b!r}" for a, b in zip(x.tolist(), y.tolist())) + "\n"
+    out = subprocess.run([sys.executable, "-m", "jaccli", "jacobian", "[x*y, x+y]", "--points", "-", "--format", "csv"],
+                         input=lines, capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    rows = out.stdout.splitlines()
+    assert rows[0] == "x,y,df1/dx,df1/dy,df2/dx,df2/dy"
+    assert len(rows) == 100_001
+    table = np.array([row.split(",") for row in rows[1:]], dtype=float)
+    np.testing.assert_array_equal(table[:, 0], x)
+    np.testing.assert_array_equal(table[:, 1], y)
+    np.testing.assert_array_equal(table[:, 2:], np.column_stack([y, x, np.ones_like(x), np.ones_like(x)]))
+
+
+def test_batch_rows_match_single_point_results(runner):
+    points = ["0.5 1.5", "-2,3.25", "1e-3 7"]
+    batch = runner.invoke(app, ["jacobian", "[sin(x)*y, x/y]", "--points", "-", "--format", "plain"],
+                          input="\n".join(points) + "\n")
+    assert batch.exit_code == 0
+    for line, point in zip(batch.stdout.splitlines(), points):
+        single = runner.invoke(app, ["jacobian", "[sin(x)*y, x/y]", "--at", point.replace(" ", ","),
+                                     "--format", "json"])
+        assert [float(v) for v in line.split()] == np.ravel(json.loads(single.stdout)["value"]).tolist()
+
+
+def test_json_lines_one_object_per_point(runner):
+    result = runner.invoke(app, ["gradient", "x*y**2", "--points", "-", "--format", "json"], input="1 2\n3 4\n")
+    docs = [json.loads(line) for line in result.stdout.splitlines()]
+    assert docs == [{"point": [1, 2], "value": [4, 4]}, {"point": [3, 4], "value": [16, 24]}]
+
+
+def test_header_maps_columns_comments_and_blank_lines_are_skipped(runner):
+    text = "# spherical\ny,x\n\n2 1\n# note\n4,3\n"
+    result = runner.invoke(app, ["gradient", "x*y**2", "--points", "-"], input=text)
+    assert result.stdout == "4 4\n16 24\n"  # x=1, y=2 then x=3, y=4
+
+
+def test_bad_line_is_exit_2_with_its_number(runner):
+    result = runner.invoke(app, ["gradient", "x*y", "--points", "-"], input="1 2\n\n1 2 3\n")
+    assert result.exit_code == 2
+    assert result.stderr.startswith("Error: line 3: expected 2 values (x, y), got 3")
+
+
+@pytest.mark.parametrize("bad, message", [("abc 1", "'abc' is not a number"), ("nan 1", "NaN and infinity")])
+def test_skip_bad_skips_with_a_warning_and_keeps_the_rest(runner, bad, message):
+    result = runner.invoke(app, ["gradient", "x*y", "--points", "-", "--skip-bad"], input=f"1 2\n{bad}\n3 4\n")
+    assert result.exit_code == 0
+    assert result.stdout == "2 1\n4 3\n"
+    assert f"Warning: line 2 skipped: {message}" in result.stderr
+
+
+def test_batch_with_a_lone_array_variable(runner):
+    result = runner.invoke(app, ["gradient", "sum(x**2)", "--points", "-"], input="1 2 3\n4 5 6\n")
+    assert result.stdout == "2 4 6\n8 10 12\n"
+
+
+def test_batch_not_finite_exits_1(runner):
+    result = runner.invoke(app, ["derivative", "log(x)", "--points", "-"], input="1\n0\n")
+    assert result.exit_code == 1
+    assert result.stdout == "1\ninf\n"
+
+
+def test_points_and_at_together_is_an_error(runner):
+    result = runner.invoke(app, ["gradient", "x*y", "--points", "-", "--at", "1,2"], input="1 2\n")
+    assert result.exit_code == 2 and "not both" in result.stderr
+
+
+def test_exact_mode(runner):
+    result = runner.invoke(app, ["jacobian", "[sin(x)*y, x+y]", "--at", "pi/3,1/2", "--exact", "--format", "json"])
+    doc = json.loads(result.stdout)
+    assert doc["exact"] == [["1/4", "sqrt(3)/2"], ["1", "1"]]
+    assert doc["value"][0] == pytest.approx([0.25, math.sqrt(3) / 2], rel=1e-15)
+    plain = runner.invoke(app, ["derivative", "sin(x)", "--at", "pi/3", "--exact"])
+    assert plain.stdout == "1/2\n"
+    decimals = runner.invoke(app, ["derivative", "0.1*x**3", "--at", "0.1", "--exact"])
+    assert decimals.stdout == "3/1000\n"  # 0.1 read as 1/10, not as the double nearest it
+
+
+def test_exact_needs_a_point(runner):
+    result = runner.invoke(app, ["derivative", "sin(x)", "--exact"])
+    assert result.exit_code == 2 and "--exact needs a point" in result.stderr
+
+
+def test_csv_format_single_point(runner):
+    result = runner.invoke(app, ["jacobian", "[x*y, x+y]", "--at", "2,3", "--format", "csv"])
+    assert result.stdout == ",x,y\nf₁,3,2\nf₂,1,1\n"
+
+
+def test_latex_format_numeric_and_symbolic(runner):
+    result = runner.invoke(app, ["jacobian", "x*2", "--at", "1,1", "--format", "latex"])
+    assert result.stdout == "\\begin{bmatrix}\n  2 & 0 \\\\\n  0 & 2\n\\end{bmatrix}\n"
+    result = runner.invoke(app, ["hessian", "x**2*y", "--format", "latex"])
+    assert result.stdout == "\\begin{bmatrix}\n  2 y & 2 x \\\\\n  2 x & 0\n\\end{bmatrix}\n"
+
+
+def test_output_file(runner, tmp_path):
+    path = tmp_path / "out.json"
+    result = runner.invoke(app, ["derivative", "x**2", "--at", "3", "--format", "json", "--output", str(path)])
+    assert result.exit_code == 0 and result.stdout == ""
+    assert json.loads(path.read_text())["value"] == 6.0
+
+
+def test_no_color_and_pipes_have_no_escape_codes(runner):
+    result = runner.invoke(app, ["jacobian", "x*2", "--at", "1,-1", "--format", "table"], env={"NO_COLOR": "1"})
+    assert "\x1b[" not in result.stdout
