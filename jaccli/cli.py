@@ -36,12 +36,15 @@ class _Group(TyperGroup):
                                 standalone_mode=False, **extra)
         except JaccliError as exc:
             code = _fail(str(exc), exc.exit_code, exc.caret() if isinstance(exc, ParseError) else None)
+        except click_exceptions.NoArgsIsHelpError as exc:
+            print(exc.ctx.get_help() if exc.ctx else "Usage: jaccli COMMAND --help")
+            code = EXIT_BAD_INPUT
         except click_exceptions.UsageError as exc:
             hint = f" (see 'jaccli {exc.ctx.command.name} --help')" if exc.ctx and exc.ctx.command.name else ""
             code = _fail(exc.format_message() + hint, EXIT_BAD_INPUT)
         except click_exceptions.ClickException as exc:
             code = _fail(exc.format_message(), exc.exit_code)
-        except (click_exceptions.Abort, KeyboardInterrupt):
+        except (typer.Abort, KeyboardInterrupt):
             code = _fail("interrupted", 130)
         except BrokenPipeError:
             code = 0  # a reader such as `head` closed the pipe: not our failure
@@ -70,6 +73,7 @@ app = typer.Typer(
     help="jaccli: derivatives, gradients, Jacobians and Hessians from the command line.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
+    rich_markup_mode=None,  # help is literal text: expressions contain [brackets] that are not markup
     context_settings={"help_option_names": ["-h", "--help"]},
 )
 
@@ -93,7 +97,7 @@ def _main(
 
 # --- options every command shares ------------------------------------------------------------
 
-Expression = Annotated[str, typer.Argument(help="The function, e.g. 'x**2*y', '[r*cos(t), r*sin(t)]'.",
+Expression = Annotated[str, typer.Argument(metavar="EXPR", help="The function, e.g. 'x**2*y', '[r*cos(t), r*sin(t)]'.",
                                            show_default=False)]
 At = Annotated[Optional[list[str]], typer.Option(
     "--at", "-a", metavar="POINT",
@@ -269,6 +273,7 @@ def derivative(
 
     An array point for x gives the derivative at each of its entries.
 
+    \b
     Example:  jaccli derivative "x**2" --at 3            → 6
     Example:  jaccli derivative "sin(x)" --order 3       → -cos(x)
     """
@@ -291,6 +296,7 @@ def gradient(
 ) -> None:
     """∇f of a scalar function, shaped like its input.
 
+    \b
     Example:  jaccli gradient "sum(x*2)" --at "[[1,1],[1,1]]"     → 2 everywhere, 2×2
     """
     from . import compute
@@ -311,6 +317,7 @@ def jacobian(
 ) -> None:
     """The Jacobian J, m×n: rows are the outputs, columns the inputs.
 
+    \b
     Example:  jaccli jacobian "x*2" --at 1,1                            → 2·I
     Example:  jaccli jacobian "[r*cos(t), r*sin(t)]" --vars r,t --at 2,0.5
     """
@@ -332,6 +339,7 @@ def hessian(
 ) -> None:
     """∇²f of a scalar function: n×n and symmetric.
 
+    \b
     Example:  jaccli hessian "x**2*y + y**3" --at 1,2       → [[4, 2], [2, 12]]
     """
     from . import compute
