@@ -29,6 +29,7 @@ class Chunk:
 
     values: np.ndarray
     skipped: list[str] = field(default_factory=list)  # one message per skipped bad line
+    error: str | None = None  # a bad line without --skip-bad: the rows before it are still good
 
 
 def _tokens(line: str) -> list[str]:
@@ -91,8 +92,10 @@ class PointReader:
             if not self.started:
                 lines, first = self._header(lines, first)
             chunk = self._parse(lines, first)
-            if len(chunk.values) or chunk.skipped:
+            if len(chunk.values) or chunk.skipped or chunk.error:
                 yield chunk
+            if chunk.error:
+                return
 
     def _header(self, lines: list[str], first: int) -> tuple[list[str], int]:
         for i, line in enumerate(lines):
@@ -132,7 +135,7 @@ class PointReader:
     def _parse_slowly(self, lines: list[str], first: int) -> Chunk:
         """Line by line, to name the bad line (or skip it)."""
         width = len(self.labels)
-        rows, skipped = [], []
+        rows, skipped, error = [], [], None
         for number, line in enumerate(lines, start=first):
             tokens = _tokens(line)
             if not tokens:
@@ -154,9 +157,10 @@ class PointReader:
             elif self.skip_bad:
                 skipped.append(f"line {number} skipped: {problem}")
             else:
-                raise JaccliError(f"line {number}: {problem} (--skip-bad skips such lines)")
+                error = f"line {number}: {problem} (--skip-bad skips such lines)"
+                break
         values = np.array(rows, dtype=float).reshape(-1, width)
-        return Chunk(values[:, self.order] if self.order is not None else values, skipped)
+        return Chunk(values[:, self.order] if self.order is not None else values, skipped, error)
 
 
 def _is_float(token: str) -> bool:

@@ -218,6 +218,8 @@ def run(compute: Callable, at: list[str] | None, points: str | None, skip_bad: b
                 print(f"Warning: {message}", file=sys.stderr)
             if not np.all(np.isfinite(values)):
                 code = 1
+            if chunk.error:
+                raise JaccliError(chunk.error)
             advance(reader.line_number)
     if code:
         print("Warning: some results are not finite (NaN or infinite)", file=sys.stderr)

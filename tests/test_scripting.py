@@ -55,6 +55,7 @@ def test_bad_line_is_exit_2_with_its_number(runner):
     result = runner.invoke(app, ["gradient", "x*y", "--points", "-"], input="1 2\n\n1 2 3\n")
     assert result.exit_code == 2
     assert result.stderr.startswith("Error: line 3: expected 2 values (x, y), got 3")
+    assert result.stdout == "2 1\n"  # the good lines before it are still printed
 
 
 @pytest.mark.parametrize("bad, message", [("abc 1", "'abc' is not a number"), ("nan 1", "NaN and infinity")])
