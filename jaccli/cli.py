@@ -215,6 +215,54 @@ def hessian(
     emit(compute.hessian(expression, at, _variables(vars), _shapes(shape)), format, precision)
 
 
+_NUMBERS_AS_ARGUMENTS = {"ignore_unknown_options": True, "allow_interspersed_args": True}
+
+
+def _reject_unknown_options(ctx: typer.Context, tokens: list[str]) -> None:
+    """With unknown options ignored (so -1.3 is a logit), a stray --word must still be a usage error."""
+    import difflib
+
+    known = [name for param in ctx.command.params for name in getattr(param, "opts", []) if name.startswith("--")]
+    for token in tokens:
+        if token.startswith("--") and len(token) > 2:
+            name = token.split("=", 1)[0]
+            raise click_exceptions.NoSuchOption(name, possibilities=difflib.get_close_matches(name, known), ctx=ctx)
+
+
+@app.command("softmax-jac", context_settings=_NUMBERS_AS_ARGUMENTS)
+def softmax_jac(
+    ctx: typer.Context,
+    logits: Annotated[Optional[list[str]], typer.Argument(
+        metavar="LOGITS...", show_default=False,
+        help="The logits z: numbers (negative ones too), '1, 2, 3', [1,2,3], @file or - for stdin.")] = None,
+    temperature: Annotated[float, typer.Option("--temperature", metavar="T",
+                                               help="Softmax of z/T; J gets the chain-rule factor 1/T.")] = 1.0,
+    log: Annotated[bool, typer.Option("--log", help="The Jacobian of log-softmax, I − 1 sᵀ.")] = False,
+    vjp: Annotated[Optional[str], typer.Option("--vjp", metavar="V",
+                                               help="Jᵀv in O(n) without forming J; V like a point: 1,2,3, "
+                                                    "@file or -.")] = None,
+    # Long names only: a short option such as -f or -e would swallow logits like -inf or -1e3.
+    format: Annotated[Format, typer.Option("--format", help="auto: table on a terminal, plain in a pipe.",
+                                           case_sensitive=False)] = Format.auto,
+    precision: Annotated[Optional[int], typer.Option("--precision", min=1, max=17, metavar="N",
+                                                     help="Significant digits (table default 8, plain full).")]
+    = None,
+) -> None:
+    """The softmax Jacobian J = diag(s) − s sᵀ, with its properties checked.
+
+    Shows the logits (unchanged), s = softmax(z) and J coloured by sign (diagonal positive, the rest negative).
+
+    Stable for large logits and accurate in tiny entries.
+
+    Example:  jaccli softmax-jac -1.3 0.5 2.1
+    Example:  jaccli softmax-jac 1 2 3 --vjp 1,0,0 --temperature 2
+    """
+    from .softmax_jac import softmax_jac as compute_softmax_jac
+
+    _reject_unknown_options(ctx, logits or [])
+    emit(compute_softmax_jac(logits or [], temperature, log, vjp), format, precision)
+
+
 def main() -> None:
     """Console-script entry point."""
     typer.main.get_command(app).main(prog_name="jaccli")

@@ -138,6 +138,12 @@ def stack_values(values: list[Value]) -> Value:
     return Value(np.stack([v.array for v in values]), np.stack([v.texts for v in values]))
 
 
+def read_vector(spec: str, stdin=None) -> Value:
+    """One array from a point-like text (``1,2,3``, ``[[1,2],[3,4]]``, ``@file``, ``-``): for ``--v``."""
+    values = parse_values(read_source(spec, stdin))
+    return values[0] if len(values) == 1 else stack_values(values)
+
+
 def bind(variables: tuple[str, ...], specs: list[str], stdin=None) -> dict[str, Value]:
     """Map ``--at`` texts to the variables: one value each in order, or by name."""
     named: dict[str, Value] = {}

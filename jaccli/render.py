@@ -110,7 +110,43 @@ def table(result, precision: int | None = None):
             cells.append(cell)
         table.add_row(label, *cells)
     # The title as Text above the table, not markup: expressions contain [brackets].
-    return Group(Text(result.title, style="bold"), table)
+    parts = [Text(result.title, style="bold")]
+    parts += [_panel(panel, precision) for panel in result.panels]
+    if result.panels:
+        parts.append(Text(result.value_title or "value", style="bold"))
+    parts.append(table)
+    parts += checks(result.extra.get("properties", {}))
+    return Group(*parts)
+
+
+def _panel(panel, precision: int):
+    """A small grid of numbers (logits, J_F, …) with the same sign colours as the main table."""
+    from rich.table import Table
+    from rich.text import Text
+
+    grid = Table(title=panel.title, title_justify="left", title_style="bold", header_style="bold")
+    grid.add_column("", style="bold cyan", no_wrap=True)
+    for column in panel.columns:
+        grid.add_column(column, justify="right")
+    values = np.asarray(panel.values, dtype=float).reshape(len(panel.rows), len(panel.columns))
+    for label, row in zip(panel.rows, values):
+        grid.add_row(label, *(Text(number(v, precision), style=_style(v)) for v in row))
+    return grid
+
+
+def checks(properties: dict) -> list:
+    """One line per checked property: ✓ or ✗, the statement, and the measured residual."""
+    from rich.text import Text
+
+    lines = []
+    for check in properties.values():
+        mark, style = {True: ("✓", "green"), False: ("✗", "bold red"), None: ("–", "dim")}[check["holds"]]
+        line = Text(f"{mark} ", style=style)
+        line.append(check["statement"])
+        if check["residual"] is not None:
+            line.append(f"   {check['measure']} = {number(check['residual'], 3)}", style="dim")
+        lines.append(line)
+    return lines
 
 
 def _is_number(expr) -> bool:
