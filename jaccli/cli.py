@@ -215,6 +215,65 @@ def hessian(
     emit(compute.hessian(expression, at, _variables(vars), _shapes(shape)), format, precision)
 
 
+VectorOpt = Annotated[str, typer.Option(
+    "--v", metavar="V", show_default=False,
+    help="The vector: same syntax as --at (1,2,3, [[1,0],[0,1]], @file, -).")]
+
+
+@app.command()
+def vjp(
+    expression: Expression, at: At = None, v: VectorOpt = ..., vars: Vars = None,
+    format: FormatOpt = Format.auto, precision: Precision = None,
+) -> None:
+    """Jᵀv, the vector-Jacobian product, shaped like the input: what PyTorch's y.backward(v) puts in x.grad.
+
+    V has one entry per output of the expression.
+
+    Example:  jaccli vjp "x*1024" --at 0.3,-0.2,0.9 --v 0.1,1.0,0.0001     → [102.4, 1024, 0.1024]
+    """
+    from . import compute
+
+    emit(compute.vjp(expression, at, v, _variables(vars)), format, precision)
+
+
+@app.command()
+def jvp(
+    expression: Expression, at: At = None, v: VectorOpt = ..., vars: Vars = None,
+    format: FormatOpt = Format.auto, precision: Precision = None,
+) -> None:
+    """J·v, the Jacobian-vector product (directional derivative), shaped like the output.
+
+    V has one entry per input (the shape of a single variable, or one per variable).
+
+    Example:  jaccli jvp "[x*y, x+y]" --at 2,3 --v 1,0                      → [3, 1]
+    """
+    from . import compute
+
+    emit(compute.jvp(expression, at, v, _variables(vars)), format, precision)
+
+
+@app.command()
+def chain(
+    f: Annotated[str, typer.Argument(metavar="F", show_default=False, help="The inner function of x, e.g. 'x*2'.")],
+    g: Annotated[str, typer.Argument(metavar="G", show_default=False,
+                                     help="The outer scalar function of y (F's output), e.g. 'sum(y)'.")],
+    at: At = None, vars: Vars = None,
+    var: Annotated[Optional[str], typer.Option("--var", metavar="NAME",
+                                               help="G's variable, bound to F(x) (default: G's only variable).")]
+    = None,
+    format: FormatOpt = Format.auto, precision: Precision = None,
+) -> None:
+    """The chain rule for l = G(F(x)): J_F, ∇G at y = F(x), and ∇l = J_Fᵀ ∇G, checked against ∇(G∘F).
+
+    Exit code 1 if the chain-rule product and the directly computed gradient disagree.
+
+    Example:  jaccli chain "x*2" "sum(y)" --at 1,1                          → J_F = 2·I, ∇G = [1, 1], ∇l = [2, 2]
+    """
+    from . import compute
+
+    emit(compute.chain(f, g, at, _variables(vars), var), format, precision)
+
+
 _NUMBERS_AS_ARGUMENTS = {"ignore_unknown_options": True, "allow_interspersed_args": True}
 
 

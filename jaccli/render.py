@@ -124,14 +124,16 @@ def _panel(panel, precision: int):
     from rich.table import Table
     from rich.text import Text
 
-    grid = Table(title=panel.title, title_justify="left", title_style="bold", header_style="bold")
+    from rich.console import Group
+
+    grid = Table(header_style="bold")
     grid.add_column("", style="bold cyan", no_wrap=True)
     for column in panel.columns:
         grid.add_column(column, justify="right")
     values = np.asarray(panel.values, dtype=float).reshape(len(panel.rows), len(panel.columns))
     for label, row in zip(panel.rows, values):
         grid.add_row(label, *(Text(number(v, precision), style=_style(v)) for v in row))
-    return grid
+    return Group(Text(panel.title, style="bold"), grid)  # a Table title would wrap to the table's width
 
 
 def checks(properties: dict) -> list:
