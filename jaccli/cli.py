@@ -285,6 +285,9 @@ def _reject_unknown_options(ctx: typer.Context, tokens: list[str]) -> None:
     for token in tokens:
         if token.startswith("--") and len(token) > 2:
             name = token.split("=", 1)[0]
+            if name in known:  # only possible after `--`, which makes everything a logit
+                raise click_exceptions.UsageError(f"{name} comes after '--', so it reads as a logit; put options "
+                                                  "before --", ctx=ctx)
             raise click_exceptions.NoSuchOption(name, possibilities=difflib.get_close_matches(name, known), ctx=ctx)
 
 
