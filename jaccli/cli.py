@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 import re
 import sys
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 from typer._click import exceptions as click_exceptions
@@ -78,7 +78,7 @@ def _version(value: bool) -> None:
 
 @app.callback()
 def _main(
-    version: Annotated[Optional[bool], typer.Option("--version", callback=_version, is_eager=True,
+    version: Annotated[bool | None, typer.Option("--version", callback=_version, is_eager=True,
                                                     help="Print the version and exit.")] = None,
 ) -> None:
     """jaccli: derivatives, gradients, Jacobians and Hessians from the command line.
@@ -91,17 +91,17 @@ def _main(
 
 Expression = Annotated[str, typer.Argument(help="The function, e.g. 'x**2*y', '[r*cos(t), r*sin(t)]'.",
                                            show_default=False)]
-At = Annotated[Optional[list[str]], typer.Option(
+At = Annotated[list[str] | None, typer.Option(
     "--at", "-a", metavar="POINT",
     help="Point: values in variable order (1,2), named (x=1, repeatable), an array ([[1,1],[1,1]]), "
          "@file, or - for stdin. Without it the result is symbolic.")]
-Vars = Annotated[Optional[str], typer.Option("--vars", metavar="X,Y,…",
+Vars = Annotated[str | None, typer.Option("--vars", metavar="X,Y,…",
                                              help="Variable order (default: natural sort of the names).")]
-Shape = Annotated[Optional[list[str]], typer.Option(
+Shape = Annotated[list[str] | None, typer.Option(
     "--shape", metavar="NAME=DIMS", help="Array shape of a variable for symbolic results, e.g. x=3 or x=2x2.")]
 FormatOpt = Annotated[Format, typer.Option("--format", "-f", help="auto: table on a terminal, plain in a pipe.",
                                            case_sensitive=False)]
-Precision = Annotated[Optional[int], typer.Option("--precision", "-p", min=1, max=17, metavar="N",
+Precision = Annotated[int | None, typer.Option("--precision", "-p", min=1, max=17, metavar="N",
                                                   help="Significant digits (table default 8, plain full).")]
 
 
@@ -153,7 +153,7 @@ def emit(result, fmt: Format, precision: int | None) -> None:
 @app.command()
 def derivative(
     expression: Expression,
-    wrt: Annotated[Optional[str], typer.Option("--wrt", "-w", help="The variable (needed when there are several).")]
+    wrt: Annotated[str | None, typer.Option("--wrt", "-w", help="The variable (needed when there are several).")]
     = None,
     order: Annotated[int, typer.Option("--order", "-k", help="Order k of d^k f/dx^k.")] = 1,
     at: At = None, vars: Vars = None, shape: Shape = None,
@@ -258,7 +258,7 @@ def chain(
     g: Annotated[str, typer.Argument(metavar="G", show_default=False,
                                      help="The outer scalar function of y (F's output), e.g. 'sum(y)'.")],
     at: At = None, vars: Vars = None,
-    var: Annotated[Optional[str], typer.Option("--var", metavar="NAME",
+    var: Annotated[str | None, typer.Option("--var", metavar="NAME",
                                                help="G's variable, bound to F(x) (default: G's only variable).")]
     = None,
     format: FormatOpt = Format.auto, precision: Precision = None,
@@ -294,19 +294,19 @@ def _reject_unknown_options(ctx: typer.Context, tokens: list[str]) -> None:
 @app.command("softmax-jac", context_settings=_NUMBERS_AS_ARGUMENTS)
 def softmax_jac(
     ctx: typer.Context,
-    logits: Annotated[Optional[list[str]], typer.Argument(
+    logits: Annotated[list[str] | None, typer.Argument(
         metavar="LOGITS...", show_default=False,
         help="The logits z: numbers (negative ones too), '1, 2, 3', [1,2,3], @file or - for stdin.")] = None,
     temperature: Annotated[float, typer.Option("--temperature", metavar="T",
                                                help="Softmax of z/T; J gets the chain-rule factor 1/T.")] = 1.0,
     log: Annotated[bool, typer.Option("--log", help="The Jacobian of log-softmax, I − 1 sᵀ.")] = False,
-    vjp: Annotated[Optional[str], typer.Option("--vjp", metavar="V",
+    vjp: Annotated[str | None, typer.Option("--vjp", metavar="V",
                                                help="Jᵀv in O(n) without forming J; V like a point: 1,2,3, "
                                                     "@file or -.")] = None,
     # Long names only: a short option such as -f or -e would swallow logits like -inf or -1e3.
     format: Annotated[Format, typer.Option("--format", help="auto: table on a terminal, plain in a pipe.",
                                            case_sensitive=False)] = Format.auto,
-    precision: Annotated[Optional[int], typer.Option("--precision", min=1, max=17, metavar="N",
+    precision: Annotated[int | None, typer.Option("--precision", min=1, max=17, metavar="N",
                                                      help="Significant digits (table default 8, plain full).")]
     = None,
 ) -> None:

@@ -57,7 +57,7 @@ class Problem:
         """Symbol -> float for every input entry at the point."""
         env = {}
         for name in self.function.variables:
-            for symbol, value in zip(self.symbols[name].flat, self.values[name].array.flat):
+            for symbol, value in zip(self.symbols[name].flat, self.values[name].array.flat, strict=True):
                 env[symbol] = value
         return env
 
@@ -246,13 +246,13 @@ def vjp(expression: str, at: list[str], v: str, variables: list[str] | None = No
     _needs_point(problem, "vjp")
     weights = _read_v(v, problem.outputs.shape, "vjp", "output of the expression", stdin)
     names = [sympy.Dummy(f"v{i}") for i in range(weights.size)]  # Dummy: never equal to a user's v
-    scalar = sympy.Add(*(w * f for w, f in zip(names, problem.outputs.flat)))
+    scalar = sympy.Add(*(w * f for w, f in zip(names, problem.outputs.flat, strict=True)))
     exprs = calculus.gradient(scalar, problem.inputs)
     shape = _input_shape(problem)
     rows, columns = _input_grid(problem, "Jᵀv")
     result = Result("vjp", expression, shape, rows, columns, title=problem.title("Vector-Jacobian product Jᵀv")
                     + f", v = {_short_array(weights)}", extra={"v": weights})
-    value, kinks = numeric.evaluate(exprs, {**problem.env(), **dict(zip(names, weights.flat))})
+    value, kinks = numeric.evaluate(exprs, {**problem.env(), **dict(zip(names, weights.flat, strict=True))})
     return _attach(result, problem, value, kinks)
 
 
@@ -264,14 +264,14 @@ def jvp(expression: str, at: list[str], v: str, variables: list[str] | None = No
     names = [sympy.Dummy(f"v{j}") for j in range(direction.size)]
     jac = calculus.jacobian(problem.outputs, problem.inputs)  # sparse: zero entries cost nothing below
     exprs = np.empty(problem.outputs.shape, dtype=object)
-    for index, row in zip(np.ndindex(exprs.shape), jac):
-        exprs[index] = sympy.Add(*(d * w for d, w in zip(row, names) if d != 0))
+    for index, row in zip(np.ndindex(exprs.shape), jac, strict=True):
+        exprs[index] = sympy.Add(*(d * w for d, w in zip(row, names, strict=True) if d != 0))
     shape = problem.outputs.shape
     rows, columns = (output_labels(shape), ["J·v"]) if len(shape) <= 1 else grid("f", shape, "J·v")
     result = Result("jvp", expression, shape, rows, columns,
                     title=problem.title("Jacobian-vector product J·v") + f", v = {_short_array(direction)}",
                     extra={"v": direction})
-    value, kinks = numeric.evaluate(exprs, {**problem.env(), **dict(zip(names, direction.flat))})
+    value, kinks = numeric.evaluate(exprs, {**problem.env(), **dict(zip(names, direction.flat, strict=True))})
     return _attach(result, problem, value, kinks)
 
 
@@ -310,12 +310,12 @@ def chain(f_expression: str, g_expression: str, at: list[str], variables: list[s
     env = problem.env()
     f_value, kinks_f = numeric.evaluate(f_outputs, env)
     jac_f, kinks_j = numeric.evaluate(calculus.jacobian(f_outputs, problem.inputs), env)
-    grad_g, kinks_g = numeric.evaluate(calculus.gradient(g, y), dict(zip(y, f_value.flat)))
+    grad_g, kinks_g = numeric.evaluate(calculus.gradient(g, y), dict(zip(y, f_value.flat, strict=True)))
     with np.errstate(all="ignore"):
         value = jac_f.T @ grad_g
         scale = np.abs(jac_f).T @ np.abs(grad_g)
     # Independently: substitute F into G, then differentiate the composition with respect to x.
-    composed = g.xreplace(dict(zip(y, f_outputs.flat)))
+    composed = g.xreplace(dict(zip(y, f_outputs.flat, strict=True)))
     direct, kinks_d = numeric.evaluate(calculus.gradient(composed, problem.inputs), env)
     with np.errstate(all="ignore"):
         difference = np.abs(value - direct)

@@ -121,17 +121,16 @@ def table(result, precision: int | None = None):
 
 def _panel(panel, precision: int):
     """A small grid of numbers (logits, J_F, …) with the same sign colours as the main table."""
+    from rich.console import Group
     from rich.table import Table
     from rich.text import Text
-
-    from rich.console import Group
 
     grid = Table(header_style="bold")
     grid.add_column("", style="bold cyan", no_wrap=True)
     for column in panel.columns:
         grid.add_column(column, justify="right")
     values = np.asarray(panel.values, dtype=float).reshape(len(panel.rows), len(panel.columns))
-    for label, row in zip(panel.rows, values):
+    for label, row in zip(panel.rows, values, strict=True):
         grid.add_row(label, *(Text(number(v, precision), style=_style(v)) for v in row))
     return Group(Text(panel.title, style="bold"), grid)  # a Table title would wrap to the table's width
 
