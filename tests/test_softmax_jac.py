@@ -148,7 +148,14 @@ def test_agrees_with_the_core_symbolic_jacobian(z):
     np.testing.assert_allclose(softmax_jac(z).value, core, rtol=1e-13, atol=1e-300)
 
 
-@settings(max_examples=40, deadline=None)
+def test_log_softmax_vjp_keeps_digits_when_one_probability_is_near_1():
+    # (Jᵀv)_2 = 1 - s_2 = s_1 exactly here; `v - s*sum(v)` got only 12 digits right.
+    value = softmax_jac([0.0, 8.0], log=True, vjp="0,1").value
+    exact = mp_softmax([0.0, 8.0])[0]
+    assert abs((mpmath.mpf(float(value[1])) - exact) / exact) < 1e-15
+
+
+@settings(max_examples=100, deadline=None)
 @given(st.lists(st.tuples(logit, st.floats(min_value=-10, max_value=10, allow_nan=False)), min_size=1, max_size=8),
        st.booleans())
 def test_vjp_matches_mpmath_j_transpose_v(pairs, log):
