@@ -1,18 +1,23 @@
 """jaccli: a command-line Jacobian calculator.
 
-The Python API mirrors the commands: ``jacobian``, ``gradient``, ``hessian`` and
-``derivative`` take an expression and a point and return a ``Result``.
+The Python API mirrors the commands: ``jacobian``, ``gradient``, ``hessian``,
+``derivative``, ``vjp``, ``jvp`` and ``chain`` take expressions and a point and
+return a ``Result``; ``softmax_jac`` takes logits.
 """
 
 from __future__ import annotations
 
 __version__ = "0.1.0"
 
-_API = {"jacobian", "gradient", "hessian", "derivative"}
+_API = {"jacobian", "gradient", "hessian", "derivative", "vjp", "jvp", "chain"}
 
 
 def __getattr__(name: str):
     # Lazy: ``import jaccli`` must not import sympy (start-up time of softmax-jac).
+    if name == "softmax_jac":  # numpy only
+        from .softmax_jac import softmax_jac
+
+        return softmax_jac
     if name in _API:
         from . import compute
 

@@ -13,7 +13,7 @@ import sys
 from collections.abc import Callable
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Annotated, Optional
+from typing import Annotated
 
 import numpy as np
 import typer
@@ -86,7 +86,7 @@ def _version(value: bool) -> None:
 
 @app.callback()
 def _main(
-    version: Annotated[Optional[bool], typer.Option("--version", callback=_version, is_eager=True,
+    version: Annotated[bool | None, typer.Option("--version", callback=_version, is_eager=True,
                                                     help="Print the version and exit.")] = None,
 ) -> None:
     """jaccli: derivatives, gradients, Jacobians and Hessians from the command line.
@@ -99,17 +99,17 @@ def _main(
 
 Expression = Annotated[str, typer.Argument(metavar="EXPR", help="The function, e.g. 'x**2*y', '[r*cos(t), r*sin(t)]'.",
                                            show_default=False)]
-At = Annotated[Optional[list[str]], typer.Option(
+At = Annotated[list[str] | None, typer.Option(
     "--at", "-a", metavar="POINT",
     help="Point: values in variable order (1,2), named (x=1, repeatable), an array ([[1,1],[1,1]]), "
          "@file, or - for stdin. Without it the result is symbolic.")]
-Vars = Annotated[Optional[str], typer.Option("--vars", metavar="X,Y,…",
+Vars = Annotated[str | None, typer.Option("--vars", metavar="X,Y,…",
                                              help="Variable order (default: natural sort of the names).")]
-Shape = Annotated[Optional[list[str]], typer.Option(
+Shape = Annotated[list[str] | None, typer.Option(
     "--shape", metavar="NAME=DIMS", help="Array shape of a variable for symbolic results, e.g. x=3 or x=2x2.")]
 FormatOpt = Annotated[Format, typer.Option("--format", "-f", help="auto: table on a terminal, plain in a pipe.",
                                            case_sensitive=False)]
-Precision = Annotated[Optional[int], typer.Option("--precision", "-p", min=1, max=17, metavar="N",
+Precision = Annotated[int | None, typer.Option("--precision", "-p", min=1, max=17, metavar="N",
                                                   help="Significant digits (table default 8, plain full).")]
 
 
@@ -135,10 +135,10 @@ def _shapes(specs: list[str] | None) -> dict[str, tuple[int, ...]]:
     return shapes
 
 
-Output = Annotated[Optional[str], typer.Option("--output", "-o", metavar="FILE",
+Output = Annotated[str | None, typer.Option("--output", "-o", metavar="FILE",
                                               help="Write the result to FILE instead of stdout.")]
 Exact = Annotated[bool, typer.Option("--exact", help="Exact values at an exact point: --at 1/2,pi/3 gives sqrt(3)/2.")]
-Points = Annotated[Optional[str], typer.Option(
+Points = Annotated[str | None, typer.Option(
     "--points", metavar="FILE", help="Many points, one per line (- for stdin); a header line may name the columns.")]
 SkipBad = Annotated[bool, typer.Option("--skip-bad", help="With --points: skip bad lines with a warning.")]
 
@@ -265,7 +265,7 @@ def _shapes_for(expression: str, names: list[str] | None, specs: list[str] | Non
 @app.command()
 def derivative(
     expression: Expression,
-    wrt: Annotated[Optional[str], typer.Option("--wrt", "-w", help="The variable (needed when there are several).")]
+    wrt: Annotated[str | None, typer.Option("--wrt", "-w", help="The variable (needed when there are several).")]
     = None,
     order: Annotated[int, typer.Option("--order", "-k", help="Order k of d^k f/dx^k.")] = 1,
     at: At = None, vars: Vars = None, shape: Shape = None, points: Points = None, skip_bad: SkipBad = False,
@@ -352,6 +352,133 @@ def hessian(
         return compute.hessian(expression, at, names, _shapes_for(expression, names, shape, width), exact=exact)
 
     run(call, at, points, skip_bad, exact, Out(format, precision, output))
+
+
+VectorOpt = Annotated[str, typer.Option(
+    "--v", metavar="V", show_default=False,
+    help="The vector: same syntax as --at (1,2,3, [[1,0],[0,1]], @file, -).")]
+
+
+@app.command()
+def vjp(
+    expression: Expression, at: At = None, v: VectorOpt = ..., vars: Vars = None, shape: Shape = None,
+    points: Points = None, skip_bad: SkipBad = False, exact: Exact = False, format: FormatOpt = Format.auto,
+    precision: Precision = None, output: Output = None,
+) -> None:
+    """Jᵀv, the vector-Jacobian product, shaped like the input: what PyTorch's y.backward(v) puts in x.grad.
+
+    V has one entry per output of the expression.
+
+    \b
+    Example:  jaccli vjp "x*1024" --at 0.3,-0.2,0.9 --v 0.1,1.0,0.0001     → [102.4, 1024, 0.1024]
+    """
+    from . import compute
+
+    names = _variables(vars)
+
+    def call(at, exact, width=None):
+        return compute.vjp(expression, at, v, names, _shapes_for(expression, names, shape, width), exact=exact)
+
+    run(call, at, points, skip_bad, exact, Out(format, precision, output))
+
+
+@app.command()
+def jvp(
+    expression: Expression, at: At = None, v: VectorOpt = ..., vars: Vars = None, shape: Shape = None,
+    points: Points = None, skip_bad: SkipBad = False, exact: Exact = False, format: FormatOpt = Format.auto,
+    precision: Precision = None, output: Output = None,
+) -> None:
+    """J·v, the Jacobian-vector product (directional derivative), shaped like the output.
+
+    V has one entry per input (the shape of a single variable, or one per variable).
+
+    \b
+    Example:  jaccli jvp "[x*y, x+y]" --at 2,3 --v 1,0                      → [3, 1]
+    """
+    from . import compute
+
+    names = _variables(vars)
+
+    def call(at, exact, width=None):
+        return compute.jvp(expression, at, v, names, _shapes_for(expression, names, shape, width), exact=exact)
+
+    run(call, at, points, skip_bad, exact, Out(format, precision, output))
+
+
+@app.command()
+def chain(
+    f: Annotated[str, typer.Argument(metavar="F", show_default=False, help="The inner function of x, e.g. 'x*2'.")],
+    g: Annotated[str, typer.Argument(metavar="G", show_default=False,
+                                     help="The outer scalar function of y (F's output), e.g. 'sum(y)'.")],
+    at: At = None, vars: Vars = None,
+    var: Annotated[str | None, typer.Option("--var", metavar="NAME",
+                                               help="G's variable, bound to F(x) (default: G's only variable).")]
+    = None,
+    format: FormatOpt = Format.auto, precision: Precision = None, output: Output = None,
+) -> None:
+    """The chain rule for l = G(F(x)): J_F, ∇G at y = F(x), and ∇l = J_Fᵀ ∇G, checked against ∇(G∘F).
+
+    Exit code 1 if the chain-rule product and the directly computed gradient disagree.
+
+    \b
+    Example:  jaccli chain "x*2" "sum(y)" --at 1,1                          → J_F = 2·I, ∇G = [1, 1], ∇l = [2, 2]
+    """
+    from . import compute
+
+    emit(compute.chain(f, g, at, _variables(vars), var), Out(format, precision, output))
+
+
+_NUMBERS_AS_ARGUMENTS = {"ignore_unknown_options": True, "allow_interspersed_args": True}
+
+
+def _reject_unknown_options(ctx: typer.Context, tokens: list[str]) -> None:
+    """With unknown options ignored (so -1.3 is a logit), a stray --word must still be a usage error."""
+    import difflib
+
+    known = [name for param in ctx.command.params for name in getattr(param, "opts", []) if name.startswith("--")]
+    for token in tokens:
+        if token.startswith("--") and len(token) > 2:
+            name = token.split("=", 1)[0]
+            if name in known:  # only possible after `--`, which makes everything a logit
+                raise click_exceptions.UsageError(f"{name} comes after '--', so it reads as a logit; put options "
+                                                  "before --", ctx=ctx)
+            raise click_exceptions.NoSuchOption(name, possibilities=difflib.get_close_matches(name, known), ctx=ctx)
+
+
+@app.command("softmax-jac", context_settings=_NUMBERS_AS_ARGUMENTS)
+def softmax_jac(
+    ctx: typer.Context,
+    logits: Annotated[list[str] | None, typer.Argument(
+        metavar="LOGITS...", show_default=False,
+        help="The logits z: numbers (negative ones too), '1, 2, 3', [1,2,3], @file or - for stdin.")] = None,
+    temperature: Annotated[float, typer.Option("--temperature", metavar="T",
+                                               help="Softmax of z/T; J gets the chain-rule factor 1/T.")] = 1.0,
+    log: Annotated[bool, typer.Option("--log", help="The Jacobian of log-softmax, I − 1 sᵀ.")] = False,
+    vjp: Annotated[str | None, typer.Option("--vjp", metavar="V",
+                                               help="Jᵀv in O(n) without forming J; V like a point: 1,2,3, "
+                                                    "@file or -.")] = None,
+    # Long names only: a short option such as -f or -e would swallow logits like -inf or -1e3.
+    format: Annotated[Format, typer.Option("--format", help="auto: table on a terminal, plain in a pipe.",
+                                           case_sensitive=False)] = Format.auto,
+    precision: Annotated[int | None, typer.Option("--precision", min=1, max=17, metavar="N",
+                                                     help="Significant digits (table default 8, plain full).")]
+    = None,
+    output: Output = None,
+) -> None:
+    """The softmax Jacobian J = diag(s) − s sᵀ, with its properties checked.
+
+    Shows the logits (unchanged), s = softmax(z) and J coloured by sign (diagonal positive, the rest negative).
+
+    Stable for large logits and accurate in tiny entries.
+
+    \b
+    Example:  jaccli softmax-jac -1.3 0.5 2.1
+    Example:  jaccli softmax-jac 1 2 3 --vjp 1,0,0 --temperature 2
+    """
+    from .softmax_jac import softmax_jac as compute_softmax_jac
+
+    _reject_unknown_options(ctx, logits or [])
+    emit(compute_softmax_jac(logits or [], temperature, log, vjp), Out(format, precision, output))
 
 
 def main() -> None:

@@ -8,11 +8,13 @@ symbolically and, when a point is given, evaluates with numpy.
 from __future__ import annotations
 
 import numpy as np
+import sympy
 
 from . import calculus, lowering, numeric, points
 from .errors import JaccliError, ShapeError
+from .lowering import element_label
 from .parsing import Function, parse
-from .result import Result
+from .result import Panel, Result
 
 _SUBSCRIPTS = str.maketrans("0123456789", "₀₁₂₃₄₅₆₇₈₉")
 
@@ -56,7 +58,7 @@ class Problem:
         """Symbol -> float for every input entry at the point."""
         env = {}
         for name in self.function.variables:
-            for symbol, value in zip(self.symbols[name].flat, self.values[name].array.flat):
+            for symbol, value in zip(self.symbols[name].flat, self.values[name].array.flat, strict=True):
                 env[symbol] = value
         return env
 
@@ -110,6 +112,12 @@ def _finish(result: Result, problem: Problem, exprs: np.ndarray, exact: bool = F
     if exact:
         result.exact = exact_values(exprs, problem)
     value, kinks = numeric.evaluate(exprs, problem.env())
+    return _attach(result, problem, value, kinks)
+
+
+def _attach(result: Result, problem: Problem, value: np.ndarray, kinks: set[str]) -> Result:
+    """Set the numeric value and point, and warn about kinks and non-finite entries."""
+    result.variables = problem.labels
     result.value = value.reshape(result.shape)
     result.point = problem.point
     if kinks:
@@ -215,3 +223,153 @@ def derivative(expression: str, at: list[str] | None = None, variables: list[str
         rows, columns = grid("f", exprs.shape, name)
     result = Result("derivative", expression, exprs.shape, rows, columns, title=problem.title(name))
     return _finish(result, problem, exprs, exact)
+
+
+# --- products with J: vjp, jvp and the chain rule -----------------------------------------------
+
+
+def _needs_point(problem: Problem, command: str) -> None:
+    if problem.values is None:
+        raise JaccliError(f"{command} needs a point: give --at, e.g. --at 1,2,3")
+
+
+def _read_v(spec: str, shape: tuple[int, ...], command: str, side: str, stdin=None,
+            exact: bool = False) -> np.ndarray:
+    """--v as an object array of sympy numbers in ``shape``: given in that shape, or flat, one entry per element."""
+    vector = points.read_vector(spec, stdin)
+    v = vector.array
+    size = int(np.prod(shape, dtype=int))
+    if v.shape != shape and not (v.ndim <= 1 and v.size == size):
+        raise ShapeError(f"--v has shape {_shape(v.shape)} ({v.size} entries), but {command} needs one entry per "
+                         f"{side}: shape {_shape(shape)} ({size} entries)")
+    if exact:
+        numbers = [lowering.constant(text, exact=True) for text in vector.texts.flat]
+    else:
+        numbers = [sympy.Float(value) for value in v.flat]  # the double exactly, printed short
+    return np.array(numbers, dtype=object).reshape(shape)
+
+
+def _shape(shape: tuple[int, ...]) -> str:
+    return "scalar" if shape == () else "×".join(map(str, shape))
+
+
+def _input_shape(problem: Problem) -> tuple[int, ...]:
+    """A single variable's shape; several variables flatten to n entries."""
+    names = problem.function.variables
+    return problem.shapes[names[0]] if len(names) == 1 else (len(problem.inputs),)
+
+
+def _input_grid(problem: Problem, column: str) -> tuple[list[str], list[str]]:
+    names = problem.function.variables
+    if len(names) == 1:
+        return grid(names[0], problem.shapes[names[0]], column)
+    return problem.labels, [column]
+
+
+def vjp(expression: str, at: list[str] | None, v: str, variables: list[str] | None = None,
+        shapes: dict | None = None, stdin=None, *, exact: bool = False) -> Result:
+    """Jᵀv, shaped like the input (n entries for several variables): what y.backward(v) puts in x.grad.
+
+    v has one entry per output. Computed as the gradient of the scalar vᵀf, so J is never formed.
+    """
+    problem = Problem(expression, at, variables, shapes, stdin=stdin, exact=exact)
+    weights = _read_v(v, problem.outputs.shape, "vjp", "output of the expression", stdin, exact)
+    scalar = sympy.Add(*(w * f for w, f in zip(weights.flat, problem.outputs.flat, strict=True)))
+    shape = _input_shape(problem)
+    exprs = calculus.gradient(scalar, problem.inputs).reshape(shape)
+    rows, columns = _input_grid(problem, "Jᵀv")
+    result = Result("vjp", expression, shape, rows, columns, title=problem.title("Vector-Jacobian product Jᵀv")
+                    + f", v = {_short_array(weights.astype(float))}", extra={"v": weights.astype(float)})
+    return _finish(result, problem, exprs, exact)
+
+
+def jvp(expression: str, at: list[str] | None, v: str, variables: list[str] | None = None,
+        shapes: dict | None = None, stdin=None, *, exact: bool = False) -> Result:
+    """J v, shaped like the output: the directional derivative of f along v (one entry per input)."""
+    problem = Problem(expression, at, variables, shapes, stdin=stdin, exact=exact)
+    direction = _read_v(v, _input_shape(problem), "jvp", "input", stdin, exact)
+    jac = calculus.jacobian(problem.outputs, problem.inputs)  # sparse: zero entries cost nothing below
+    exprs = np.empty(problem.outputs.shape, dtype=object)
+    for index, row in zip(np.ndindex(exprs.shape), jac, strict=True):
+        exprs[index] = sympy.Add(*(d * w for d, w in zip(row, direction.flat, strict=True) if d != 0))
+    shape = problem.outputs.shape
+    rows, columns = (output_labels(shape), ["J·v"]) if len(shape) <= 1 else grid("f", shape, "J·v")
+    result = Result("jvp", expression, shape, rows, columns,
+                    title=problem.title("Jacobian-vector product J·v")
+                    + f", v = {_short_array(direction.astype(float))}", extra={"v": direction.astype(float)})
+    return _finish(result, problem, exprs, exact)
+
+
+CHAIN_RTOL = 1e-10  # chain-rule product vs direct gradient, relative to the size of the summands
+
+
+def chain(f_expression: str, g_expression: str, at: list[str], variables: list[str] | None = None,
+          var: str | None = None, stdin=None) -> Result:
+    """∇l for l = G(F(x)) by the chain rule, J_Fᵀ ∇G, shaped like x; checked against ∇(G∘F) computed directly.
+
+    F is a function of x (any shape, m outputs), G a scalar function of the single variable ``var``
+    (default: G's only variable), which takes F's output shape. ``failed`` is set if the two disagree.
+    """
+    from .lowering import lower, variable_symbols
+
+    problem = Problem(f_expression, at, variables, stdin=stdin)
+    _needs_point(problem, "chain")
+    g_function = parse(g_expression)
+    names = list(g_function.variables)
+    if var is None:
+        if len(names) > 1:
+            raise JaccliError(f"G uses several variables ({', '.join(names)}); say which one is F's output "
+                              "with --var")
+        var = names[0] if names else "y"
+    others = [n for n in names if n != var]
+    if others:
+        raise JaccliError(f"G may use only its variable {var} (F's output), but it also uses {', '.join(others)}")
+    f_outputs = problem.outputs
+    g_outputs, g_symbols = lower(g_function, {var: f_outputs.shape})
+    if g_outputs.size != 1:
+        raise ShapeError(f"G must be a scalar function of {var} (l = G(F(x))), but it has {g_outputs.size} "
+                         f"outputs (shape {_shape(g_outputs.shape)})")
+    g = g_outputs.flat[0]
+    y = list(g_symbols.get(var, variable_symbols(var, f_outputs.shape)).flat)
+
+    env = problem.env()
+    f_value, kinks_f = numeric.evaluate(f_outputs, env)
+    jac_f, kinks_j = numeric.evaluate(calculus.jacobian(f_outputs, problem.inputs), env)
+    grad_g, kinks_g = numeric.evaluate(calculus.gradient(g, y), dict(zip(y, f_value.flat, strict=True)))
+    with np.errstate(all="ignore"):
+        value = jac_f.T @ grad_g
+        scale = np.abs(jac_f).T @ np.abs(grad_g)
+    # Independently: substitute F into G, then differentiate the composition with respect to x.
+    composed = g.xreplace(dict(zip(y, f_outputs.flat, strict=True)))
+    direct, kinks_d = numeric.evaluate(calculus.gradient(composed, problem.inputs), env)
+    with np.errstate(all="ignore"):
+        difference = np.abs(value - direct)
+        agrees = bool(np.all(difference <= CHAIN_RTOL * scale + 1e-300))
+    worst = float(np.max(difference, initial=0.0))
+
+    shape = _input_shape(problem)
+    rows, columns = _input_grid(problem, "∂l/∂·")
+    y_labels = [element_label(var, index) for index in np.ndindex(f_outputs.shape)]
+    result = Result(
+        "chain", f"{g_expression} with {var} = {f_expression}", shape, rows, columns,
+        title=f"Chain rule for l = G(F(x)), F = {f_expression}, G = {g_expression}, at {problem.describe_point()}",
+        value_title=f"∇l = J_Fᵀ ∇G  (the vector-Jacobian product with v = ∇G at {var} = F(x))",
+        extra={
+            "f": f_expression, "g": g_expression, "var": var,
+            "f_value": f_value, "jacobian_f": jac_f, "grad_g": grad_g.reshape(f_outputs.shape),
+            "direct_gradient": direct.reshape(shape),
+            "properties": {"equals_direct_gradient": {
+                "holds": agrees,
+                "statement": f"J_Fᵀ ∇G = ∇(G∘F) computed directly (F substituted for {var} in G, then differentiated)",
+                "measure": "max|difference|", "residual": worst if np.isfinite(worst) else None}},
+        },
+        panels=[Panel("J_F: rows the outputs of F, columns the inputs",
+                      output_labels(f_outputs.shape), problem.labels, jac_f),
+                Panel(f"{var} = F(x) and ∇G at {var}", [f"{var} = F(x)", f"∇G({var})"], y_labels,
+                      np.vstack([f_value.ravel(), grad_g.ravel()]))],
+    )
+    result.failed = not agrees
+    _attach(result, problem, value, kinks_f | kinks_j | kinks_g | kinks_d)
+    if not agrees:
+        result.warnings.append(f"the chain-rule product and the direct gradient differ by up to {worst:g}")
+    return result

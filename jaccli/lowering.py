@@ -204,7 +204,7 @@ class _Lowering:
             y = rest[0]
             if x.shape != y.shape:
                 raise ShapeError(f"dot(a, b) needs equal shapes, got {_shape(x.shape)} and {_shape(y.shape)}")
-            return _obj(sympy.Add(*(a * b for a, b in zip(x.flat, y.flat))))
+            return _obj(sympy.Add(*(a * b for a, b in zip(x.flat, y.flat, strict=True))))
         if name == "logsumexp":
             return _obj(special.LogSumExp(*x.flat))
         if name in ("softmax", "log_softmax"):

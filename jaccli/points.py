@@ -93,7 +93,7 @@ def _numbers(tokens: list[str]) -> list[tuple[str, float]]:
     if bad.any():
         token = tokens[int(np.argmax(bad))]
         raise ParseError(f"'{token}' is not a finite number; NaN and infinity are not allowed as input")
-    return list(zip(tokens, floats.tolist()))
+    return list(zip(tokens, floats.tolist(), strict=True))
 
 
 def _number(token: str) -> float:
@@ -138,6 +138,12 @@ def stack_values(values: list[Value]) -> Value:
     return Value(np.stack([v.array for v in values]), np.stack([v.texts for v in values]))
 
 
+def read_vector(spec: str, stdin=None) -> Value:
+    """One array from a point-like text (``1,2,3``, ``[[1,2],[3,4]]``, ``@file``, ``-``): for ``--v``."""
+    values = parse_values(read_source(spec, stdin))
+    return values[0] if len(values) == 1 else stack_values(values)
+
+
 def bind(variables: tuple[str, ...], specs: list[str], stdin=None) -> dict[str, Value]:
     """Map ``--at`` texts to the variables: one value each in order, or by name."""
     named: dict[str, Value] = {}
@@ -173,4 +179,4 @@ def bind(variables: tuple[str, ...], specs: list[str], stdin=None) -> dict[str, 
         example = " ".join(f"--at {v}={i + 1}" for i, v in enumerate(variables[:2]))
         raise ShapeError(f"{len(variables)} variables ({names}) need {len(variables)} values, one each in "
                          f"that order; got {len(positional)}. Or name them: {example}")
-    return dict(zip(variables, positional))
+    return dict(zip(variables, positional, strict=True))

@@ -39,15 +39,22 @@ def number(value: float, precision: int | None = None) -> str:
     return f"{value:.{precision}g}"
 
 
+def formula(expr) -> str:
+    """A symbolic entry as text: sympy's form, with floats shown without trailing zeros."""
+    import sympy
+
+    return sympy.sstr(expr, full_prec=False) if isinstance(expr, sympy.Basic) else str(expr)
+
+
 def plain(result, precision: int | None = None) -> str:
     """Numbers only, one table row per line, separated by spaces; symbolic (and exact) entries by tabs."""
     if result.exact is not None:
-        return "\n".join("\t".join(str(e) for e in row) for row in result.matrix(result.exact)) + "\n"
+        return "\n".join("\t".join(formula(e) for e in row) for row in result.matrix(result.exact)) + "\n"
     if result.value is not None:
         grid = result.matrix(result.value)
         return "\n".join(" ".join(number(v, precision) for v in row) for row in grid) + "\n"
     grid = result.matrix(result.symbolic)
-    return "\n".join("\t".join(str(e) for e in row) for row in grid) + "\n"
+    return "\n".join("\t".join(formula(e) for e in row) for row in grid) + "\n"
 
 
 def _json_value(array: np.ndarray | None):
@@ -70,9 +77,9 @@ def to_json(result) -> str:
         "value": _json_value(result.value),
     }
     if result.symbolic is not None:
-        document["symbolic"] = np.vectorize(str, otypes=[object])(result.symbolic).tolist()
+        document["symbolic"] = np.vectorize(formula, otypes=[object])(result.symbolic).tolist()
     if result.exact is not None:
-        document["exact"] = np.vectorize(str, otypes=[object])(result.exact).tolist()
+        document["exact"] = np.vectorize(formula, otypes=[object])(result.exact).tolist()
     document.update({k: _json_value(v) if isinstance(v, np.ndarray) else v for k, v in result.extra.items()})
     document["warnings"] = list(result.warnings)
     return json.dumps(document, ensure_ascii=False, allow_nan=False) + "\n"
@@ -106,20 +113,62 @@ def table(result, precision: int | None = None):
     for i, label in enumerate(result.rows):
         cells = []
         for j in range(len(result.columns)):
-            text = str(symbolic[i, j]) if symbolic is not None else ""
+            text = formula(symbolic[i, j]) if symbolic is not None else ""
             if values is None:
                 cells.append(Text(text))
                 continue
             value = float(values[i, j])
             cell = Text(number(value, precision), style=_style(value))
-            readable = len(text) <= SYMBOLIC_WIDTH or result.exact is not None
-            formula = result.exact is not None or not _is_number(symbolic[i, j])
-            if show_symbolic and readable and formula and text != cell.plain:
+            if show_symbolic and _beside(text, symbolic[i, j], cell.plain, result.exact is not None):
                 cell.append(f"  = {text}", style="dim italic")
             cells.append(cell)
         table.add_row(label, *cells)
     # The title as Text above the table, not markup: expressions contain [brackets].
-    return Group(Text(result.title, style="bold"), table)
+    parts = [Text(result.title, style="bold")]
+    parts += [_panel(panel, precision) for panel in result.panels]
+    if result.panels:
+        parts.append(Text(result.value_title or "value", style="bold"))
+    parts.append(table)
+    parts += checks(result.extra.get("properties", {}))
+    return Group(*parts)
+
+
+def _panel(panel, precision: int):
+    """A small grid of numbers (logits, J_F, …) with the same sign colours as the main table."""
+    from rich.console import Group
+    from rich.table import Table
+    from rich.text import Text
+
+    grid = Table(header_style="bold")
+    grid.add_column("", style="bold cyan", no_wrap=True)
+    for column in panel.columns:
+        grid.add_column(column, justify="right")
+    values = np.asarray(panel.values, dtype=float).reshape(len(panel.rows), len(panel.columns))
+    for label, row in zip(panel.rows, values, strict=True):
+        grid.add_row(label, *(Text(number(v, precision), style=_style(v)) for v in row))
+    return Group(Text(panel.title, style="bold"), grid)  # a Table title would wrap to the table's width
+
+
+def checks(properties: dict) -> list:
+    """One line per checked property: ✓ or ✗, the statement, and the measured residual."""
+    from rich.text import Text
+
+    lines = []
+    for check in properties.values():
+        mark, style = {True: ("✓", "green"), False: ("✗", "bold red"), None: ("–", "dim")}[check["holds"]]
+        line = Text(f"{mark} ", style=style)
+        line.append(check["statement"])
+        if check["residual"] is not None:
+            line.append(f"   {check['measure']} = {number(check['residual'], 3)}", style="dim")
+        lines.append(line)
+    return lines
+
+
+def _beside(text: str, entry, shown: str, exact: bool) -> bool:
+    """Whether a symbolic (or exact) entry is worth showing next to its value."""
+    if text == shown:
+        return False
+    return exact or (len(text) <= SYMBOLIC_WIDTH and not _is_number(entry))
 
 
 def _is_number(expr) -> bool:
@@ -132,7 +181,7 @@ def csv(result, precision: int | None = None) -> str:
     grid = result.matrix(result.value if numeric else (result.exact if result.exact is not None else result.symbolic))
     lines = [",".join(_csv_field(c) for c in ["", *result.columns])]
     for label, row in zip(result.rows, grid):
-        cells = [number(v, precision) for v in row] if numeric else [str(e) for e in row]
+        cells = [number(v, precision) for v in row] if numeric else [formula(e) for e in row]
         lines.append(",".join(_csv_field(c) for c in [label, *cells]))
     return "\n".join(lines) + "\n"
 

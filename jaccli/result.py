@@ -8,6 +8,19 @@ import numpy as np
 
 
 @dataclass
+class Panel:
+    """A labelled grid shown above the main table (e.g. the logits, or J_F of a chain): table format only.
+
+    The same numbers reach JSON through ``Result.extra``; a panel only says how a table shows them.
+    """
+
+    title: str
+    rows: list[str]
+    columns: list[str]
+    values: np.ndarray  # rows x columns
+
+
+@dataclass
 class Result:
     """A computed derivative: numbers (or None without a point), symbolic entries, labels.
 
@@ -27,8 +40,11 @@ class Result:
     symbolic: np.ndarray | None = None  # object array of sympy expressions
     exact: np.ndarray | None = None  # object array of exact sympy numbers (--exact), shape ``shape``
     title: str = ""
+    value_title: str = ""  # heading of the main table when panels come before it
     warnings: list[str] = field(default_factory=list)
     extra: dict = field(default_factory=dict)  # command-specific JSON keys, in order
+    panels: list[Panel] = field(default_factory=list)  # shown above the main table
+    failed: bool = False  # a self-check disagreed (e.g. chain rule vs direct gradient): exit 1
 
     @property
     def finite(self) -> bool:
@@ -36,8 +52,8 @@ class Result:
 
     @property
     def exit_code(self) -> int:
-        """0, or 1 when the value is not finite at the point (it is printed anyway)."""
-        return 0 if self.finite else 1
+        """0, or 1 when the value is not finite or a self-check failed (it is printed anyway)."""
+        return 0 if self.finite and not self.failed else 1
 
     def matrix(self, array: np.ndarray) -> np.ndarray:
         """``array`` (of shape ``shape``) as the rows x columns grid of the table."""

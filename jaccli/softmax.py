@@ -22,7 +22,7 @@ def _shifted_exp(z: np.ndarray, axis: int) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _exclusive_sum(e: np.ndarray, axis: int) -> np.ndarray:
-    """sum_{j != i} e_j for each i, without subtracting (e is non-negative)."""
+    """sum_{j != i} e_j for each i, from prefix and suffix sums: never the total minus e_i."""
     e = np.moveaxis(e, axis, -1)
     zero = np.zeros(e.shape[:-1] + (1,))
     before = np.concatenate([zero, np.cumsum(e[..., :-1], axis=-1)], axis=-1)
@@ -85,7 +85,13 @@ def softmax_vjp(z, v, axis: int = -1) -> np.ndarray:
 
 
 def log_softmax_vjp(z, v, axis: int = -1) -> np.ndarray:
-    """(I - 1 s^T)^T v = v - s * sum(v), in O(n); same shape as z."""
+    """(I - 1 s^T)^T v = v - s * sum(v), in O(n); same shape as z.
+
+    Computed as v_i (1 - s_i) - s_i sum_{j != i} v_j with 1 - s_i from softmax_rest: ``v - s * sum(v)``
+    loses digits when s_i is close to 1 (logits 0, 8 and v = 0, 1 gave a relative error of 3e-13).
+    """
     z = np.asarray(z, dtype=float)
     v = np.broadcast_to(np.asarray(v, dtype=float), z.shape)
-    return v - softmax(z, axis) * np.sum(v, axis=axis, keepdims=True)
+    e, _ = _shifted_exp(z, axis)
+    total = np.sum(e, axis=axis, keepdims=True)
+    return v * (_exclusive_sum(e, axis) / total) - (e / total) * _exclusive_sum(v, axis)

@@ -1,7 +1,15 @@
+"""Shared fixtures: Hypothesis profiles, and the CLI run in-process."""
+
+from __future__ import annotations
+
+import json
 import os
 
 import pytest
 from hypothesis import settings
+from typer.testing import CliRunner
+
+from jaccli.cli import app
 
 # CI runs a few more examples than a developer's quick run; both stay deterministic per seed.
 settings.register_profile("ci", max_examples=200, deadline=None, derandomize=True)
@@ -11,6 +19,27 @@ settings.load_profile("ci" if os.environ.get("CI") else "dev")
 
 @pytest.fixture
 def runner():
-    from typer.testing import CliRunner
-
     return CliRunner()
+
+
+class Run:
+    def __init__(self, result):
+        self.code = result.exit_code
+        self.stdout = result.stdout
+        self.stderr = result.stderr
+        self.exception = result.exception
+
+    @property
+    def json(self) -> dict:
+        return json.loads(self.stdout)
+
+
+@pytest.fixture
+def jaccli():
+    """jaccli("softmax-jac", "1", "2") -> Run with code, stdout, stderr, json."""
+    runner = CliRunner()
+
+    def run(*args: str, input: str | None = None) -> Run:
+        return Run(runner.invoke(app, list(args), input=input))
+
+    return run

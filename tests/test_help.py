@@ -31,3 +31,7 @@ def test_top_level_help_lists_every_command_with_its_summary(runner):
 def test_no_arguments_prints_usage_not_a_traceback(runner):
     result = runner.invoke(app, [])
     assert "Usage:" in result.output and "Traceback" not in result.output
+
+
+def test_new_commands_exist():
+    assert {"softmax-jac", "vjp", "jvp", "chain"} <= set(COMMANDS)
