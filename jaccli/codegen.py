@@ -22,7 +22,7 @@ import keyword
 import math
 import re
 import textwrap
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from itertools import product
 
 import numpy as np
@@ -103,21 +103,24 @@ def for_result(result, symbols: Mapping[str, np.ndarray], language: str) -> str:
 # --- names ---------------------------------------------------------------------------------
 
 
-def _reserved_python(command: str) -> set[str]:
-    return set(keyword.kwlist) | set(dir(builtins)) | {"np", "math", "out", command}
+def _reserved_python(command: str) -> Callable[[str], bool]:
+    words = set(keyword.kwlist) | set(dir(builtins)) | {"np", "math", "out", command}
+    return words.__contains__
 
 
 _C_MACROS = {"INFINITY", "NAN", "HUGE_VAL", "HUGE_VALF", "HUGE_VALL", "math_errhandling", "errno"}
 _C_MACRO_PREFIX = re.compile(r"(M_|FP_|MATH_)")
 
 
-def _reserved_c(command: str) -> set[str]:
+def _reserved_c(command: str) -> Callable[[str], bool]:
     functions = {f for f in known_functions_C99.values() if isinstance(f, str)}
     functions |= {"fmax", "fmin", "fabs", "log1p", "isnan", "pow", "sqrt", "cbrt"}
-    return set(reserved_words) | set(reserved_words_c99) | functions | _C_MACROS | {"out", command}
+    words = set(reserved_words) | set(reserved_words_c99) | functions | _C_MACROS | {"out", command}
+    # M_PI, FP_NAN, … may be macros of <math.h>; none of them ends with '_'
+    return lambda name: name in words or (bool(_C_MACRO_PREFIX.match(name)) and not name.endswith("_"))
 
 
-def _parameter_names(names: list[str], reserved: set[str]) -> dict[str, str]:
+def _parameter_names(names: list[str], reserved: Callable[[str], bool]) -> dict[str, str]:
     """Variable name -> identifier in the generated code: the name, with '_' appended while it clashes."""
     params: dict[str, str] = {}
     taken = set(names)
@@ -125,7 +128,7 @@ def _parameter_names(names: list[str], reserved: set[str]) -> dict[str, str]:
         if not _VARIABLE_NAME.match(name):
             raise CodegenError(f"refusing to generate code for the variable name {name!r}")
         param = name
-        while param in reserved or _C_MACRO_PREFIX.match(param) or (param != name and param in taken):
+        while reserved(param) or (param != name and param in taken):
             param += "_"
         taken.add(param)
         params[name] = param

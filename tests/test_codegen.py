@@ -295,3 +295,18 @@ def test_c_matches_jaccli_on_custom_functions(tmp_path):
     code = codegen.for_result(result, problem.symbols, "c")
     out = run_c(code, "gradient", ["(const double[]){-30.0, 0.5, 700.0}"], 3, tmp_path)
     np.testing.assert_allclose(out, result.value, rtol=1e-14)
+
+
+@needs_cc
+def test_c_renames_variables_named_like_c_keywords_and_macros(tmp_path):
+    code = source("gradient", "double*int + M_PI*out + fabs", "c")
+    assert "void gradient(double M_PI_, double double_, double fabs_, double int_, double out_, double *out)" in code
+    out = run_c(code, "gradient", ["1.0", "2.0", "3.0", "4.0", "5.0"], 5, tmp_path)
+    np.testing.assert_array_equal(out, [5.0, 4.0, 1.0, 2.0, 1.0])
+
+
+@needs_cc
+def test_c_prints_huge_integers_as_doubles(tmp_path):
+    code = source("derivative", "x * 3**40 + x**2 / 3**40", "c")
+    out = run_c(code, "derivative", ["1.5"], 1, tmp_path)
+    np.testing.assert_allclose(out, [3.0**40 + 3.0 / 3.0**40], rtol=1e-15)
