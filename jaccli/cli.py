@@ -13,6 +13,7 @@ import sys
 from collections.abc import Callable
 from contextlib import contextmanager
 from dataclasses import dataclass
+from enum import Enum
 from typing import Annotated
 
 import numpy as np
@@ -140,6 +141,15 @@ Output = Annotated[str | None, typer.Option("--output", "-o", metavar="FILE",
 Exact = Annotated[bool, typer.Option("--exact", help="Exact values at an exact point: --at 1/2,pi/3 gives sqrt(3)/2.")]
 Points = Annotated[str | None, typer.Option(
     "--points", metavar="FILE", help="Many points, one per line (- for stdin); a header line may name the columns.")]
+class Language(str, Enum):
+    python = "python"
+    numpy = "numpy"
+    c = "c"
+
+
+Emit = Annotated[Language | None, typer.Option(
+    "--emit", case_sensitive=False,
+    help="Print a standalone function computing the result (numpy code, or C99) instead of numbers.")]
 SkipBad = Annotated[bool, typer.Option("--skip-bad", help="With --points: skip bad lines with a warning.")]
 
 
@@ -189,8 +199,21 @@ def emit(result, out: Out) -> None:
     raise typer.Exit(result.exit_code)
 
 
-def run(compute: Callable, at: list[str] | None, points: str | None, skip_bad: bool, exact: bool, out: Out) -> None:
-    """One point (or none): ``emit``. Many points: the symbolic result once, then every line."""
+def run(compute: Callable, at: list[str] | None, points: str | None, skip_bad: bool, exact: bool, out: Out,
+        language: str | None = None) -> None:
+    """One point (or none): ``emit``. Many points: the symbolic result once, then every line.
+
+    With ``language`` (--emit), print generated code for the symbolic result instead.
+    """
+    if language is not None:
+        from . import codegen
+
+        if points is not None or exact:
+            raise JaccliError("--emit prints code for the symbolic result; drop --points and --exact")
+        result = compute(at=at, exact=False)
+        with out.stream() as stream:
+            stream.write(codegen.for_result(result, result.symbols, language))
+        raise typer.Exit(0)
     if points is None:
         if skip_bad:
             raise JaccliError("--skip-bad goes with --points")
@@ -270,6 +293,7 @@ def derivative(
     order: Annotated[int, typer.Option("--order", "-k", help="Order k of d^k f/dx^k.")] = 1,
     at: At = None, vars: Vars = None, shape: Shape = None, points: Points = None, skip_bad: SkipBad = False,
     exact: Exact = False, format: FormatOpt = Format.auto, precision: Precision = None, output: Output = None,
+    emit: Emit = None,
 ) -> None:
     """d^k f/dx^k, entry by entry: shaped like f.
 
@@ -287,14 +311,15 @@ def derivative(
         return compute.derivative(expression, at, names, wrt, order, _shapes_for(expression, names, shape, width),
                                   exact=exact)
 
-    run(call, at, points, skip_bad, exact, Out(format, precision, output))
+    language = emit.value if emit else None
+    run(call, at, points, skip_bad, exact, Out(format, precision, output), language)
 
 
 @app.command()
 def gradient(
     expression: Expression, at: At = None, vars: Vars = None, shape: Shape = None, points: Points = None,
     skip_bad: SkipBad = False, exact: Exact = False, format: FormatOpt = Format.auto, precision: Precision = None,
-    output: Output = None,
+    output: Output = None, emit: Emit = None,
 ) -> None:
     """∇f of a scalar function, shaped like its input.
 
@@ -308,14 +333,15 @@ def gradient(
     def call(at, exact, width=None):
         return compute.gradient(expression, at, names, _shapes_for(expression, names, shape, width), exact=exact)
 
-    run(call, at, points, skip_bad, exact, Out(format, precision, output))
+    language = emit.value if emit else None
+    run(call, at, points, skip_bad, exact, Out(format, precision, output), language)
 
 
 @app.command()
 def jacobian(
     expression: Expression, at: At = None, vars: Vars = None, shape: Shape = None, points: Points = None,
     skip_bad: SkipBad = False, exact: Exact = False, format: FormatOpt = Format.auto, precision: Precision = None,
-    output: Output = None,
+    output: Output = None, emit: Emit = None,
 ) -> None:
     """The Jacobian J, m×n: rows are the outputs, columns the inputs.
 
@@ -330,14 +356,15 @@ def jacobian(
     def call(at, exact, width=None):
         return compute.jacobian(expression, at, names, _shapes_for(expression, names, shape, width), exact=exact)
 
-    run(call, at, points, skip_bad, exact, Out(format, precision, output))
+    language = emit.value if emit else None
+    run(call, at, points, skip_bad, exact, Out(format, precision, output), language)
 
 
 @app.command()
 def hessian(
     expression: Expression, at: At = None, vars: Vars = None, shape: Shape = None, points: Points = None,
     skip_bad: SkipBad = False, exact: Exact = False, format: FormatOpt = Format.auto, precision: Precision = None,
-    output: Output = None,
+    output: Output = None, emit: Emit = None,
 ) -> None:
     """∇²f of a scalar function: n×n and symmetric.
 
@@ -351,7 +378,8 @@ def hessian(
     def call(at, exact, width=None):
         return compute.hessian(expression, at, names, _shapes_for(expression, names, shape, width), exact=exact)
 
-    run(call, at, points, skip_bad, exact, Out(format, precision, output))
+    language = emit.value if emit else None
+    run(call, at, points, skip_bad, exact, Out(format, precision, output), language)
 
 
 VectorOpt = Annotated[str, typer.Option(

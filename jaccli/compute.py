@@ -104,6 +104,7 @@ def grid(name: str, shape: tuple[int, ...], column: str) -> tuple[list[str], lis
 def _finish(result: Result, problem: Problem, exprs: np.ndarray, exact: bool = False) -> Result:
     """Evaluate ``exprs`` at the problem's point (if any) and attach warnings."""
     result.symbolic = exprs
+    result.symbols = problem.symbols
     result.variables = problem.labels
     if problem.values is None:
         if exact:

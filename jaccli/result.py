@@ -43,6 +43,7 @@ class Result:
     value_title: str = ""  # heading of the main table when panels come before it
     warnings: list[str] = field(default_factory=list)
     extra: dict = field(default_factory=dict)  # command-specific JSON keys, in order
+    symbols: dict | None = field(default=None, repr=False)  # variable name -> its sympy symbols (for --emit)
     panels: list[Panel] = field(default_factory=list)  # shown above the main table
     failed: bool = False  # a self-check disagreed (e.g. chain rule vs direct gradient): exit 1
 

@@ -120,3 +120,31 @@ def test_output_file(runner, tmp_path):
 def test_no_color_and_pipes_have_no_escape_codes(runner):
     result = runner.invoke(app, ["jacobian", "x*2", "--at", "1,-1", "--format", "table"], env={"NO_COLOR": "1"})
     assert "\x1b[" not in result.stdout
+
+
+def test_emit_numpy_code_runs_and_matches_the_closed_form(runner):
+    result = runner.invoke(app, ["jacobian", "[r*cos(t), r*sin(t)]", "--vars", "r,t", "--emit", "numpy"])
+    assert result.exit_code == 0
+    namespace: dict = {}
+    exec(compile(result.stdout, "<generated>", "exec"), namespace)  # our own generated code, not user text
+    r, t = 2.0, 0.5
+    expected = [[math.cos(t), -r * math.sin(t)], [math.sin(t), r * math.cos(t)]]
+    np.testing.assert_allclose(namespace["jacobian"](r, t), expected, rtol=1e-15)
+
+
+def test_emit_c_compiles(runner, tmp_path):
+    import shutil
+
+    if not shutil.which("cc"):
+        pytest.skip("no C compiler")
+    result = runner.invoke(app, ["gradient", "sum(sigmoid(x)*softplus(x))", "--shape", "x=3", "--emit", "c"])
+    source = tmp_path / "grad.c"
+    source.write_text(result.stdout)
+    subprocess.run(["cc", "-std=c99", "-Wall", "-Werror", "-c", str(source), "-o", str(tmp_path / "grad.o")],
+                   check=True, timeout=60)
+
+
+def test_emit_rejects_unknown_language_and_points(runner):
+    assert runner.invoke(app, ["jacobian", "x", "--emit", "fortran"]).exit_code == 2
+    result = runner.invoke(app, ["jacobian", "x", "--emit", "c", "--points", "-"], input="1\n")
+    assert result.exit_code == 2 and "--emit" in result.stderr
