@@ -275,7 +275,7 @@ def run_once(argv: list[str], out: Path, timeout: float) -> Run:
     if timed_out:
         return Run(seconds, rss, f"timed out after {timeout:g} s")
     if proc.returncode != 0:
-        first = next((line for line in err.read_text(errors="replace").splitlines() if line.strip()), "")
+        first = next((line for line in err.read_text(errors="replace").splitlines() if line.strip()), "(no stderr)")
         return Run(seconds, rss, f"exit {proc.returncode}: {first}"[:160])
     return Run(seconds, rss)
 
@@ -427,14 +427,14 @@ def _fmt(x: float, digits: int) -> str:
 
 
 def jaccli_command(text: str | None) -> list[str]:
-    """``--jaccli``: a command line; a bare ``jaccli`` is also looked for next to this Python (an unactivated venv)."""
+    """``--jaccli``: a command line. A bare program name is looked for next to this Python first (its venv's
+    console script, even when the venv is not activated), then on PATH; either way it is shown resolved."""
     if text is None:
         return [sys.executable, "-m", "jaccli"]
     argv = shlex.split(text)
-    if argv and os.sep not in argv[0] and not shutil.which(argv[0]):
+    if argv and os.sep not in argv[0]:
         beside = Path(sys.executable).parent / argv[0]
-        if beside.exists():
-            argv[0] = str(beside)
+        argv[0] = str(beside) if beside.exists() else (shutil.which(argv[0]) or argv[0])
     return argv
 
 
