@@ -1,0 +1,489 @@
+"""jaccli speed benchmark: whole-process runs of jaccli against baselines measured in the same run.
+
+Each case runs jaccli and its baseline as separate processes, alternating A B A B … so that machine
+noise hits both alike, and compares the medians as a ratio (absolute seconds mean little on a noisy
+box). One untimed warm-up run per side also checks the exit code and that the output is valid.
+
+    python bench/run.py                     # all cases, 5 repetitions
+    python bench/run.py --only batch --repeat 3
+    python bench/run.py --json > results.json
+    python bench/run.py --jaccli jaccli     # the console script instead of `python -m jaccli`
+
+Exit code 0 if every case meets its target, 1 otherwise (an erroring case fails), 2 for bad options.
+This is not part of the test suite.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import importlib.metadata
+import importlib.util
+import json
+import math
+import os
+import platform
+import select
+import shlex
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import textwrap
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+SEED = 20240606
+HAS_JAX = importlib.util.find_spec("jax") is not None
+
+# ---------------------------------------------------------------------------------------------- baseline scripts
+
+BASELINE_SCRIPTS = {
+    "baseline_startup_numeric.py": "import numpy, typer, rich.console  # noqa: F401\n",
+    "baseline_startup_symbolic.py": "import numpy, sympy, typer, rich.console  # noqa: F401\n",
+    "baseline_batch.py": textwrap.dedent('''\
+        """Closed-form Jacobian of spherical -> cartesian for every row of a CSV of r,t,p, vectorised."""
+        import sys
+
+        import numpy as np
+
+        r, t, p = np.loadtxt(sys.argv[1], delimiter=",", ndmin=2).T
+        st, ct, sp, cp = np.sin(t), np.cos(t), np.sin(p), np.cos(p)
+        jac = np.column_stack([
+            st * cp, r * ct * cp, -r * st * sp,   # d(r sin t cos p)/d(r, t, p)
+            st * sp, r * ct * sp, r * st * cp,    # d(r sin t sin p)/d(r, t, p)
+            ct, -r * st, np.zeros_like(r),        # d(r cos t)/d(r, t, p)
+        ])
+        np.savetxt(sys.stdout, np.column_stack([r, t, p, jac]), fmt="%.17g", delimiter=",")
+        '''),
+    "baseline_jax.py": textwrap.dedent('''\
+        """The dense softmax Jacobian with JAX: jit-free jacfwd, float64, JSON out."""
+        import json
+        import os
+        import sys
+
+        os.environ.setdefault("JAX_PLATFORMS", "cpu")  # no accelerator probing
+
+        import jax
+        import numpy as np
+
+        jax.config.update("jax_enable_x64", True)  # the same precision as jaccli
+        x = jax.numpy.asarray(np.loadtxt(sys.argv[1]))
+        jac = jax.jacfwd(jax.nn.softmax)(x)
+        sys.stdout.write(json.dumps({"value": np.asarray(jac).tolist()}))
+        '''),
+}
+
+
+# ---------------------------------------------------------------------------------------------- data
+
+
+@dataclass(frozen=True)
+class Data:
+    """The generated inputs, all seeded, in one directory."""
+
+    dir: Path
+
+    def path(self, name: str) -> Path:
+        return self.dir / name
+
+    def arg(self, name: str) -> str:
+        return f"@{self.path(name)}"
+
+
+def generate_data(directory: Path) -> Data:
+    """Write the value files, the batch CSV and the baseline scripts; deterministic for a given SEED."""
+    rng = np.random.default_rng(SEED)
+    directory.mkdir(parents=True, exist_ok=True)
+    files = {
+        "uniform-10000.txt": rng.uniform(-2.0, 2.0, 10_000),
+        "normal-1000.txt": rng.normal(size=1_000),
+        "normal-100000.txt": rng.normal(size=100_000),
+        "v-100000.txt": rng.normal(size=100_000),
+    }
+    for name, values in files.items():
+        np.savetxt(directory / name, values, fmt="%.17g")
+    n = 100_000
+    rtp = np.column_stack([rng.uniform(0.5, 2.0, n), rng.uniform(0.0, math.pi, n), rng.uniform(0.0, 2 * math.pi, n)])
+    np.savetxt(directory / "spherical-100000.csv", rtp, fmt="%.17g", delimiter=",")
+    for name, text in BASELINE_SCRIPTS.items():
+        (directory / name).write_text(text, encoding="utf-8")
+    return Data(directory)
+
+
+# ---------------------------------------------------------------------------------------------- output checks
+
+Check = Callable[[Path], str | None]  # None if the output is valid, else what is wrong
+
+
+def nonempty(path: Path) -> str | None:
+    return None if path.stat().st_size > 0 else "empty output"
+
+
+def exit_only(path: Path) -> str | None:
+    return None
+
+
+def json_value(shape: tuple[int, ...]) -> Check:
+    """A JSON document whose ``value`` has the given shape and only finite numbers."""
+
+    def check(path: Path) -> str | None:
+        try:
+            value = np.asarray(json.loads(path.read_text(encoding="utf-8"))["value"], dtype=float)
+        except (ValueError, KeyError, TypeError) as exc:
+            return f"output is not the expected JSON ({type(exc).__name__}: {exc})"[:200]
+        if value.shape != shape:
+            return f"value has shape {value.shape}, expected {shape}"
+        return None if np.isfinite(value).all() else "value is not all finite"
+
+    return check
+
+
+def csv_rows(rows: int, columns: int, header: bool) -> Check:
+    """A CSV of ``rows`` data lines with ``columns`` numeric fields each (after an optional header)."""
+
+    def check(path: Path) -> str | None:
+        with open(path, newline="", encoding="utf-8") as handle:
+            lines = list(csv.reader(handle))
+        if header:
+            lines = lines[1:]
+        if len(lines) != rows:
+            return f"{len(lines)} data lines, expected {rows}"
+        if any(len(line) != columns for line in lines):
+            return f"a line without {columns} fields"
+        try:
+            np.asarray(lines[:: max(1, rows // 100)], dtype=float)
+        except ValueError as exc:
+            return f"not numeric: {exc}"
+        return None
+
+    return check
+
+
+# ---------------------------------------------------------------------------------------------- cases
+
+
+@dataclass(frozen=True)
+class Side:
+    """One side of a comparison: a command line, how to check its output, and a factor on its time."""
+
+    label: str
+    argv: list[str]
+    check: Check = nonempty
+    scale: float = 1.0  # e.g. 3 for "the symbolic start-up ×3"
+
+
+@dataclass(frozen=True)
+class Case:
+    name: str
+    jaccli: Side
+    baseline: Side
+    target: float  # the ratio jaccli/baseline must be at most this
+
+
+def build_cases(data: Data, jaccli: list[str]) -> list[Case]:
+    py = sys.executable
+
+    def script(name: str, *args: str) -> list[str]:
+        return [py, str(data.path(name)), *args]
+
+    def run(*args: str, check: Check) -> Side:
+        return Side("jaccli", [*jaccli, *args], check)
+
+    numeric = Side("numpy+typer+rich import", script("baseline_startup_numeric.py"), exit_only)
+    symbolic = Side("numpy+sympy+typer+rich import", script("baseline_startup_symbolic.py"), exit_only)
+    if HAS_JAX:
+        dense = Side("JAX jacfwd (no jit, x64)", script("baseline_jax.py", str(data.path("normal-1000.txt"))),
+                     json_value((1000, 1000)))
+    else:
+        dense = Side("sympy import x3 (no JAX)", symbolic.argv, exit_only, scale=3.0)
+    return [
+        Case("start-up, numeric only",
+             run("softmax-jac", "-1.3", "0.5", "2.1", "--format", "json", check=json_value((3, 3))), numeric, 1.2),
+        Case("start-up, symbolic",
+             run("jacobian", "x*2", "--at", "1,1", "--format", "json", check=json_value((2, 2))), symbolic, 1.2),
+        Case("wide elementwise (10^4)",
+             run("gradient", "sum(x**2 + sin(x))", "--at", data.arg("uniform-10000.txt"), "--format", "json",
+                 check=json_value((10_000,))), symbolic, 1.5),
+        Case("dense structured (10^6 out)",
+             run("jacobian", "softmax(x)", "--at", data.arg("normal-1000.txt"), "--format", "json",
+                 check=json_value((1000, 1000))), dense, 0.3 if HAS_JAX else 1.0),
+        Case("big VJP (10^5)",
+             run("vjp", "softmax(x)", "--at", data.arg("normal-100000.txt"), "--v", data.arg("v-100000.txt"),
+                 "--format", "json", check=json_value((100_000,))), symbolic, 1.5),
+        Case("batch (10^5 points)",
+             run("jacobian", "[r*sin(t)*cos(p), r*sin(t)*sin(p), r*cos(t)]", "--vars", "r,t,p",
+                 "--points", str(data.path("spherical-100000.csv")), "--format", "csv",
+                 check=csv_rows(100_000, 12, header=True)),
+             Side("numpy closed form", script("baseline_batch.py", str(data.path("spherical-100000.csv"))),
+                  csv_rows(100_000, 12, header=False)), 1.0),
+    ]
+
+
+# ---------------------------------------------------------------------------------------------- running
+
+
+@dataclass(frozen=True)
+class Run:
+    seconds: float
+    max_rss_mib: float
+    error: str | None = None
+
+
+def _rss_mib(ru_maxrss: int) -> float:
+    return ru_maxrss / 2**20 if sys.platform == "darwin" else ru_maxrss / 2**10  # bytes on macOS, KiB elsewhere
+
+
+def _wait(pid: int, timeout: float) -> tuple[int, os.struct_rusage, bool]:
+    """Wait for one child with a timeout; its status, its own rusage, and whether it was killed for time."""
+    deadline = time.monotonic() + timeout
+    if hasattr(os, "pidfd_open"):  # Linux: sleep until it exits, no polling
+        fd = os.pidfd_open(pid)
+        try:
+            exited = bool(select.select([fd], [], [], timeout)[0])
+        finally:
+            os.close(fd)
+    else:
+        exited = False
+        while not exited and time.monotonic() < deadline:
+            time.sleep(0.001)
+            exited = os.waitid(os.P_PID, pid, os.WEXITED | os.WNOHANG | os.WNOWAIT) is not None
+    if not exited:
+        os.kill(pid, 9)  # not yet reaped, so the pid is still ours
+    _, status, usage = os.wait4(pid, 0)
+    return status, usage, not exited
+
+
+def run_once(argv: list[str], out: Path, timeout: float) -> Run:
+    """Run one process with stdout to ``out``; wall time and that child's peak RSS, or the first stderr line."""
+    err = out.with_suffix(".stderr")
+    with open(out, "wb") as stdout, open(err, "wb") as stderr:
+        start = time.perf_counter()
+        try:
+            proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=stdout, stderr=stderr)
+        except OSError as exc:
+            return Run(math.nan, math.nan, f"cannot start {argv[0]}: {exc.strerror or exc}")
+        status, usage, timed_out = _wait(proc.pid, timeout)
+        seconds = time.perf_counter() - start
+    proc.returncode = os.waitstatus_to_exitcode(status)  # reaped by wait4: keep Popen from waiting again
+    rss = _rss_mib(usage.ru_maxrss)
+    if timed_out:
+        return Run(seconds, rss, f"timed out after {timeout:g} s")
+    if proc.returncode != 0:
+        first = next((line for line in err.read_text(errors="replace").splitlines() if line.strip()), "(no stderr)")
+        return Run(seconds, rss, f"exit {proc.returncode}: {first}"[:160])
+    return Run(seconds, rss)
+
+
+@dataclass
+class Result:
+    case: str
+    baseline: str
+    target: float
+    jaccli_s: list[float] = field(default_factory=list)
+    baseline_s: list[float] = field(default_factory=list)
+    jaccli_rss_mib: float = math.nan
+    error: str | None = None
+
+    @property
+    def jaccli_median(self) -> float:
+        return statistics.median(self.jaccli_s) if self.jaccli_s else math.nan
+
+    @property
+    def baseline_median(self) -> float:
+        return statistics.median(self.baseline_s) if self.baseline_s else math.nan
+
+    @property
+    def ratio(self) -> float:
+        return self.jaccli_median / self.baseline_median if self.jaccli_s and self.baseline_s else math.nan
+
+    @property
+    def status(self) -> str:
+        if self.error:
+            return "error"
+        return "pass" if self.ratio <= self.target else "fail"
+
+    def as_dict(self) -> dict:
+        return {**asdict(self), "jaccli_median_s": _num(self.jaccli_median),
+                "baseline_median_s": _num(self.baseline_median), "ratio": _num(self.ratio),
+                "jaccli_rss_mib": _num(self.jaccli_rss_mib), "status": self.status}
+
+
+def _num(x: float) -> float | None:
+    return None if math.isnan(x) else round(x, 4)
+
+
+def _warm_and_check(side: Side, out: Path, timeout: float) -> Run:
+    """One untimed run: it warms caches and checks the exit code and the output."""
+    run = run_once(side.argv, out, timeout)
+    if run.error is None and (problem := side.check(out)):
+        run = Run(run.seconds, run.max_rss_mib, f"bad output: {problem}")
+    return run
+
+
+def measure(case: Case, repeat: int, timeout: float, work: Path, log: Callable[[str], None]) -> Result:
+    """Warm up and check both sides, then alternate jaccli and baseline runs ``repeat`` times.
+
+    A side that errors stops there; the other goes on, so a failing jaccli still shows the baseline's time.
+    """
+    result = Result(case.name, case.baseline.label, case.target)
+    sides = {"jaccli": (case.jaccli, result.jaccli_s), "baseline": (case.baseline, result.baseline_s)}
+    outs = {name: work / f"out-{name}.txt" for name in sides}
+    errors: dict[str, str] = {}
+
+    def record(name: str, run: Run, times: list[float] | None) -> None:
+        if name == "jaccli":
+            result.jaccli_rss_mib = float(np.fmax(result.jaccli_rss_mib, run.max_rss_mib))  # fmax skips NaN
+        if run.error:
+            errors[name] = run.error
+        elif times is not None:
+            times.append(run.seconds * sides[name][0].scale)
+
+    for name, (side, _) in sides.items():
+        record(name, _warm_and_check(side, outs[name], timeout), None)
+    for i in range(repeat):
+        for name, (side, times) in sides.items():
+            if name not in errors:
+                record(name, run_once(side.argv, outs[name], timeout), times)
+        if len(errors) < len(sides):
+            log(f"  {case.name}: {i + 1}/{repeat}  " + ", ".join(
+                f"{name} {times[-1]:.3f} s" for name, (_, times) in sides.items() if name not in errors))
+    if "jaccli" in errors:
+        result.error = errors["jaccli"]
+    elif "baseline" in errors:
+        result.error = f"baseline: {errors['baseline']}"
+    return result
+
+
+# ---------------------------------------------------------------------------------------------- environment
+
+
+def _version(dist: str) -> str:
+    try:
+        return importlib.metadata.version(dist)
+    except importlib.metadata.PackageNotFoundError:
+        return "not installed"
+
+
+def _blas() -> str:
+    """The BLAS numpy was built against, and its threads if threadpoolctl is there; cheap or nothing."""
+    try:
+        info = np.show_config(mode="dicts")["Build Dependencies"]["blas"]
+        blas = f"{info.get('name', '?')} {info.get('version', '')}".strip()
+    except Exception:  # old numpy or an unusual build: not worth failing over
+        blas = "unknown"
+    if importlib.util.find_spec("threadpoolctl"):
+        from threadpoolctl import threadpool_info
+
+        pools = ", ".join(f"{p['internal_api']}×{p['num_threads']}" for p in threadpool_info())
+        blas += f" (threads: {pools or 'none loaded'})"
+    threads = {k: v for k, v in os.environ.items() if k.endswith("_NUM_THREADS")}
+    return blas + (f" {threads}" if threads else "")
+
+
+def environment(jaccli: list[str]) -> dict:
+    cpus = os.cpu_count()
+    usable = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else cpus
+    return {
+        "python": f"{platform.python_version()} ({sys.executable})",
+        "platform": platform.platform(),
+        "cpus": f"{cpus} ({usable} usable)",
+        "numpy": np.__version__,
+        "sympy": _version("sympy"),
+        "jaccli": f"{_version('jaccli')} via {shlex.join(jaccli)}",
+        "jax": _version("jax") if HAS_JAX else "not found (dense case compares with the sympy start-up ×3)",
+        "blas": _blas(),
+    }
+
+
+# ---------------------------------------------------------------------------------------------- report
+
+
+def table(results: list[Result]) -> str:
+    head = ("case", "jaccli s", "baseline s", "ratio", "target", "result", "RSS MiB", "baseline")
+    rows = [head]
+    for r in results:
+        rows.append((r.case, _fmt(r.jaccli_median, 3), _fmt(r.baseline_median, 3), _fmt(r.ratio, 2),
+                     f"≤ {r.target:.1f}", r.status, _fmt(r.jaccli_rss_mib, 0), r.baseline))
+    widths = [max(len(row[i]) for row in rows) for i in range(len(head))]
+    right = {1, 2, 3, 4, 6}
+    lines = ["  ".join(c.rjust(w) if i in right else c.ljust(w) for i, (c, w) in enumerate(zip(row, widths)))
+             for row in rows]
+    lines.insert(1, "  ".join("-" * w for w in widths))
+    errors = [f"  {r.case}: {r.error}" for r in results if r.error]
+    return "\n".join([line.rstrip() for line in lines] + (["", "errors:", *errors] if errors else []))
+
+
+def _fmt(x: float, digits: int) -> str:
+    return "-" if math.isnan(x) else f"{x:.{digits}f}"
+
+
+# ---------------------------------------------------------------------------------------------- command line
+
+
+def jaccli_command(text: str | None) -> list[str]:
+    """``--jaccli``: a command line. A bare program name is looked for next to this Python first (its venv's
+    console script, even when the venv is not activated), then on PATH; either way it is shown resolved."""
+    if text is None:
+        return [sys.executable, "-m", "jaccli"]
+    argv = shlex.split(text)
+    if argv and os.sep not in argv[0]:
+        beside = Path(sys.executable).parent / argv[0]
+        argv[0] = str(beside) if beside.exists() else (shutil.which(argv[0]) or argv[0])
+    return argv
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--repeat", type=int, default=5, help="timed runs per side and case (default 5)")
+    parser.add_argument("--only", metavar="CASE", help="only cases whose name contains this (case-insensitive)")
+    parser.add_argument("--json", action="store_true", help="print the results as JSON instead of the table")
+    parser.add_argument("--jaccli", metavar="CMD", help="how to run jaccli (default: this Python -m jaccli), "
+                                                        "e.g. 'jaccli' for the console script")
+    parser.add_argument("--timeout", type=float, default=120.0, help="seconds per run before it is an error")
+    parser.add_argument("--data", metavar="DIR", type=Path,
+                        help="keep the generated data and outputs here (e.g. bench/data) instead of a temp dir")
+    args = parser.parse_args(argv)
+    if args.repeat < 1:
+        parser.error("--repeat must be at least 1")
+    return args
+
+
+def log(line: str) -> None:
+    print(line, file=sys.stderr, flush=True)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    jaccli = jaccli_command(args.jaccli)
+    with tempfile.TemporaryDirectory(prefix="jaccli-bench-") as tmp:
+        work = args.data or Path(tmp)
+        cases = build_cases(generate_data(work), jaccli)
+        if args.only:
+            cases = [c for c in cases if args.only.lower() in c.name.lower()]
+            if not cases:
+                print(f"no case matches {args.only!r}", file=sys.stderr)
+                return 2
+        env = environment(jaccli)
+        if not args.json:
+            print("\n".join(f"{k:>8}: {v}" for k, v in env.items()), end="\n\n", flush=True)
+        results = []
+        for case in cases:
+            log(f"{case.name} ...")
+            results.append(measure(case, args.repeat, args.timeout, work, log))
+    if args.json:
+        print(json.dumps({"environment": env, "repeat": args.repeat, "results": [r.as_dict() for r in results]},
+                         indent=2))
+    else:
+        print(table(results))
+    return 0 if all(r.status == "pass" for r in results) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
