@@ -37,7 +37,7 @@ class _Group(TyperGroup):
             code = _fail(exc.format_message() + hint, EXIT_BAD_INPUT)
         except click_exceptions.ClickException as exc:
             code = _fail(exc.format_message(), exc.exit_code)
-        except (click_exceptions.Abort, KeyboardInterrupt):
+        except (typer.Abort, KeyboardInterrupt):
             code = _fail("interrupted", 130)
         except BrokenPipeError:
             code = 0  # a reader such as `head` closed the pipe: not our failure

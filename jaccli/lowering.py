@@ -20,7 +20,8 @@ from .errors import JaccliError, LimitError, ShapeError
 from .parsing import Binary, Call, Const, Function, Index, Node, Num, Stack, Unary, Var, parse_tree
 
 MAX_EXPONENT = 10_000  # |n| in x**n, and the size of exact powers of numbers
-MAX_SYMBOLIC_ENTRIES = 100_000  # symbols plus outputs the symbolic path will build
+MAX_SYMBOLIC_ENTRIES = 100_000  # input values, and entries of any intermediate array, on the symbolic path
+LOG10_2 = math.log10(2)
 
 
 def element_label(name: str, index: tuple[int, ...]) -> str:
@@ -77,18 +78,40 @@ def _obj(value) -> np.ndarray:
     return out
 
 
+def _magnitude_digits(value) -> float | None:
+    """Decimal digits needed to write a constant exactly (rationals) or its size (anything else)."""
+    if value.is_Rational:  # p/q: both halves are written out
+        return math.log10(abs(int(value.p))) + math.log10(int(value.q))  # math.log10 takes any int
+    try:
+        approx = sympy.Abs(value).evalf(15)
+    except (ValueError, TypeError, OverflowError, ArithmeticError):
+        return None
+    if not isinstance(approx, sympy.Float) or approx == 0:
+        return None
+    _, mantissa, exponent, bits = approx._mpf_
+    return abs(exponent + bits) * LOG10_2
+
+
+def _short_number(value) -> str:
+    text = str(value)
+    return text if len(text) <= 24 else f"{text[:10]}…({len(text)} characters)"
+
+
 def _checked_power(base, exponent):
+    """base**exponent, refused before sympy starts on a huge exact power such as 9**9**9."""
     if exponent.is_Number:
         if abs(exponent) > MAX_EXPONENT:
-            raise LimitError(f"exponent {exponent} is too large (limit {MAX_EXPONENT})")
-        if base.is_Number and exponent.is_Integer and base not in (0, 1, -1):
-            digits = abs(int(exponent)) * math.log10(max(abs(float(base)), 1 / max(abs(float(base)), 1e-300)))
-            if digits > MAX_EXPONENT:
-                raise LimitError(f"{base}**{exponent} is too large to compute exactly "
+            raise LimitError(f"exponent {_short_number(exponent)} is too large (limit {MAX_EXPONENT})")
+        if base.is_number and not base.free_symbols and base not in (0, 1, -1):
+            size = _magnitude_digits(base)
+            digits = None if size is None else size * abs(float(exponent))
+            if digits is not None and digits > MAX_EXPONENT:
+                raise LimitError(f"{_short_number(base)}**{_short_number(exponent)} is too large to compute "
                                  f"(about {digits:.0f} digits; limit {MAX_EXPONENT})")
-    elif base.is_Number and exponent.is_number and not exponent.free_symbols:
-        if abs(float(exponent)) > MAX_EXPONENT:
-            raise LimitError(f"exponent {exponent} is too large (limit {MAX_EXPONENT})")
+    elif exponent.is_number and not exponent.free_symbols and base.is_number and not base.free_symbols:
+        size = _magnitude_digits(exponent)
+        if size is None or size > math.log10(MAX_EXPONENT):
+            raise LimitError(f"exponent {_short_number(exponent)} is too large (limit {MAX_EXPONENT})")
     return sympy.Pow(base, exponent)
 
 
@@ -166,10 +189,14 @@ class _Lowering:
         except ValueError:
             raise ShapeError(f"shapes {', '.join(_shape(a.shape) for a in arrays)} do not broadcast "
                              f"together in '{what}'") from None
+        _check_size(shape)
         out = np.empty(shape, dtype=object)
         views = [np.broadcast_to(a, shape) for a in arrays]
-        for index in np.ndindex(shape):
-            out[index] = fn(*(v[index] for v in views))
+        try:
+            for index in np.ndindex(shape):
+                out[index] = fn(*(v[index] for v in views))
+        except (OverflowError, ValueError):  # mpmath on a constant beyond any float, e.g. sin(exp(exp(1e3)))
+            raise LimitError(f"a constant in '{what}' is too large to evaluate") from None
         return out
 
     def stack(self, items: list[np.ndarray]) -> np.ndarray:
@@ -177,6 +204,7 @@ class _Lowering:
         if len(shapes) > 1:
             raise ShapeError(f"the entries of a list must have equal shapes, got "
                              f"{', '.join(_shape(a.shape) for a in items)}")
+        _check_size((len(items),) + items[0].shape)
         out = np.empty((len(items),) + items[0].shape, dtype=object)
         for i, item in enumerate(items):
             out[i, ...] = item
@@ -220,6 +248,12 @@ class _Lowering:
                 else:
                     out[lead + (i,)] = entry(sympy.Integer(i), *logits)
         return out
+
+
+def _check_size(shape: tuple[int, ...]) -> None:
+    if math.prod(shape) > MAX_SYMBOLIC_ENTRIES:
+        raise LimitError(f"an intermediate array of shape {_shape(shape)} has {math.prod(shape)} entries, too many "
+                         f"for symbolic differentiation (limit {MAX_SYMBOLIC_ENTRIES})")
 
 
 def _shape(shape: tuple[int, ...]) -> str:

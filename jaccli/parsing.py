@@ -12,7 +12,7 @@ import difflib
 import re
 from dataclasses import dataclass
 
-from .errors import LimitError, ParseError, UnknownNameError
+from .errors import JaccliError, LimitError, ParseError, UnknownNameError
 from .functions import CONSTANTS, FUNCTIONS
 
 MAX_LENGTH = 10_000  # characters of one expression
@@ -219,7 +219,9 @@ class _Builder:
         self.source = source
         self.allow_variables = allow_variables
 
-    def fail(self, message: str, node: ast.AST, cls=ParseError) -> ParseError:
+    def fail(self, message: str, node: ast.AST, cls=ParseError) -> JaccliError:
+        if not issubclass(cls, ParseError):  # e.g. LimitError: a plain message, no caret
+            return cls(message)
         return cls(message, self.source, getattr(node, "col_offset", None))
 
     def build(self, node: ast.AST, depth: int) -> Node:
