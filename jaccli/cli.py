@@ -127,10 +127,18 @@ def _shapes(specs: list[str] | None) -> dict[str, tuple[int, ...]]:
     return shapes
 
 
-def emit(result, fmt: Format, precision: int | None) -> None:
+CheckOpt = Annotated[bool, typer.Option("--check", help="Also compare with numeric differentiation (complex step "
+                                         "or central differences); exit 1 when they disagree.")]
+
+
+def emit(result, fmt: Format, precision: int | None, check: bool = False) -> None:
     """Print ``result`` in ``fmt``, its warnings on stderr, and exit with its code."""
     from . import render
 
+    if check and "ok" not in result.extra:
+        if result.verify is None:
+            raise JaccliError("--check needs a point: give --at")
+        result.verify()
     if fmt is Format.auto:
         fmt = Format.table if sys.stdout.isatty() else Format.plain
     if fmt is Format.table:
@@ -144,6 +152,12 @@ def emit(result, fmt: Format, precision: int | None) -> None:
     sys.stdout.flush()
     for warning in result.warnings:
         print(f"Warning: {warning}", file=sys.stderr)
+    if "ok" in result.extra:
+        x = result.extra
+        verdict = "agrees" if x["ok"] else "DISAGREES" if x["max_abs_error"] is not None else "cannot compare"
+        errors = [render.number(float("nan") if x[k] is None else x[k], 3) for k in ("max_abs_error", "max_rel_error")]
+        print(f"Check: {verdict} with {x['check_method']}: max abs error {errors[0]}, max rel error {errors[1]}",
+              file=sys.stderr)
     raise typer.Exit(result.exit_code)
 
 
@@ -157,7 +171,7 @@ def derivative(
     = None,
     order: Annotated[int, typer.Option("--order", "-k", help="Order k of d^k f/dx^k.")] = 1,
     at: At = None, vars: Vars = None, shape: Shape = None,
-    format: FormatOpt = Format.auto, precision: Precision = None,
+    format: FormatOpt = Format.auto, precision: Precision = None, check: CheckOpt = False,
 ) -> None:
     """d^k f/dx^k, entry by entry: shaped like f.
 
@@ -169,13 +183,13 @@ def derivative(
     from . import compute
 
     result = compute.derivative(expression, at, _variables(vars), wrt, order, _shapes(shape))
-    emit(result, format, precision)
+    emit(result, format, precision, check)
 
 
 @app.command()
 def gradient(
     expression: Expression, at: At = None, vars: Vars = None, shape: Shape = None,
-    format: FormatOpt = Format.auto, precision: Precision = None,
+    format: FormatOpt = Format.auto, precision: Precision = None, check: CheckOpt = False,
 ) -> None:
     """∇f of a scalar function, shaped like its input.
 
@@ -183,13 +197,13 @@ def gradient(
     """
     from . import compute
 
-    emit(compute.gradient(expression, at, _variables(vars), _shapes(shape)), format, precision)
+    emit(compute.gradient(expression, at, _variables(vars), _shapes(shape)), format, precision, check)
 
 
 @app.command()
 def jacobian(
     expression: Expression, at: At = None, vars: Vars = None, shape: Shape = None,
-    format: FormatOpt = Format.auto, precision: Precision = None,
+    format: FormatOpt = Format.auto, precision: Precision = None, check: CheckOpt = False,
 ) -> None:
     """The Jacobian J, m×n: rows are the outputs, columns the inputs.
 
@@ -198,13 +212,13 @@ def jacobian(
     """
     from . import compute
 
-    emit(compute.jacobian(expression, at, _variables(vars), _shapes(shape)), format, precision)
+    emit(compute.jacobian(expression, at, _variables(vars), _shapes(shape)), format, precision, check)
 
 
 @app.command()
 def hessian(
     expression: Expression, at: At = None, vars: Vars = None, shape: Shape = None,
-    format: FormatOpt = Format.auto, precision: Precision = None,
+    format: FormatOpt = Format.auto, precision: Precision = None, check: CheckOpt = False,
 ) -> None:
     """∇²f of a scalar function: n×n and symmetric.
 
@@ -212,7 +226,24 @@ def hessian(
     """
     from . import compute
 
-    emit(compute.hessian(expression, at, _variables(vars), _shapes(shape)), format, precision)
+    emit(compute.hessian(expression, at, _variables(vars), _shapes(shape)), format, precision, check)
+
+
+@app.command()
+def check(
+    expression: Expression, at: At = None, vars: Vars = None,
+    format: FormatOpt = Format.auto, precision: Precision = None,
+) -> None:
+    """Verify the symbolic Jacobian against the complex step or central differences at a point.
+
+    Prints the Jacobian; stderr says the largest absolute and relative discrepancy. Exit 1 when
+    they disagree beyond the finite-difference error (JSON: value, numeric, max_abs_error, ok).
+
+    Example:  jaccli check "[r*cos(t), r*sin(t)]" --vars r,t --at 2,0.5      → Check: agrees
+    """
+    from . import compute
+
+    emit(compute.check(expression, at, _variables(vars)), format, precision)
 
 
 def main() -> None:

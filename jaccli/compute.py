@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import calculus, lowering, numeric, points
+from . import calculus, lowering, numeric, points, verify
 from .errors import JaccliError, ShapeError
 from .parsing import Function, parse
 from .result import Result
@@ -104,7 +104,10 @@ def _finish(result: Result, problem: Problem, exprs: np.ndarray, env: dict | Non
     result.variables = problem.labels
     if problem.values is None:
         return result
-    value, kinks = numeric.evaluate(exprs, env if env is not None else problem.env())
+    env = env if env is not None else problem.env()
+    # --check: by default the result is the Jacobian of the outputs, reshaped; commands may override.
+    result.verify = lambda: verify.check(result, problem.outputs, problem.inputs, env)
+    value, kinks = numeric.evaluate(exprs, env)
     result.value = value.reshape(result.shape)
     result.point = problem.point
     if kinks:
@@ -159,7 +162,10 @@ def hessian(expression: str, at: list[str] | None = None, variables: list[str] |
     exprs = calculus.hessian(_scalar_output(problem, "hessian"), problem.inputs)
     result = Result("hessian", expression, exprs.shape, problem.labels, problem.labels,
                     title=problem.title("Hessian"))
-    return _finish(result, problem, exprs)
+    _finish(result, problem, exprs)
+    grad = calculus.gradient(_scalar_output(problem, "hessian"), problem.inputs)  # checked: J of the gradient
+    result.verify = lambda: verify.check(result, grad, problem.inputs, problem.env())
+    return result
 
 
 def derivative(expression: str, at: list[str] | None = None, variables: list[str] | None = None,
@@ -177,13 +183,20 @@ def derivative(expression: str, at: list[str] | None = None, variables: list[str
         raise JaccliError(f"--wrt {wrt}: not a variable of the expression (variables: {', '.join(names) or 'none'})")
     entries = set(problem.symbols[wrt].flat)
     exprs = np.empty(problem.outputs.shape, dtype=object)
+    lower = problem.outputs.copy()  # order k-1, what --check differentiates numerically
     for index in np.ndindex(exprs.shape):
         f = problem.outputs[index]
         used = f.free_symbols & entries
         if len(used) > 1:
             raise JaccliError(f"derivative works entry by entry, but an output combines several entries of {wrt} "
                               "(a sum, mean, softmax…?); use 'jaccli gradient' or 'jaccli jacobian'")
-        exprs[index] = calculus.derivative(np.array([f], dtype=object), used.pop(), order)[0] if used else 0 * f
+        if not used:
+            exprs[index] = 0 * f
+            continue
+        symbol = used.pop()
+        if order > 1:
+            lower[index] = calculus.derivative(np.array([f], dtype=object), symbol, order - 1)[0]
+        exprs[index] = calculus.derivative(np.array([lower[index]], dtype=object), symbol, 1)[0]
     power = "" if order == 1 else str(order).translate(str.maketrans("0123456789", "⁰¹²³⁴⁵⁶⁷⁸⁹"))
     name = f"d{power}f/d{wrt}{power}"
     if exprs.ndim <= 1:
@@ -191,4 +204,17 @@ def derivative(expression: str, at: list[str] | None = None, variables: list[str
     else:
         rows, columns = grid("f", exprs.shape, name)
     result = Result("derivative", expression, exprs.shape, rows, columns, title=problem.title(name))
-    return _finish(result, problem, exprs)
+    _finish(result, problem, exprs)
+    wrt_symbols = list(problem.symbols[wrt].flat)  # each output uses at most one entry: sum its row
+    result.verify = lambda: verify.check(result, lower, wrt_symbols, problem.env(), lambda jac: jac.sum(axis=1))
+    return result
+
+
+def check(expression: str, at: list[str], variables: list[str] | None = None, stdin=None) -> Result:
+    """The Jacobian, m×n, compared with central differences and the complex step (``extra['ok']``)."""
+    if not at:
+        raise JaccliError("check needs a point: give --at, e.g. --at 1,2")
+    result = jacobian(expression, at, variables, stdin=stdin)
+    result.command = "check"
+    result.verify()
+    return result

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -28,6 +29,7 @@ class Result:
     title: str = ""
     warnings: list[str] = field(default_factory=list)
     extra: dict = field(default_factory=dict)  # command-specific JSON keys, in order
+    verify: Callable[[], object] | None = field(default=None, repr=False)  # runs verify.check (--check)
 
     @property
     def finite(self) -> bool:
@@ -35,8 +37,8 @@ class Result:
 
     @property
     def exit_code(self) -> int:
-        """0, or 1 when the value is not finite at the point (it is printed anyway)."""
-        return 0 if self.finite else 1
+        """0, or 1 when the value is not finite at the point or fails --check (it is printed anyway)."""
+        return 0 if self.finite and self.extra.get("ok", True) else 1
 
     def matrix(self, array: np.ndarray) -> np.ndarray:
         """``array`` (of shape ``shape``) as the rows x columns grid of the table."""
