@@ -88,11 +88,10 @@ def check(result: Result, exprs: np.ndarray, inputs: list, env: dict,
     jac, tolerance, method = reference(np.asarray(exprs, dtype=object), list(inputs), env)
     numeric_value = np.asarray(combine(jac), dtype=float).reshape(result.shape)
     tolerance = np.abs(np.asarray(combine(tolerance), dtype=float)).reshape(result.shape)
-    value = np.asarray(result.value, dtype=float)
+    value = np.asarray(result.value, dtype=float).reshape(result.shape)
     with np.errstate(all="ignore"):
         abs_error = np.abs(value - numeric_value)
-        rel_error = abs_error / np.maximum(np.abs(numeric_value), np.finfo(float).tiny)
-        rel_error[abs_error == 0] = 0.0
+        rel_error = np.where(abs_error == 0, 0.0, abs_error / np.maximum(np.abs(numeric_value), np.finfo(float).tiny))
     finite = np.isfinite(value) & np.isfinite(numeric_value)
     ok = bool(np.all(finite & (abs_error <= tolerance)))
     result.extra.update({
