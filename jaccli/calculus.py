@@ -43,10 +43,13 @@ def partial(expr: sympy.Expr, symbol: sympy.Symbol, memo: dict | None = None) ->
                       + partial(base, symbol, memo) * exponent / base)
     elif isinstance(expr, sympy.Function) and not isinstance(expr, sympy.Abs):
         try:  # chain rule over the arguments that contain the symbol
-            out = sympy.Add(*(expr.fdiff(i + 1) * partial(a, symbol, memo)
-                              for i, a in enumerate(expr.args) if symbol in a.free_symbols))
+            outer = [(expr.fdiff(i + 1), a) for i, a in enumerate(expr.args) if symbol in a.free_symbols]
         except (sympy.ArgumentIndexError, NotImplementedError):
-            out = expr.diff(symbol)
+            outer = None
+        if outer is None or any(d.has(sympy.Derivative, sympy.Subs) for d, _ in outer):
+            out = expr.diff(symbol)  # no fdiff rule (e.g. sign): sympy's own derivative
+        else:
+            out = sympy.Add(*(d * partial(a, symbol, memo) for d, a in outer))
     else:
         out = expr.diff(symbol)
     memo[key] = out

@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 import re
 import sys
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 from typer._click import exceptions as click_exceptions
@@ -78,7 +78,7 @@ def _version(value: bool) -> None:
 
 @app.callback()
 def _main(
-    version: Annotated[Optional[bool], typer.Option("--version", callback=_version, is_eager=True,
+    version: Annotated[bool | None, typer.Option("--version", callback=_version, is_eager=True,
                                                     help="Print the version and exit.")] = None,
 ) -> None:
     """jaccli: derivatives, gradients, Jacobians and Hessians from the command line.
@@ -91,17 +91,17 @@ def _main(
 
 Expression = Annotated[str, typer.Argument(help="The function, e.g. 'x**2*y', '[r*cos(t), r*sin(t)]'.",
                                            show_default=False)]
-At = Annotated[Optional[list[str]], typer.Option(
+At = Annotated[list[str] | None, typer.Option(
     "--at", "-a", metavar="POINT",
     help="Point: values in variable order (1,2), named (x=1, repeatable), an array ([[1,1],[1,1]]), "
          "@file, or - for stdin. Without it the result is symbolic.")]
-Vars = Annotated[Optional[str], typer.Option("--vars", metavar="X,Y,…",
+Vars = Annotated[str | None, typer.Option("--vars", metavar="X,Y,…",
                                              help="Variable order (default: natural sort of the names).")]
-Shape = Annotated[Optional[list[str]], typer.Option(
+Shape = Annotated[list[str] | None, typer.Option(
     "--shape", metavar="NAME=DIMS", help="Array shape of a variable for symbolic results, e.g. x=3 or x=2x2.")]
 FormatOpt = Annotated[Format, typer.Option("--format", "-f", help="auto: table on a terminal, plain in a pipe.",
                                            case_sensitive=False)]
-Precision = Annotated[Optional[int], typer.Option("--precision", "-p", min=1, max=17, metavar="N",
+Precision = Annotated[int | None, typer.Option("--precision", "-p", min=1, max=17, metavar="N",
                                                   help="Significant digits (table default 8, plain full).")]
 
 
@@ -167,7 +167,7 @@ def emit(result, fmt: Format, precision: int | None, check: bool = False) -> Non
 @app.command()
 def derivative(
     expression: Expression,
-    wrt: Annotated[Optional[str], typer.Option("--wrt", "-w", help="The variable (needed when there are several).")]
+    wrt: Annotated[str | None, typer.Option("--wrt", "-w", help="The variable (needed when there are several).")]
     = None,
     order: Annotated[int, typer.Option("--order", "-k", help="Order k of d^k f/dx^k.")] = 1,
     at: At = None, vars: Vars = None, shape: Shape = None,

@@ -55,7 +55,7 @@ class Problem:
         """Symbol -> float for every input entry at the point."""
         env = {}
         for name in self.function.variables:
-            for symbol, value in zip(self.symbols[name].flat, self.values[name].array.flat):
+            for symbol, value in zip(self.symbols[name].flat, self.values[name].array.flat, strict=True):
                 env[symbol] = value
         return env
 

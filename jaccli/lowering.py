@@ -57,6 +57,8 @@ def lower(function: Function, shapes: dict[str, tuple[int, ...]]) -> tuple[np.nd
     for entry in outputs.flat:
         if entry.has(sympy.zoo, sympy.nan, sympy.oo, -sympy.oo):
             raise JaccliError(f"the expression is undefined: '{entry}' (a division by zero?)")
+        if entry.has(sympy.I):  # e.g. log(x, -1): numpy would drop the imaginary part silently
+            raise JaccliError(f"the expression is not real: '{entry}'")
     return outputs, symbols
 
 
@@ -116,7 +118,7 @@ def _checked_power(base, exponent):
 
 
 def _divide(a, b):
-    if b == 0:
+    if b.is_zero:  # 0.0 too: sympy's Float(0) != 0, and dividing by it raises ZeroDivisionError
         raise JaccliError("division by zero in the expression")
     return a / b
 
@@ -140,8 +142,8 @@ _OPERATORS = {
 def _log(x, base=None):
     if base is None:
         return sympy.log(x)
-    if base == 1 or base == 0:
-        raise JaccliError(f"log to base {base} is undefined")
+    if base.is_zero or (base - 1).is_zero or (base.is_number and base.is_extended_negative):
+        raise JaccliError(f"log to base {base} is undefined (the base must be positive and not 1)")
     return sympy.log(x, base)
 
 
@@ -228,7 +230,7 @@ class _Lowering:
             y = rest[0]
             if x.shape != y.shape:
                 raise ShapeError(f"dot(a, b) needs equal shapes, got {_shape(x.shape)} and {_shape(y.shape)}")
-            return _obj(sympy.Add(*(a * b for a, b in zip(x.flat, y.flat))))
+            return _obj(sympy.Add(*(a * b for a, b in zip(x.flat, y.flat, strict=True))))
         if name == "logsumexp":
             return _obj(special.LogSumExp(*x.flat))
         if name in ("softmax", "log_softmax"):

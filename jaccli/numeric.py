@@ -59,7 +59,7 @@ class Evaluator:
         values = [self(e) for e in exprs.flat]
         batch = np.broadcast_shapes(*(np.shape(v) for v in values)) if values else ()
         out = np.empty(batch + exprs.shape)
-        for index, value in zip(np.ndindex(exprs.shape), values):
+        for index, value in zip(np.ndindex(exprs.shape), values, strict=True):
             out[(Ellipsis,) + index] = value
         return out
 
@@ -187,7 +187,7 @@ class ComplexEvaluator(Evaluator):
         values = [self(e) for e in exprs.flat]
         batch = np.broadcast_shapes(*(np.shape(v) for v in values)) if values else ()
         out = np.empty(batch + exprs.shape, dtype=complex)
-        for index, value in zip(np.ndindex(exprs.shape), values):
+        for index, value in zip(np.ndindex(exprs.shape), values, strict=True):
             out[(Ellipsis,) + index] = value
         return out
 

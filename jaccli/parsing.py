@@ -258,7 +258,8 @@ class _Builder:
         value = node.value
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             kind = "strings" if isinstance(value, (str, bytes)) else f"'{value!r}'"
-            raise self.fail(f"{kind} are not allowed; only numbers" if kind == "strings" else f"{kind} is not a number", node)
+            message = f"{kind} are not allowed; only numbers" if kind == "strings" else f"{kind} is not a number"
+            raise self.fail(message, node)
         text = ast.get_source_segment(self.source, node) or repr(value)
         digits = sum(ch.isdigit() for ch in text)
         if digits > MAX_DIGITS:

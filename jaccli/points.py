@@ -93,7 +93,7 @@ def _numbers(tokens: list[str]) -> list[tuple[str, float]]:
     if bad.any():
         token = tokens[int(np.argmax(bad))]
         raise ParseError(f"'{token}' is not a finite number; NaN and infinity are not allowed as input")
-    return list(zip(tokens, floats.tolist()))
+    return list(zip(tokens, floats.tolist(), strict=True))
 
 
 def _number(token: str) -> float:
@@ -173,4 +173,4 @@ def bind(variables: tuple[str, ...], specs: list[str], stdin=None) -> dict[str, 
         example = " ".join(f"--at {v}={i + 1}" for i, v in enumerate(variables[:2]))
         raise ShapeError(f"{len(variables)} variables ({names}) need {len(variables)} values, one each in "
                          f"that order; got {len(positional)}. Or name them: {example}")
-    return dict(zip(variables, positional))
+    return dict(zip(variables, positional, strict=True))

@@ -37,7 +37,8 @@ def finite_differences(exprs: np.ndarray, inputs: list, env: dict) -> tuple[np.n
     for j, s in enumerate(inputs):
         batch[s][[j, n + j, 2 * n + j, 3 * n + j]] += offsets[[j, n + j, 2 * n + j, 3 * n + j]]
     with np.errstate(all="ignore"):
-        values = numeric.Evaluator({**env, **batch}).array(exprs).reshape(4 * n, -1)
+        values = numeric.Evaluator({**env, **batch}).array(exprs)  # no batch axis when f is constant
+        values = np.broadcast_to(values, (4 * n,) + exprs.shape).reshape(4 * n, -1)
         plus, minus, plus2, minus2 = (values[k * n:(k + 1) * n] for k in range(4))
         d1 = (plus - minus) / (2 * steps[:, None])
         d2 = (plus2 - minus2) / (4 * steps[:, None])
@@ -60,7 +61,8 @@ def complex_step(exprs: np.ndarray, inputs: list, env: dict) -> np.ndarray | Non
         values = numeric.ComplexEvaluator({**env, **batch}).array(exprs)
     except (ValueError, TypeError):  # a function with no complex form after all: fall back to differences
         return None
-    return (values.reshape(n, -1).imag / steps[:, None]).T
+    values = np.broadcast_to(values, (n,) + exprs.shape).reshape(n, -1)
+    return (values.imag / steps[:, None]).T
 
 
 def reference(exprs: np.ndarray, inputs: list, env: dict) -> tuple[np.ndarray, np.ndarray, str]:
