@@ -268,7 +268,9 @@ class _Builder:
             raise self.fail("complex numbers are not supported", node)
         if isinstance(value, float) and value == float("inf"):
             raise self.fail(f"number {text} is too large for a float (limit about 1.8e308)", node, LimitError)
-        return Num(text.replace("_", ""), isinstance(value, int))
+        if isinstance(value, int):  # 0x10, 0b101, 1_000: keep the value, in decimal
+            return Num(str(value), True)
+        return Num(text.replace("_", ""), False)
 
     def name(self, node: ast.Name) -> Node:
         name = node.id
