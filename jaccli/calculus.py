@@ -41,7 +41,11 @@ def partial(expr: sympy.Expr, symbol: sympy.Symbol, memo: dict | None = None) ->
         base, exponent = expr.args
         out = expr * (partial(exponent, symbol, memo) * sympy.log(base)
                       + partial(base, symbol, memo) * exponent / base)
-    elif isinstance(expr, sympy.Function) and not isinstance(expr, sympy.Abs):
+    elif isinstance(expr, (sympy.Abs, sympy.sign)):  # real arguments only: |a|' = sign(a) a', sign' = 2δ(a) a'
+        (arg,) = expr.args
+        outer = sympy.sign(arg) if isinstance(expr, sympy.Abs) else 2 * sympy.DiracDelta(arg)
+        out = outer * partial(arg, symbol, memo)
+    elif isinstance(expr, sympy.Function):
         try:  # chain rule over the arguments that contain the symbol
             outer = [(expr.fdiff(i + 1), a) for i, a in enumerate(expr.args) if symbol in a.free_symbols]
         except (sympy.ArgumentIndexError, NotImplementedError):
