@@ -150,6 +150,8 @@ class Language(str, Enum):
 Emit = Annotated[Language | None, typer.Option(
     "--emit", case_sensitive=False,
     help="Print a standalone function computing the result (numpy code, or C99) instead of numbers.")]
+CheckOpt = Annotated[bool, typer.Option("--check", help="Also compare with numeric differentiation (complex step "
+                                         "or central differences); exit 1 when they disagree.")]
 SkipBad = Annotated[bool, typer.Option("--skip-bad", help="With --points: skip bad lines with a warning.")]
 
 
@@ -160,6 +162,7 @@ class Out:
     format: Format
     precision: int | None
     path: str | None
+    check: bool = False  # --check: compare with numeric differentiation
 
     def resolve(self) -> Format:
         if self.format is not Format.auto:
@@ -184,6 +187,10 @@ def emit(result, out: Out) -> None:
     """Print ``result`` as ``out`` says, its warnings on stderr, and exit with its code."""
     from . import render
 
+    if out.check and "ok" not in result.extra:
+        if result.verify is None:
+            raise JaccliError("--check needs a point: give --at")
+        result.verify()
     fmt = out.resolve()
     with out.stream() as stream:
         if fmt is Format.table:
@@ -196,6 +203,12 @@ def emit(result, out: Out) -> None:
             stream.write(writer(result) if fmt is Format.json else writer(result, out.precision))
     for warning in result.warnings:
         print(f"Warning: {warning}", file=sys.stderr)
+    if "ok" in result.extra:
+        x = result.extra
+        verdict = "agrees" if x["ok"] else "DISAGREES" if x["max_abs_error"] is not None else "cannot compare"
+        errors = [render.number(float("nan") if x[k] is None else x[k], 3) for k in ("max_abs_error", "max_rel_error")]
+        print(f"Check: {verdict} with {x['check_method']}: max abs error {errors[0]}, max rel error {errors[1]}",
+              file=sys.stderr)
     raise typer.Exit(result.exit_code)
 
 
@@ -220,6 +233,8 @@ def run(compute: Callable, at: list[str] | None, points: str | None, skip_bad: b
         emit(compute(at=at, exact=exact), out)
     if at:
         raise JaccliError("give either --at or --points, not both")
+    if out.check:
+        raise JaccliError("--check works with --at, not --points")
     if exact:
         raise JaccliError("--exact works with --at, not --points")
     from . import batch, render
@@ -293,7 +308,7 @@ def derivative(
     order: Annotated[int, typer.Option("--order", "-k", help="Order k of d^k f/dx^k.")] = 1,
     at: At = None, vars: Vars = None, shape: Shape = None, points: Points = None, skip_bad: SkipBad = False,
     exact: Exact = False, format: FormatOpt = Format.auto, precision: Precision = None, output: Output = None,
-    emit: Emit = None,
+    emit: Emit = None, check: CheckOpt = False,
 ) -> None:
     """d^k f/dx^k, entry by entry: shaped like f.
 
@@ -312,14 +327,14 @@ def derivative(
                                   exact=exact)
 
     language = emit.value if emit else None
-    run(call, at, points, skip_bad, exact, Out(format, precision, output), language)
+    run(call, at, points, skip_bad, exact, Out(format, precision, output, check), language)
 
 
 @app.command()
 def gradient(
     expression: Expression, at: At = None, vars: Vars = None, shape: Shape = None, points: Points = None,
     skip_bad: SkipBad = False, exact: Exact = False, format: FormatOpt = Format.auto, precision: Precision = None,
-    output: Output = None, emit: Emit = None,
+    output: Output = None, emit: Emit = None, check: CheckOpt = False,
 ) -> None:
     """∇f of a scalar function, shaped like its input.
 
@@ -334,14 +349,14 @@ def gradient(
         return compute.gradient(expression, at, names, _shapes_for(expression, names, shape, width), exact=exact)
 
     language = emit.value if emit else None
-    run(call, at, points, skip_bad, exact, Out(format, precision, output), language)
+    run(call, at, points, skip_bad, exact, Out(format, precision, output, check), language)
 
 
 @app.command()
 def jacobian(
     expression: Expression, at: At = None, vars: Vars = None, shape: Shape = None, points: Points = None,
     skip_bad: SkipBad = False, exact: Exact = False, format: FormatOpt = Format.auto, precision: Precision = None,
-    output: Output = None, emit: Emit = None,
+    output: Output = None, emit: Emit = None, check: CheckOpt = False,
 ) -> None:
     """The Jacobian J, m×n: rows are the outputs, columns the inputs.
 
@@ -357,14 +372,14 @@ def jacobian(
         return compute.jacobian(expression, at, names, _shapes_for(expression, names, shape, width), exact=exact)
 
     language = emit.value if emit else None
-    run(call, at, points, skip_bad, exact, Out(format, precision, output), language)
+    run(call, at, points, skip_bad, exact, Out(format, precision, output, check), language)
 
 
 @app.command()
 def hessian(
     expression: Expression, at: At = None, vars: Vars = None, shape: Shape = None, points: Points = None,
     skip_bad: SkipBad = False, exact: Exact = False, format: FormatOpt = Format.auto, precision: Precision = None,
-    output: Output = None, emit: Emit = None,
+    output: Output = None, emit: Emit = None, check: CheckOpt = False,
 ) -> None:
     """∇²f of a scalar function: n×n and symmetric.
 
@@ -379,7 +394,7 @@ def hessian(
         return compute.hessian(expression, at, names, _shapes_for(expression, names, shape, width), exact=exact)
 
     language = emit.value if emit else None
-    run(call, at, points, skip_bad, exact, Out(format, precision, output), language)
+    run(call, at, points, skip_bad, exact, Out(format, precision, output, check), language)
 
 
 VectorOpt = Annotated[str, typer.Option(
@@ -391,7 +406,7 @@ VectorOpt = Annotated[str, typer.Option(
 def vjp(
     expression: Expression, at: At = None, v: VectorOpt = ..., vars: Vars = None, shape: Shape = None,
     points: Points = None, skip_bad: SkipBad = False, exact: Exact = False, format: FormatOpt = Format.auto,
-    precision: Precision = None, output: Output = None,
+    precision: Precision = None, output: Output = None, check: CheckOpt = False,
 ) -> None:
     """Jᵀv, the vector-Jacobian product, shaped like the input: what PyTorch's y.backward(v) puts in x.grad.
 
@@ -407,14 +422,14 @@ def vjp(
     def call(at, exact, width=None):
         return compute.vjp(expression, at, v, names, _shapes_for(expression, names, shape, width), exact=exact)
 
-    run(call, at, points, skip_bad, exact, Out(format, precision, output))
+    run(call, at, points, skip_bad, exact, Out(format, precision, output, check))
 
 
 @app.command()
 def jvp(
     expression: Expression, at: At = None, v: VectorOpt = ..., vars: Vars = None, shape: Shape = None,
     points: Points = None, skip_bad: SkipBad = False, exact: Exact = False, format: FormatOpt = Format.auto,
-    precision: Precision = None, output: Output = None,
+    precision: Precision = None, output: Output = None, check: CheckOpt = False,
 ) -> None:
     """J·v, the Jacobian-vector product (directional derivative), shaped like the output.
 
@@ -430,7 +445,7 @@ def jvp(
     def call(at, exact, width=None):
         return compute.jvp(expression, at, v, names, _shapes_for(expression, names, shape, width), exact=exact)
 
-    run(call, at, points, skip_bad, exact, Out(format, precision, output))
+    run(call, at, points, skip_bad, exact, Out(format, precision, output, check))
 
 
 @app.command()
@@ -507,6 +522,24 @@ def softmax_jac(
 
     _reject_unknown_options(ctx, logits or [])
     emit(compute_softmax_jac(logits or [], temperature, log, vjp), Out(format, precision, output))
+
+
+@app.command()
+def check(
+    expression: Expression, at: At = None, vars: Vars = None,
+    format: FormatOpt = Format.auto, precision: Precision = None, output: Output = None,
+) -> None:
+    """Verify the symbolic Jacobian against the complex step or central differences at a point.
+
+    Prints the Jacobian; stderr says the largest absolute and relative discrepancy. Exit 1 when
+    they disagree beyond the finite-difference error (JSON: value, numeric, max_abs_error, ok).
+
+    \b
+    Example:  jaccli check "[r*cos(t), r*sin(t)]" --vars r,t --at 2,0.5      → Check: agrees
+    """
+    from . import compute
+
+    emit(compute.check(expression, at, _variables(vars)), Out(format, precision, output))
 
 
 def main() -> None:

@@ -71,7 +71,7 @@ def generate(symbolic: np.ndarray, symbols: Mapping[str, np.ndarray], *, command
     shapes = {name: np.shape(symbols[name]) for name in symbols}
     entries = _entry_texts(symbols, params, c)
 
-    flat = [sympy.sympify(e) for e in symbolic.flat]
+    flat = [_as_sympy(e) for e in symbolic.flat]
     unknown = set().union(*(e.free_symbols for e in flat)) - set(entries) if flat else set()
     if unknown:
         raise CodegenError(f"the result uses {', '.join(sorted(map(str, unknown)))}, which is not an entry "
@@ -98,6 +98,16 @@ def for_result(result, symbols: Mapping[str, np.ndarray], language: str) -> str:
     """``generate`` for a ``Result`` of ``compute``: its symbolic entries, command and expression."""
     return generate(result.symbolic, symbols, command=result.command, language=language,
                     expression=result.expression)
+
+
+
+def _as_sympy(entry) -> sympy.Expr:
+    """An entry of a symbolic result (a sympy expression, or a plain number such as 0)."""
+    if isinstance(entry, sympy.Basic):
+        return entry
+    if isinstance(entry, (int, np.integer)):
+        return sympy.Integer(int(entry))
+    return sympy.Float(float(entry))
 
 
 # --- names ---------------------------------------------------------------------------------

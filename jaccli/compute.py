@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 import sympy
 
-from . import calculus, lowering, numeric, points
+from . import calculus, lowering, numeric, points, verify
 from .errors import JaccliError, ShapeError
 from .lowering import element_label
 from .parsing import Function, parse
@@ -110,9 +110,12 @@ def _finish(result: Result, problem: Problem, exprs: np.ndarray, exact: bool = F
         if exact:
             raise JaccliError("--exact needs a point (--at), e.g. --at 1/2,pi/3")
         return result
+    env = problem.env()
+    # --check: by default the result is the Jacobian of the outputs, reshaped; commands may override.
+    result.verify = lambda: verify.check(result, problem.outputs, problem.inputs, env)
     if exact:
         result.exact = exact_values(exprs, problem)
-    value, kinks = numeric.evaluate(exprs, problem.env())
+    value, kinks = numeric.evaluate(exprs, env)
     return _attach(result, problem, value, kinks)
 
 
@@ -190,7 +193,10 @@ def hessian(expression: str, at: list[str] | None = None, variables: list[str] |
     exprs = calculus.hessian(_scalar_output(problem, "hessian"), problem.inputs)
     result = Result("hessian", expression, exprs.shape, problem.labels, problem.labels,
                     title=problem.title("Hessian"))
-    return _finish(result, problem, exprs, exact)
+    _finish(result, problem, exprs, exact)
+    grad = calculus.gradient(_scalar_output(problem, "hessian"), problem.inputs)  # checked: J of the gradient
+    result.verify = lambda: verify.check(result, grad, problem.inputs, problem.env())
+    return result
 
 
 def derivative(expression: str, at: list[str] | None = None, variables: list[str] | None = None,
@@ -209,13 +215,20 @@ def derivative(expression: str, at: list[str] | None = None, variables: list[str
         raise JaccliError(f"--wrt {wrt}: not a variable of the expression (variables: {', '.join(names) or 'none'})")
     entries = set(problem.symbols[wrt].flat)
     exprs = np.empty(problem.outputs.shape, dtype=object)
+    lower = problem.outputs.copy()  # order k-1, what --check differentiates numerically
     for index in np.ndindex(exprs.shape):
         f = problem.outputs[index]
         used = f.free_symbols & entries
         if len(used) > 1:
             raise JaccliError(f"derivative works entry by entry, but an output combines several entries of {wrt} "
                               "(a sum, mean, softmax…?); use 'jaccli gradient' or 'jaccli jacobian'")
-        exprs[index] = calculus.derivative(np.array([f], dtype=object), used.pop(), order)[0] if used else 0 * f
+        if not used:
+            exprs[index] = 0 * f
+            continue
+        symbol = used.pop()
+        if order > 1:
+            lower[index] = calculus.derivative(np.array([f], dtype=object), symbol, order - 1)[0]
+        exprs[index] = calculus.derivative(np.array([lower[index]], dtype=object), symbol, 1)[0]
     power = "" if order == 1 else str(order).translate(str.maketrans("0123456789", "⁰¹²³⁴⁵⁶⁷⁸⁹"))
     name = f"d{power}f/d{wrt}{power}"
     if exprs.ndim <= 1:
@@ -223,7 +236,10 @@ def derivative(expression: str, at: list[str] | None = None, variables: list[str
     else:
         rows, columns = grid("f", exprs.shape, name)
     result = Result("derivative", expression, exprs.shape, rows, columns, title=problem.title(name))
-    return _finish(result, problem, exprs, exact)
+    _finish(result, problem, exprs, exact)
+    wrt_symbols = list(problem.symbols[wrt].flat)  # each output uses at most one entry: sum its row
+    result.verify = lambda: verify.check(result, lower, wrt_symbols, problem.env(), lambda jac: jac.sum(axis=1))
+    return result
 
 
 # --- products with J: vjp, jvp and the chain rule -----------------------------------------------
@@ -281,7 +297,10 @@ def vjp(expression: str, at: list[str] | None, v: str, variables: list[str] | No
     rows, columns = _input_grid(problem, "Jᵀv")
     result = Result("vjp", expression, shape, rows, columns, title=problem.title("Vector-Jacobian product Jᵀv")
                     + f", v = {_short_array(weights.astype(float))}", extra={"v": weights.astype(float)})
-    return _finish(result, problem, exprs, exact)
+    _finish(result, problem, exprs, exact)
+    flat = weights.astype(float).ravel()
+    result.verify = lambda: verify.check(result, problem.outputs, problem.inputs, problem.env(), lambda jac: flat @ jac)
+    return result
 
 
 def jvp(expression: str, at: list[str] | None, v: str, variables: list[str] | None = None,
@@ -298,7 +317,10 @@ def jvp(expression: str, at: list[str] | None, v: str, variables: list[str] | No
     result = Result("jvp", expression, shape, rows, columns,
                     title=problem.title("Jacobian-vector product J·v")
                     + f", v = {_short_array(direction.astype(float))}", extra={"v": direction.astype(float)})
-    return _finish(result, problem, exprs, exact)
+    _finish(result, problem, exprs, exact)
+    flat = direction.astype(float).ravel()
+    result.verify = lambda: verify.check(result, problem.outputs, problem.inputs, problem.env(), lambda jac: jac @ flat)
+    return result
 
 
 CHAIN_RTOL = 1e-10  # chain-rule product vs direct gradient, relative to the size of the summands
@@ -373,4 +395,14 @@ def chain(f_expression: str, g_expression: str, at: list[str], variables: list[s
     _attach(result, problem, value, kinks_f | kinks_j | kinks_g | kinks_d)
     if not agrees:
         result.warnings.append(f"the chain-rule product and the direct gradient differ by up to {worst:g}")
+    return result
+
+
+def check(expression: str, at: list[str], variables: list[str] | None = None, stdin=None) -> Result:
+    """The Jacobian, m×n, compared with central differences and the complex step (``extra['ok']``)."""
+    if not at:
+        raise JaccliError("check needs a point: give --at, e.g. --at 1,2")
+    result = jacobian(expression, at, variables, stdin=stdin)
+    result.command = "check"
+    result.verify()
     return result

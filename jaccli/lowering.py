@@ -20,7 +20,8 @@ from .errors import JaccliError, LimitError, ShapeError
 from .parsing import Binary, Call, Const, Function, Index, Node, Num, Stack, Unary, Var, parse_tree
 
 MAX_EXPONENT = 10_000  # |n| in x**n, and the size of exact powers of numbers
-MAX_SYMBOLIC_ENTRIES = 100_000  # symbols plus outputs the symbolic path will build
+MAX_SYMBOLIC_ENTRIES = 100_000  # input values, and entries of any intermediate array, on the symbolic path
+LOG10_2 = math.log10(2)
 
 
 def element_label(name: str, index: tuple[int, ...]) -> str:
@@ -60,6 +61,8 @@ def lower(function: Function, shapes: dict[str, tuple[int, ...]],
     for entry in outputs.flat:
         if entry.has(sympy.zoo, sympy.nan, sympy.oo, -sympy.oo):
             raise JaccliError(f"the expression is undefined: '{entry}' (a division by zero?)")
+        if entry.has(sympy.I):  # e.g. log(x, -1): numpy would drop the imaginary part silently
+            raise JaccliError(f"the expression is not real: '{entry}'")
     return outputs, symbols
 
 
@@ -81,23 +84,45 @@ def _obj(value) -> np.ndarray:
     return out
 
 
+def _magnitude_digits(value) -> float | None:
+    """Decimal digits needed to write a constant exactly (rationals) or its size (anything else)."""
+    if value.is_Rational:  # p/q: both halves are written out
+        return math.log10(abs(int(value.p))) + math.log10(int(value.q))  # math.log10 takes any int
+    try:
+        approx = sympy.Abs(value).evalf(15)
+    except (ValueError, TypeError, OverflowError, ArithmeticError):
+        return None
+    if not isinstance(approx, sympy.Float) or approx == 0:
+        return None
+    _, mantissa, exponent, bits = approx._mpf_
+    return abs(exponent + bits) * LOG10_2
+
+
+def _short_number(value) -> str:
+    text = str(value)
+    return text if len(text) <= 24 else f"{text[:10]}…({len(text)} characters)"
+
+
 def _checked_power(base, exponent):
+    """base**exponent, refused before sympy starts on a huge exact power such as 9**9**9."""
     if exponent.is_Number:
         if abs(exponent) > MAX_EXPONENT:
-            raise LimitError(f"exponent {exponent} is too large (limit {MAX_EXPONENT})")
-        if base.is_Number and exponent.is_Integer and base not in (0, 1, -1):
-            digits = abs(int(exponent)) * math.log10(max(abs(float(base)), 1 / max(abs(float(base)), 1e-300)))
-            if digits > MAX_EXPONENT:
-                raise LimitError(f"{base}**{exponent} is too large to compute exactly "
+            raise LimitError(f"exponent {_short_number(exponent)} is too large (limit {MAX_EXPONENT})")
+        if base.is_number and not base.free_symbols and base not in (0, 1, -1):
+            size = _magnitude_digits(base)
+            digits = None if size is None else size * abs(float(exponent))
+            if digits is not None and digits > MAX_EXPONENT:
+                raise LimitError(f"{_short_number(base)}**{_short_number(exponent)} is too large to compute "
                                  f"(about {digits:.0f} digits; limit {MAX_EXPONENT})")
-    elif base.is_Number and exponent.is_number and not exponent.free_symbols:
-        if abs(float(exponent)) > MAX_EXPONENT:
-            raise LimitError(f"exponent {exponent} is too large (limit {MAX_EXPONENT})")
+    elif exponent.is_number and not exponent.free_symbols and base.is_number and not base.free_symbols:
+        size = _magnitude_digits(exponent)
+        if size is None or size > math.log10(MAX_EXPONENT):
+            raise LimitError(f"exponent {_short_number(exponent)} is too large (limit {MAX_EXPONENT})")
     return sympy.Pow(base, exponent)
 
 
 def _divide(a, b):
-    if b == 0:
+    if b.is_zero:  # 0.0 too: sympy's Float(0) != 0, and dividing by it raises ZeroDivisionError
         raise JaccliError("division by zero in the expression")
     return a / b
 
@@ -121,8 +146,8 @@ _OPERATORS = {
 def _log(x, base=None):
     if base is None:
         return sympy.log(x)
-    if base == 1 or base == 0:
-        raise JaccliError(f"log to base {base} is undefined")
+    if base.is_zero or (base - 1).is_zero or (base.is_number and base.is_extended_negative):
+        raise JaccliError(f"log to base {base} is undefined (the base must be positive and not 1)")
     return sympy.log(x, base)
 
 
@@ -170,10 +195,14 @@ class _Lowering:
         except ValueError:
             raise ShapeError(f"shapes {', '.join(_shape(a.shape) for a in arrays)} do not broadcast "
                              f"together in '{what}'") from None
+        _check_size(shape)
         out = np.empty(shape, dtype=object)
         views = [np.broadcast_to(a, shape) for a in arrays]
-        for index in np.ndindex(shape):
-            out[index] = fn(*(v[index] for v in views))
+        try:
+            for index in np.ndindex(shape):
+                out[index] = fn(*(v[index] for v in views))
+        except (OverflowError, ValueError):  # mpmath on a constant beyond any float, e.g. sin(exp(exp(1e3)))
+            raise LimitError(f"a constant in '{what}' is too large to evaluate") from None
         return out
 
     def stack(self, items: list[np.ndarray]) -> np.ndarray:
@@ -181,6 +210,7 @@ class _Lowering:
         if len(shapes) > 1:
             raise ShapeError(f"the entries of a list must have equal shapes, got "
                              f"{', '.join(_shape(a.shape) for a in items)}")
+        _check_size((len(items),) + items[0].shape)
         out = np.empty((len(items),) + items[0].shape, dtype=object)
         for i, item in enumerate(items):
             out[i, ...] = item
@@ -224,6 +254,12 @@ class _Lowering:
                 else:
                     out[lead + (i,)] = entry(sympy.Integer(i), *logits)
         return out
+
+
+def _check_size(shape: tuple[int, ...]) -> None:
+    if math.prod(shape) > MAX_SYMBOLIC_ENTRIES:
+        raise LimitError(f"an intermediate array of shape {_shape(shape)} has {math.prod(shape)} entries, too many "
+                         f"for symbolic differentiation (limit {MAX_SYMBOLIC_ENTRIES})")
 
 
 def _shape(shape: tuple[int, ...]) -> str:

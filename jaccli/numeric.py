@@ -158,3 +158,69 @@ def evaluate(exprs: np.ndarray, env: dict) -> tuple[np.ndarray, set[str]]:
     """Float values of an object array of expressions, and the kinks met."""
     evaluator = Evaluator(env)
     return evaluator.array(exprs), evaluator.kinks
+
+
+# Functions whose numpy form is analytic, so that f(x + ih) gives f'(x) in its imaginary part.
+NOT_ANALYTIC = (sympy.Abs, sympy.sign, sympy.Heaviside, sympy.DiracDelta, sympy.Max, sympy.Min,
+                special.relu, sympy.erf, sympy.atan2)
+
+
+def is_analytic(exprs) -> bool:
+    """Whether every entry avoids the functions the complex step cannot go through."""
+    return not any(e.atoms(*NOT_ANALYTIC) for e in np.asarray(exprs, dtype=object).flat if hasattr(e, "atoms"))
+
+
+def _shifted(z: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """exp(z - max Re z) along axis 0, and that max: the complex form of softmax's shift."""
+    top = np.max(z.real, axis=0, keepdims=True)
+    return np.exp(z - top), top
+
+
+class ComplexEvaluator(Evaluator):
+    """Evaluates at complex points, for the complex-step derivative; only analytic expressions.
+
+    The stable special functions are rewritten in complex arithmetic; ``is_analytic``
+    keeps abs, relu, max, min, sign, erf and atan2 away from it.
+    """
+
+    def array(self, exprs: np.ndarray) -> np.ndarray:
+        values = [self(e) for e in exprs.flat]
+        batch = np.broadcast_shapes(*(np.shape(v) for v in values)) if values else ()
+        out = np.empty(batch + exprs.shape, dtype=complex)
+        for index, value in zip(np.ndindex(exprs.shape), values, strict=True):
+            out[(Ellipsis,) + index] = value
+        return out
+
+    def _evaluate(self, e):
+        f = e.func
+        if f is special.sigmoid:
+            z = np.asarray(self(e.args[0]), dtype=complex)
+            return np.where(z.real >= 0, 1 / (1 + np.exp(-z)), np.exp(z) / (1 + np.exp(z)))
+        if f is special.softplus:
+            z = np.asarray(self(e.args[0]), dtype=complex)
+            return np.where(z.real >= 0, z + np.log1p(np.exp(-z)), np.log1p(np.exp(z)))
+        if f in NOT_ANALYTIC:
+            raise ValueError(f"{f} has no complex-step form")
+        if isinstance(e, special.LogSumExp):
+            ez, top = _shifted(self._stack(e.args))
+            return top[0] + np.log(np.sum(ez, axis=0))
+        return super()._evaluate(e)
+
+    def _stack(self, args) -> np.ndarray:
+        values = [self(a) for a in args]
+        shape = np.broadcast_shapes(*(np.shape(v) for v in values))
+        return np.stack([np.broadcast_to(np.asarray(v, dtype=complex), shape) for v in values])
+
+    def _softmax_family(self, e):
+        key = (type(e), e.logits)
+        if key not in self.memo:
+            z = self._stack(e.logits)
+            ez, top = _shifted(z)
+            total = np.sum(ez, axis=0, keepdims=True)
+            if isinstance(e, special.Softmax):
+                self.memo[key] = ez / total
+            elif isinstance(e, special.SoftmaxRest):
+                self.memo[key] = 1 - ez / total  # the real part loses digits; the imaginary part does not
+            else:
+                self.memo[key] = z - top - np.log(total)
+        return self.memo[key][e.index]

@@ -10,9 +10,10 @@ from __future__ import annotations
 import ast
 import difflib
 import re
+import warnings
 from dataclasses import dataclass
 
-from .errors import LimitError, ParseError, UnknownNameError
+from .errors import JaccliError, LimitError, ParseError, UnknownNameError
 from .functions import CONSTANTS, FUNCTIONS
 
 MAX_LENGTH = 10_000  # characters of one expression
@@ -151,7 +152,9 @@ def parse_tree(text: str, *, allow_variables: bool = True) -> Node:
     if "\n" in source.strip() or "\r" in source:
         source = " ".join(source.split())
     try:
-        module = ast.parse(source.strip(), mode="eval")
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # e.g. "invalid decimal literal" for 1if: our own error follows
+            module = ast.parse(source.strip(), mode="eval")
     except SyntaxError as exc:
         stripped = source.strip()
         at_end = not exc.offset or exc.offset > len(stripped)
@@ -219,7 +222,9 @@ class _Builder:
         self.source = source
         self.allow_variables = allow_variables
 
-    def fail(self, message: str, node: ast.AST, cls=ParseError) -> ParseError:
+    def fail(self, message: str, node: ast.AST, cls=ParseError) -> JaccliError:
+        if not issubclass(cls, ParseError):  # e.g. LimitError: a plain message, no caret
+            return cls(message)
         return cls(message, self.source, getattr(node, "col_offset", None))
 
     def build(self, node: ast.AST, depth: int) -> Node:
@@ -266,7 +271,9 @@ class _Builder:
             raise self.fail(f"number literal has {digits} digits; the limit is {MAX_DIGITS}", node, LimitError)
         if isinstance(value, float) and value == float("inf"):
             raise self.fail(f"number {text} is too large for a float (limit about 1.8e308)", node, LimitError)
-        return Num(text.replace("_", ""), isinstance(value, int))
+        if isinstance(value, int):  # 0x10, 0b101, 1_000: keep the value, in decimal
+            return Num(str(value), True)
+        return Num(text.replace("_", ""), False)
 
     def name(self, node: ast.Name) -> Node:
         name = node.id

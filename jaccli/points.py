@@ -10,6 +10,7 @@ from __future__ import annotations
 import ast
 import re
 import sys
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
@@ -66,7 +67,9 @@ def parse_values(text: str) -> list[Value]:
     if len(text) > MAX_LENGTH * 100:
         raise ParseError("a bracketed point is too long; give plain comma- or space-separated numbers")
     try:
-        tree = ast.parse(" ".join(text.split()), mode="eval").body
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            tree = ast.parse(" ".join(text.split()), mode="eval").body
     except SyntaxError as exc:
         raise ParseError(f"cannot read the point '{_short(text)}': {exc.msg}") from None
     except (RecursionError, MemoryError, ValueError):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -46,6 +47,7 @@ class Result:
     symbols: dict | None = field(default=None, repr=False)  # variable name -> its sympy symbols (for --emit)
     panels: list[Panel] = field(default_factory=list)  # shown above the main table
     failed: bool = False  # a self-check disagreed (e.g. chain rule vs direct gradient): exit 1
+    verify: Callable[[], object] | None = field(default=None, repr=False)  # runs verify.check (--check)
 
     @property
     def finite(self) -> bool:
@@ -53,8 +55,8 @@ class Result:
 
     @property
     def exit_code(self) -> int:
-        """0, or 1 when the value is not finite or a self-check failed (it is printed anyway)."""
-        return 0 if self.finite and not self.failed else 1
+        """0, or 1 when the value is not finite, a self-check failed or --check disagreed (printed anyway)."""
+        return 0 if self.finite and not self.failed and self.extra.get("ok", True) else 1
 
     def matrix(self, array: np.ndarray) -> np.ndarray:
         """``array`` (of shape ``shape``) as the rows x columns grid of the table."""

@@ -169,6 +169,15 @@ class LogSoftmax(_SoftmaxEntry):
 CUSTOM = (sigmoid, softplus, relu, LogSumExp, Softmax, SoftmaxRest, LogSoftmax)
 
 
+def _real_for_real_args(self):
+    # Real at real points, so that sympy's Abs/sign derivatives stay free of re() and im().
+    return sympy.core.logic.fuzzy_and(a.is_extended_real for a in self.args)
+
+
+for _function in CUSTOM:
+    _function._eval_is_extended_real = _real_for_real_args
+
+
 def rewrite_elementary(expr):
     """The same expression with jaccli's functions written out in exp/log/Max (for exact mode)."""
     return expr.replace(lambda e: isinstance(e, CUSTOM), lambda e: e.rewrite(exp))

@@ -43,3 +43,15 @@ def jaccli():
         return Run(runner.invoke(app, list(args), input=input))
 
     return run
+
+
+@pytest.fixture
+def run():
+    """Run the CLI in-process; returns (exit code, stdout, stderr)."""
+    runner = CliRunner()
+
+    def invoke(*args, input=None):
+        result = runner.invoke(app, list(args), input=input)
+        return result.exit_code, result.stdout, result.stderr
+
+    return invoke

@@ -8,24 +8,24 @@ from jaccli import calculus, compute
 
 def test_elementwise_jacobian_differentiates_each_output_once(monkeypatch):
     calls = []
-    original = sympy.Expr.diff
+    original = calculus.partial
 
-    def counting(self, *args, **kwargs):
-        calls.append(self)
-        return original(self, *args, **kwargs)
+    def counting(expr, symbol, memo=None):
+        calls.append(expr)
+        return original(expr, symbol, memo)
 
-    monkeypatch.setattr(sympy.Expr, "diff", counting)
+    monkeypatch.setattr(calculus, "partial", counting)
     result = compute.jacobian("sin(x)", [",".join(["0.5"] * 200)])
     assert result.shape == (200, 200)
-    assert len(calls) == 2 * 200  # sin(x_i), then x_i inside it: linear, not 200 * 200
+    assert len(calls) <= 2 * 200  # sin(x_i) by x_i only: linear, not 200 * 200
     np.testing.assert_array_equal(np.diag(result.value), np.full(200, np.cos(0.5)))
     assert np.count_nonzero(result.value - np.diag(np.diag(result.value))) == 0
 
 
 def test_gradient_of_a_sum_touches_each_term_once(monkeypatch):
     calls = []
-    original = sympy.Expr.diff
-    monkeypatch.setattr(sympy.Expr, "diff", lambda self, *a, **k: calls.append(1) or original(self, *a, **k))
+    original = calculus.partial
+    monkeypatch.setattr(calculus, "partial", lambda e, s, memo=None: calls.append(1) or original(e, s, memo))
     compute.gradient("sum(x**2 + sin(x))", [",".join(["1"] * 300)])
     assert len(calls) <= 10 * 300  # a few nested calls per term, never 300 per term
 

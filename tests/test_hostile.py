@@ -1,0 +1,218 @@
+"""Hostile and broken input: every case ends with ``Error:``, exit 2, no traceback, quickly."""
+
+import re
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+PACKAGE = Path(__file__).resolve().parents[1] / "jaccli"
+
+# (expression, point or None, a fragment the message must contain)
+INJECTIONS = [
+    ("__import__('os').system('touch CANARY')", "only named functions can be called"),
+    ("__import__('os')", "unknown function '__import__'"),
+    ("().__class__.__bases__", "attribute access"),
+    ("x.__class__", "attribute access"),
+    ("open('/etc/passwd')", "unknown function 'open'"),
+    ('eval("1")', "unknown function 'eval'"),
+    ("exec('import os')", "unknown function 'exec'"),
+    ("[c for c in ()]", "comprehensions are not allowed"),
+    ("{c for c in x}", "comprehensions are not allowed"),
+    ("sum(c for c in x)", "comprehensions are not allowed"),
+    ("lambda: 0", "lambda is not allowed"),
+    ("(y:=1)", "':=' is not allowed"),
+    ('f"{x}"', "strings are not allowed"),
+    ("'touch CANARY'", "strings are not allowed"),
+    ("b'x'", "strings are not allowed"),
+    ("sin(*x)", "'*' unpacking is not allowed"),
+    ("sin(x=1)", "takes no keyword arguments"),
+    ("__builtins__", "names may not start with '_'"),
+    ("sin.__globals__", "attribute access"),
+    ("x[1:2]", "slices are not allowed"),
+    ("(x*2)[0]", "only variables can be indexed"),
+    ("sin(x)(1)", "only named functions can be called"),
+    ("x if x else 1", "'if' expressions are not allowed"),
+    ("x < 1", "comparisons are not allowed"),
+    ("x and y", "'and'/'or' are not allowed"),
+    ("{'a': 1}", "dictionaries are not allowed"),
+    ("x // 2", "'//'"),
+    ("x @ x", "'@'"),
+    ("~x", "'~'"),
+    ("None", "is not a number"),
+    ("True", "is not a number"),
+    ("...", "is not a number"),
+    ("x; import os", "syntax error"),
+    ("import os", "syntax error"),
+]
+
+BOMBS = [
+    ("x*9**9**9**9", "too large"),
+    ("x**(10**100)", "too large"),
+    ("x*2**10**10", "too large"),
+    ("x*(2**1000)**1000", "too large to compute"),
+    ("x**2**2**2**2**2", "too large"),
+    ("x*(sqrt(2)*10**500)**10000", "too large to compute"),
+    ("x*1e300**10000", "too large to compute"),
+    ("x*(1/3)**100000", "too large"),
+    ("x*e**1e10", "too large"),
+    ("x*2**(pi*10**100)", "too large"),
+    ("x**1e400", "too large for a float"),
+    ("x*sin(exp(exp(exp(10.0))))", "too large to evaluate"),
+    ("x*" + "9" * 1001, "digits; the limit is 1000"),
+    ("x+" * 6000 + "x", "characters long; the limit is 10000"),
+    ("[" * 150 + "x" + "]" * 150, "nests too deeply"),
+    ("1+" + "-" * 500 + "x", "nests too deeply"),
+    ("sin(" * 120 + "x" + ")" * 120, "nests too deeply"),
+    ("x" + "**x" * 200, "nests too deeply"),
+]
+
+BROKEN = [
+    # (args, message fragment)
+    (["jacobian", "sinn(x)", "--at", "1"], "unknown function 'sinn' — did you mean 'sin'?"),
+    (["jacobian", "expp(x)", "--at", "1"], "did you mean 'exp'?"),
+    (["jacobian", "sin(x, y)", "--at", "1,2"], "sin() takes 1 argument, got 2"),
+    (["jacobian", "atan2(x)", "--at", "1"], "atan2() takes 2 arguments, got 1"),
+    (["jacobian", "x*y", "--at", "1"], "2 variables (x, y) need 2 values"),
+    (["jacobian", "x*y", "--at", "1,2,3"], "need 2 values"),
+    (["jacobian", "x*y", "--at", "x=1"], "no value for y"),
+    (["jacobian", "x", "--at", "z=1"], "does not use"),
+    (["jacobian", "x", "--at", "abc"], "unknown name 'abc'"),
+    (["jacobian", "x", "--at", "nan"], "NaN and infinity are not allowed"),
+    (["jacobian", "x", "--at", "inf"], "NaN and infinity are not allowed"),
+    (["jacobian", "x", "--at", "1e999"], "not a finite number"),
+    (["jacobian", "x", "--at", "1,,2"], "empty value at position 2"),
+    (["jacobian", "x", "--at", "1..2"], "syntax error"),
+    (["jacobian", "x", "--at", "0x1g"], "syntax error"),
+    (["jacobian", "x", "--at", "[[1,2],[3]]"], "ragged"),
+    (["jacobian", "x", "--at", ""], "no values given"),
+    (["jacobian", "", "--at", "1"], "empty expression"),
+    (["jacobian", "   ", "--at", "1"], "empty expression"),
+    (["jacobian", "x +", "--at", "1"], "syntax error"),
+    (["jacobian", "x[3]", "--at", "x=[1,2]"], "out of range"),
+    (["jacobian", "x + y", "--at", "x=[1,2]", "--at", "y=[1,2,3]"], "do not broadcast"),
+    (["jacobian", "dot(x, y)", "--at", "x=[1,2]", "--at", "y=[1,2,3]"], "needs equal shapes"),
+    (["jacobian", "x/0", "--at", "1"], "division by zero"),
+    (["jacobian", "log(x, 1)", "--at", "2"], "log to base 1 is undefined"),
+    (["gradient", "[x, y]", "--at", "1,2"], "needs a scalar function"),
+    (["derivative", "x*y", "--at", "1,2"], "--wrt"),
+    (["derivative", "sin(x)", "--order", "25", "--at", "1"], "between 1 and 20"),
+    (["derivative", "sin(x)", "--order", "0", "--at", "1"], "between 1 and 20"),
+    (["jacobian", "x", "--at", "@/nonexistent/file"], "cannot read"),
+    (["jacobian", "x", "--vars", "x,x", "--at", "1,2"], "twice"),
+    (["jacobian", "x*y", "--vars", "x", "--at", "1"], "leaves out y"),
+    (["jacobian", "x", "--vars", "sin", "--at", "1"], "reserved name"),
+    (["jacobian", "x", "--precision", "99", "--at", "1"], "precision"),
+    (["nosuchcommand"], "No such command"),
+    (["check", "x*y"], "check needs a point"),
+    (["jacobian", "x*y", "--check"], "--check needs a point"),
+]
+
+
+def _assert_clean(code, out, err, fragment):
+    assert code == 2, (code, out, err)
+    assert err.startswith("Error: "), err
+    assert fragment in err, err
+    assert "Traceback" not in out + err
+
+
+@pytest.mark.parametrize(("expression", "fragment"), INJECTIONS, ids=[e for e, _ in INJECTIONS])
+def test_code_is_rejected(run, expression, fragment, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    code, out, err = run("jacobian", expression, "--at", "1")
+    _assert_clean(code, out, err, fragment)
+    assert not (tmp_path / "CANARY").exists()
+
+
+@pytest.mark.parametrize(("expression", "fragment"), BOMBS, ids=[e[:40] for e, _ in BOMBS])
+def test_resource_bombs_fail_fast(run, expression, fragment):
+    start = time.perf_counter()
+    code, out, err = run("jacobian", expression, "--at", "2")
+    elapsed = time.perf_counter() - start
+    _assert_clean(code, out, err, fragment)
+    assert elapsed < 2, f"{elapsed:.2f} s"
+
+
+@pytest.mark.parametrize(("args", "fragment"), BROKEN, ids=[" ".join(a)[:50] for a, _ in BROKEN])
+def test_broken_input_has_a_useful_message(run, args, fragment):
+    code, out, err = run(*args)
+    _assert_clean(code, out, err, fragment)
+
+
+def test_syntax_error_shows_a_caret(run):
+    code, _, err = run("jacobian", "x + * y", "--at", "1,2")
+    assert code == 2
+    lines = err.splitlines()
+    assert lines[0].startswith("Error: syntax error")
+    assert lines[1] == "  x + * y"
+    assert lines[2] == "      ^"  # under the '*', column 4
+
+
+def test_unknown_function_points_at_it(run):
+    _, _, err = run("jacobian", "x + sinn(x)", "--at", "1")
+    assert err.splitlines()[1:] == ["  x + sinn(x)", "      ^"]
+
+
+@pytest.mark.parametrize(("args", "fragment"), [
+    (["jacobian", "x*2", "--at", "@{big}"], "limit is 1000000"),     # 2000×2000 dense Jacobian
+    (["hessian", "sum(x**2)", "--at", "@{big}"], "limit is 1000000"),
+    (["jacobian", "x + y", "--at", "x=@{col}", "--at", "y=@{row}"], "intermediate array"),
+    (["jacobian", "prod(x)", "--at", "@{big}"], "too large to differentiate symbolically"),
+    (["jacobian", "softmax(x)", "--at", "@{mid}"], "too large to differentiate symbolically"),
+    (["derivative", "exp(sin(x)*cos(x))/(1+x**2)", "--order", "20", "--at", "1"], "lower --order"),
+])
+def test_size_limits_are_checked_before_building(run, tmp_path, args, fragment):
+    (tmp_path / "big").write_text("[" + ",".join(["1"] * 2000) + "]")
+    (tmp_path / "mid").write_text("[" + ",".join(["1"] * 600) + "]")
+    (tmp_path / "col").write_text("[" + ",".join(["[1]"] * 400) + "]")
+    (tmp_path / "row").write_text("[[" + ",".join(["1"] * 400) + "]]")
+    args = [a.format(big=tmp_path / "big", col=tmp_path / "col", row=tmp_path / "row",
+                     mid=tmp_path / "mid") for a in args]
+    start = time.perf_counter()
+    code, out, err = run(*args)
+    elapsed = time.perf_counter() - start
+    _assert_clean(code, out, err, fragment)
+    assert elapsed < 5, f"{elapsed:.2f} s"
+
+
+def test_no_code_evaluating_calls_in_the_package():
+    pattern = re.compile(r"(?<![\w.])(eval|exec|sympify|parse_expr|S)\(|\.(sympify|parse_expr)\(|\bsympy\.S\(")
+    for path in PACKAGE.glob("*.py"):
+        for number, line in enumerate(path.read_text().splitlines(), 1):
+            code = line.split("#", 1)[0].replace("def eval(", "")  # sympy's Function.eval hook
+            assert not pattern.search(code), f"{path.name}:{number}: {line.strip()}"
+
+
+def _cli(*args, cwd):
+    start = time.perf_counter()
+    proc = subprocess.run([sys.executable, "-m", "jaccli", *args], cwd=cwd, capture_output=True, text=True,
+                          timeout=10)
+    return proc, time.perf_counter() - start
+
+
+@pytest.mark.parametrize("expression", [
+    "__import__('os').system('touch CANARY')",
+    "().__class__.__bases__[0].__subclasses__()",
+    "x*9**9**9**9",
+    "(" * 1000 + "x" + ")" * 1000,
+])
+def test_subprocess_injections_and_bombs(tmp_path, expression):
+    proc, elapsed = _cli("jacobian", expression, "--at", "1", cwd=tmp_path)
+    assert proc.returncode == 2, proc.stderr
+    assert proc.stderr.startswith("Error: ")
+    assert "Traceback" not in proc.stderr + proc.stdout
+    assert not (tmp_path / "CANARY").exists()
+    print(f"{expression[:30]!r}: {elapsed:.2f} s")
+
+
+def test_subprocess_point_cannot_inject(tmp_path):
+    proc, _ = _cli("jacobian", "x", "--at", "x=__import__('os').system('touch CANARY')", cwd=tmp_path)
+    assert proc.returncode == 2 and proc.stderr.startswith("Error: ")
+    assert not (tmp_path / "CANARY").exists()
+
+
+def test_python_syntax_warnings_never_reach_stderr(run):
+    code, _, err = run("jacobian", "1if x else 2")
+    assert code == 2 and "SyntaxWarning" not in err and err.count("\n") == 3  # Error line + caret pair
