@@ -22,6 +22,7 @@ from .errors import JaccliError, LimitError
 from .parsing import Binary, Call, Const, Index, Node, Num, Stack, Unary, Var
 
 MAX_DENSE_ENTRIES = 10**8  # a dense Jacobian beyond this is refused (suggest vjp/jvp)
+MAX_ARRAY_ENTRIES = 10**7  # any intermediate array (e.g. an outer sum x + y of a column and a row)
 CHUNK_FLOATS = 1 << 23  # cotangent floats per node per chunk (64 MiB)
 
 _erf = np.frompyfunc(math.erf, 1, 1)
@@ -118,6 +119,9 @@ class Graph:
             args = [self._forward(arg) for arg in node.args]
             value = _call_forward(node.name, args)
             constant = all(tape.constant[arg] for arg in node.args)
+        if np.size(value) > MAX_ARRAY_ENTRIES:
+            raise LimitError(f"an intermediate array of shape {'×'.join(map(str, np.shape(value)))} has "
+                             f"{np.size(value)} entries (limit {MAX_ARRAY_ENTRIES:.0e})")
         tape.values[node], tape.constant[node] = np.asarray(value, dtype=float), constant
         return tape.values[node]
 

@@ -1,37 +1,78 @@
 """The commands as functions: expression text and point in, ``Result`` out.
 
 This is jaccli's Python API (``from jaccli import jacobian``): no terminal code,
-no typer, no rich. Each function parses, binds the point, differentiates
-symbolically and, when a point is given, evaluates with numpy.
+no typer, no rich. Each function parses and binds the point; numbers at a point
+come from ``autodiff`` (structured, O(n) per product, no sympy), and the symbolic
+result from sympy whenever it is small enough to read (or asked for: no point,
+``--exact``). sympy is imported only then, which keeps start-up short.
 """
 
 from __future__ import annotations
 
-import numpy as np
-import sympy
+from functools import cached_property
 
-from . import calculus, lowering, numeric, points, verify
+import numpy as np
+
+from . import points
 from .errors import JaccliError, ShapeError
-from .lowering import element_label
-from .parsing import Function, parse
+from .parsing import Function, element_label, parse
 from .result import Panel, Result
+
+SYMBOLIC_INPUTS = 64  # beyond this many input values, numbers at a point come from autodiff alone
 
 _SUBSCRIPTS = str.maketrans("0123456789", "₀₁₂₃₄₅₆₇₈₉")
 
 
 class Problem:
-    """An expression bound to its variables' shapes and (optionally) a point."""
+    """An expression bound to its variables' shapes and (optionally) a point.
+
+    The sympy form (``outputs``, ``symbols``, ``inputs``) is built on first use only.
+    """
 
     def __init__(self, expression: str, at: list[str] | None = None, variables: list[str] | None = None,
                  shapes: dict[str, tuple[int, ...]] | None = None, scalar: tuple[str, ...] = (), stdin=None,
                  exact: bool = False):
         self.expression = expression
+        self.exact = exact
         self.function: Function = parse(expression, variables)
         self.values = points.bind(self.function.variables, at, stdin) if at else None
         self.shapes = self._shapes(shapes or {}, scalar)
-        self.outputs, self.symbols = lowering.lower(self.function, self.shapes, exact)
-        self.inputs = [s for name in self.function.variables for s in self.symbols[name].flat]
-        self.labels = [s.name for s in self.inputs]
+        self.labels = [element_label(name, index) for name in self.function.variables
+                       for index in np.ndindex(self.shapes[name])]
+
+    @cached_property
+    def _lowered(self):
+        from . import lowering
+
+        return lowering.lower(self.function, self.shapes, self.exact)
+
+    @property
+    def outputs(self) -> np.ndarray:
+        return self._lowered[0]
+
+    @property
+    def symbols(self) -> dict[str, np.ndarray]:
+        return self._lowered[1]
+
+    @cached_property
+    def inputs(self) -> list:
+        return [s for name in self.function.variables for s in self.symbols[name].flat]
+
+    @cached_property
+    def graph(self):
+        """The expression at the point, for numeric derivatives (autodiff)."""
+        from . import autodiff
+
+        arrays = {name: self.values[name].array for name in self.function.variables}
+        return autodiff.Graph(self.function.tree, arrays, self.function.variables)
+
+    def numeric(self) -> bool:
+        """Whether numbers come from autodiff without a symbolic result: a point with many inputs.
+
+        Small problems take the symbolic path even at a point: the formula is shown beside the
+        value, and the value is the one --points computes for the same point, to the last bit.
+        """
+        return self.values is not None and not self.exact and len(self.labels) > SYMBOLIC_INPUTS
 
     def _shapes(self, given: dict, scalar: tuple[str, ...]) -> dict[str, tuple[int, ...]]:
         shapes = {}
@@ -102,7 +143,9 @@ def grid(name: str, shape: tuple[int, ...], column: str) -> tuple[list[str], lis
 
 
 def _finish(result: Result, problem: Problem, exprs: np.ndarray, exact: bool = False) -> Result:
-    """Evaluate ``exprs`` at the problem's point (if any) and attach warnings."""
+    """The symbolic path: keep ``exprs``, and evaluate them at the problem's point (if any)."""
+    from . import numeric, verify
+
     result.symbolic = exprs
     result.symbols = problem.symbols
     result.variables = problem.labels
@@ -119,6 +162,20 @@ def _finish(result: Result, problem: Problem, exprs: np.ndarray, exact: bool = F
     return _attach(result, problem, value, kinks)
 
 
+def _numbers(result: Result, problem: Problem, value: np.ndarray, combine=None) -> Result:
+    """The numeric path: autodiff's ``value``, no symbolic result (JSON: "symbolic": null).
+
+    ``combine`` maps the Jacobian to this result for --check (default: reshape it).
+    """
+    def check():
+        from . import verify  # sympy: only when --check asks
+
+        return verify.check(result, problem.outputs, problem.inputs, problem.env(), combine)
+
+    result.verify = check
+    return _attach(result, problem, value, problem.graph.tape.kinks)
+
+
 def _attach(result: Result, problem: Problem, value: np.ndarray, kinks: set[str]) -> Result:
     """Set the numeric value and point, and warn about kinks and non-finite entries."""
     result.variables = problem.labels
@@ -126,7 +183,7 @@ def _attach(result: Result, problem: Problem, value: np.ndarray, kinks: set[str]
     result.point = problem.point
     if kinks:
         result.warnings.append(
-            f"non-differentiable point: an argument of {', '.join(sorted(kinks))} is exactly 0 here; "
+            f"non-differentiable point ({', '.join(sorted(kinks))}): an argument sits on a kink (at 0, or tied); "
             "the value uses sign(0) = 0 and step(0) = 1/2"
         )
     if not result.finite:
@@ -140,6 +197,7 @@ def exact_values(exprs: np.ndarray, problem: Problem) -> np.ndarray:
     """Each entry at the point as typed (0.1 is 1/10, pi/3 is π/3), simplified: exact, like a CAS."""
     import sympy
 
+    from . import lowering
     from .special import rewrite_elementary
 
     subs = {}
@@ -154,9 +212,7 @@ def exact_values(exprs: np.ndarray, problem: Problem) -> np.ndarray:
 
 
 def _scalar_output(problem: Problem, command: str) -> object:
-    if problem.outputs.size != 1:
-        raise ShapeError(f"{command} needs a scalar function, but this one has {problem.outputs.size} outputs "
-                         f"(shape {'×'.join(map(str, problem.outputs.shape))}); use 'jaccli jacobian'")
+    _check_scalar(problem.outputs.shape, command)
     return problem.outputs.flat[0]
 
 
@@ -164,6 +220,14 @@ def jacobian(expression: str, at: list[str] | None = None, variables: list[str] 
              shapes: dict | None = None, stdin=None, *, exact: bool = False) -> Result:
     """The Jacobian, m×n: rows are the m outputs (flattened row-major), columns the n inputs."""
     problem = Problem(expression, at, variables, shapes, stdin=stdin, exact=exact)
+    if problem.numeric():
+        graph = problem.graph
+        value = graph.jacobian()
+        result = Result("jacobian", expression, value.shape, output_labels(graph.output.shape), problem.labels,
+                        title=problem.title("Jacobian"))
+        return _numbers(result, problem, value)
+    from . import calculus
+
     exprs = calculus.jacobian(problem.outputs, problem.inputs)
     result = Result("jacobian", expression, exprs.shape, output_labels(problem.outputs.shape), problem.labels,
                     title=problem.title("Jacobian"))
@@ -174,21 +238,39 @@ def gradient(expression: str, at: list[str] | None = None, variables: list[str] 
              shapes: dict | None = None, stdin=None, *, exact: bool = False) -> Result:
     """The gradient of a scalar function, shaped like its input (n entries for several variables)."""
     problem = Problem(expression, at, variables, shapes, stdin=stdin, exact=exact)
-    output = _scalar_output(problem, "gradient")
-    names = problem.function.variables
-    shape = problem.shapes[names[0]] if len(names) == 1 else (len(problem.inputs),)
-    exprs = calculus.gradient(output, problem.inputs).reshape(shape)
-    if len(names) == 1:
-        rows, columns = grid(names[0], shape, "∂f/∂" + names[0])
-    else:
-        rows, columns = problem.labels, ["∂f/∂·"]
+    shape = _input_shape(problem)
+    rows, columns = _input_grid(problem, "∂f/∂" + (problem.function.variables[0]
+                                                  if len(problem.function.variables) == 1 else "·"))
     result = Result("gradient", expression, shape, rows, columns, title=problem.title("Gradient"))
+    if problem.numeric():
+        graph = problem.graph
+        _check_scalar(graph.output.shape, "gradient")
+        value = _flatten_inputs(problem, graph.vjp(np.ones((1,) + graph.output.shape)))
+        return _numbers(result, problem, value.reshape(shape))
+    from . import calculus
+
+    exprs = calculus.gradient(_scalar_output(problem, "gradient"), problem.inputs).reshape(shape)
     return _finish(result, problem, exprs, exact)
+
+
+def _flatten_inputs(problem: Problem, per_variable: dict[str, np.ndarray]) -> np.ndarray:
+    """autodiff's per-variable arrays, with a leading axis of 1, as one flat vector in input order."""
+    parts = [per_variable[name].reshape(-1) for name in problem.function.variables]
+    return np.concatenate(parts) if parts else np.zeros(0)
+
+
+def _check_scalar(shape: tuple[int, ...], command: str) -> None:
+    size = int(np.prod(shape, dtype=int))
+    if size != 1:
+        raise ShapeError(f"{command} needs a scalar function, but this one has {size} outputs "
+                         f"(shape {'×'.join(map(str, shape))}); use 'jaccli jacobian'")
 
 
 def hessian(expression: str, at: list[str] | None = None, variables: list[str] | None = None,
             shapes: dict | None = None, stdin=None, *, exact: bool = False) -> Result:
     """The Hessian of a scalar function, n×n and symmetric, inputs flattened row-major."""
+    from . import calculus, verify
+
     problem = Problem(expression, at, variables, shapes, stdin=stdin, exact=exact)
     exprs = calculus.hessian(_scalar_output(problem, "hessian"), problem.inputs)
     result = Result("hessian", expression, exprs.shape, problem.labels, problem.labels,
@@ -203,6 +285,8 @@ def derivative(expression: str, at: list[str] | None = None, variables: list[str
                wrt: str | None = None, order: int = 1, shapes: dict | None = None, stdin=None, *,
                exact: bool = False) -> Result:
     """d^k f / dx^k entry by entry, shaped like f: an array x gives the derivative at each of its entries."""
+    from . import calculus, verify
+
     calculus.check_order(order)
     problem = Problem(expression, at, variables, shapes, stdin=stdin, exact=exact)
     names = problem.function.variables
@@ -250,20 +334,27 @@ def _needs_point(problem: Problem, command: str) -> None:
         raise JaccliError(f"{command} needs a point: give --at, e.g. --at 1,2,3")
 
 
-def _read_v(spec: str, shape: tuple[int, ...], command: str, side: str, stdin=None,
-            exact: bool = False) -> np.ndarray:
-    """--v as an object array of sympy numbers in ``shape``: given in that shape, or flat, one entry per element."""
+def _read_v(spec: str, shape: tuple[int, ...], command: str, side: str, stdin=None) -> points.Value:
+    """--v in ``shape``: given in that shape, or flat with one entry per element."""
     vector = points.read_vector(spec, stdin)
-    v = vector.array
     size = int(np.prod(shape, dtype=int))
-    if v.shape != shape and not (v.ndim <= 1 and v.size == size):
-        raise ShapeError(f"--v has shape {_shape(v.shape)} ({v.size} entries), but {command} needs one entry per "
-                         f"{side}: shape {_shape(shape)} ({size} entries)")
+    if vector.shape != shape and not (len(vector.shape) <= 1 and vector.array.size == size):
+        raise ShapeError(f"--v has shape {_shape(vector.shape)} ({vector.array.size} entries), but {command} needs "
+                         f"one entry per {side}: shape {_shape(shape)} ({size} entries)")
+    return points.Value(vector.array.reshape(shape), vector.texts.reshape(shape))
+
+
+def _sympy_numbers(vector: points.Value, exact: bool) -> np.ndarray:
+    """The entries of --v for a symbolic result: as typed when exact, else the doubles exactly."""
+    import sympy
+
+    from . import lowering
+
     if exact:
         numbers = [lowering.constant(text, exact=True) for text in vector.texts.flat]
     else:
-        numbers = [sympy.Float(value) for value in v.flat]  # the double exactly, printed short
-    return np.array(numbers, dtype=object).reshape(shape)
+        numbers = [sympy.Float(value) for value in vector.array.flat]
+    return np.array(numbers, dtype=object).reshape(vector.shape)
 
 
 def _shape(shape: tuple[int, ...]) -> str:
@@ -273,7 +364,7 @@ def _shape(shape: tuple[int, ...]) -> str:
 def _input_shape(problem: Problem) -> tuple[int, ...]:
     """A single variable's shape; several variables flatten to n entries."""
     names = problem.function.variables
-    return problem.shapes[names[0]] if len(names) == 1 else (len(problem.inputs),)
+    return problem.shapes[names[0]] if len(names) == 1 else (len(problem.labels),)
 
 
 def _input_grid(problem: Problem, column: str) -> tuple[list[str], list[str]]:
@@ -287,40 +378,81 @@ def vjp(expression: str, at: list[str] | None, v: str, variables: list[str] | No
         shapes: dict | None = None, stdin=None, *, exact: bool = False) -> Result:
     """Jᵀv, shaped like the input (n entries for several variables): what y.backward(v) puts in x.grad.
 
-    v has one entry per output. Computed as the gradient of the scalar vᵀf, so J is never formed.
+    v has one entry per output. J is never formed: autodiff pulls v back through each node in O(n),
+    and the symbolic form is the gradient of the scalar vᵀf.
     """
     problem = Problem(expression, at, variables, shapes, stdin=stdin, exact=exact)
-    weights = _read_v(v, problem.outputs.shape, "vjp", "output of the expression", stdin, exact)
-    scalar = sympy.Add(*(w * f for w, f in zip(weights.flat, problem.outputs.flat, strict=True)))
+    out_shape = problem.graph.output.shape if problem.numeric() else problem.outputs.shape
+    vector = _read_v(v, out_shape, "vjp", "output of the expression", stdin)
     shape = _input_shape(problem)
-    exprs = calculus.gradient(scalar, problem.inputs).reshape(shape)
     rows, columns = _input_grid(problem, "Jᵀv")
     result = Result("vjp", expression, shape, rows, columns, title=problem.title("Vector-Jacobian product Jᵀv")
-                    + f", v = {_short_array(weights.astype(float))}", extra={"v": weights.astype(float)})
-    _finish(result, problem, exprs, exact)
-    flat = weights.astype(float).ravel()
-    result.verify = lambda: verify.check(result, problem.outputs, problem.inputs, problem.env(), lambda jac: flat @ jac)
+                    + f", v = {_short_array(vector.array)}", extra={"v": vector.array})
+
+    def symbolic():
+        import sympy
+
+        from . import calculus
+
+        weights = _sympy_numbers(vector, exact)
+        scalar = sympy.Add(*(w * f for w, f in zip(weights.flat, problem.outputs.flat, strict=True)))
+        return calculus.gradient(scalar, problem.inputs).reshape(shape)
+
+    flat = vector.array.ravel()
+    if problem.numeric():
+        value = _flatten_inputs(problem, problem.graph.vjp(vector.array[None])).reshape(shape)
+        return _numbers(result, problem, value, lambda jac: flat @ jac)
+    _finish(result, problem, symbolic(), exact)
+    _check_with(result, problem, lambda jac: flat @ jac)
     return result
 
 
 def jvp(expression: str, at: list[str] | None, v: str, variables: list[str] | None = None,
         shapes: dict | None = None, stdin=None, *, exact: bool = False) -> Result:
-    """J v, shaped like the output: the directional derivative of f along v (one entry per input)."""
+    """J v, shaped like the output: the directional derivative of f along v (one entry per input).
+
+    autodiff pushes v forward through each node in O(n); J is never formed.
+    """
     problem = Problem(expression, at, variables, shapes, stdin=stdin, exact=exact)
-    direction = _read_v(v, _input_shape(problem), "jvp", "input", stdin, exact)
-    jac = calculus.jacobian(problem.outputs, problem.inputs)  # sparse: zero entries cost nothing below
-    exprs = np.empty(problem.outputs.shape, dtype=object)
-    for index, row in zip(np.ndindex(exprs.shape), jac, strict=True):
-        exprs[index] = sympy.Add(*(d * w for d, w in zip(row, direction.flat, strict=True) if d != 0))
-    shape = problem.outputs.shape
+    vector = _read_v(v, _input_shape(problem), "jvp", "input", stdin)
+    shape = problem.graph.output.shape if problem.numeric() else problem.outputs.shape
     rows, columns = (output_labels(shape), ["J·v"]) if len(shape) <= 1 else grid("f", shape, "J·v")
     result = Result("jvp", expression, shape, rows, columns,
-                    title=problem.title("Jacobian-vector product J·v")
-                    + f", v = {_short_array(direction.astype(float))}", extra={"v": direction.astype(float)})
-    _finish(result, problem, exprs, exact)
-    flat = direction.astype(float).ravel()
-    result.verify = lambda: verify.check(result, problem.outputs, problem.inputs, problem.env(), lambda jac: jac @ flat)
+                    title=problem.title("Jacobian-vector product J·v") + f", v = {_short_array(vector.array)}",
+                    extra={"v": vector.array})
+
+    def symbolic():
+        import sympy
+
+        from . import calculus
+
+        direction = _sympy_numbers(vector, exact)
+        jac = calculus.jacobian(problem.outputs, problem.inputs)  # sparse: zero entries cost nothing below
+        exprs = np.empty(problem.outputs.shape, dtype=object)
+        for index, row in zip(np.ndindex(exprs.shape), jac, strict=True):
+            exprs[index] = sympy.Add(*(d * w for d, w in zip(row, direction.flat, strict=True) if d != 0))
+        return exprs
+
+    flat = vector.array.ravel()
+    if problem.numeric():
+        tangents, offset = {}, 0
+        for name in problem.function.variables:
+            size = int(np.prod(problem.shapes[name], dtype=int))
+            tangents[name] = flat[offset:offset + size].reshape(problem.shapes[name])
+            offset += size
+        value = problem.graph.jvp(tangents)
+        return _numbers(result, problem, value, lambda jac: jac @ flat)
+    _finish(result, problem, symbolic(), exact)
+    _check_with(result, problem, lambda jac: jac @ flat)
     return result
+
+
+def _check_with(result: Result, problem: Problem, combine) -> None:
+    """--check compares ``combine`` (the numeric Jacobian) with this result."""
+    from . import verify
+
+    if result.value is not None:
+        result.verify = lambda: verify.check(result, problem.outputs, problem.inputs, problem.env(), combine)
 
 
 CHAIN_RTOL = 1e-10  # chain-rule product vs direct gradient, relative to the size of the summands
@@ -333,6 +465,7 @@ def chain(f_expression: str, g_expression: str, at: list[str], variables: list[s
     F is a function of x (any shape, m outputs), G a scalar function of the single variable ``var``
     (default: G's only variable), which takes F's output shape. ``failed`` is set if the two disagree.
     """
+    from . import calculus, numeric
     from .lowering import lower, variable_symbols
 
     problem = Problem(f_expression, at, variables, stdin=stdin)

@@ -17,16 +17,11 @@ from sympy.codegen.cfunctions import log2, log10
 
 from . import special
 from .errors import JaccliError, LimitError, ShapeError
-from .parsing import Binary, Call, Const, Function, Index, Node, Num, Stack, Unary, Var, parse_tree
+from .parsing import Binary, Call, Const, Function, Index, Node, Num, Stack, Unary, Var, element_label, parse_tree
 
 MAX_EXPONENT = 10_000  # |n| in x**n, and the size of exact powers of numbers
 MAX_SYMBOLIC_ENTRIES = 100_000  # input values, and entries of any intermediate array, on the symbolic path
 LOG10_2 = math.log10(2)
-
-
-def element_label(name: str, index: tuple[int, ...]) -> str:
-    """``x[0]`` or ``x[1, 2]``; a scalar variable is just its name."""
-    return f"{name}[{', '.join(map(str, index))}]" if index else name
 
 
 def variable_symbols(name: str, shape: tuple[int, ...]) -> np.ndarray:
@@ -200,7 +195,11 @@ class _Lowering:
         views = [np.broadcast_to(a, shape) for a in arrays]
         try:
             for index in np.ndindex(shape):
-                out[index] = fn(*(v[index] for v in views))
+                args = [v[index] for v in views]
+                if any(a is sympy.nan or a is sympy.zoo for a in args):  # e.g. atan2(0, 0) as an argument
+                    raise JaccliError(f"undefined constant in '{what}': {', '.join(map(str, args))} "
+                                      "(from atan2(0, 0) or 0/0?)")
+                out[index] = fn(*args)
         except (OverflowError, ValueError):  # mpmath on a constant beyond any float, e.g. sin(exp(exp(1e3)))
             raise LimitError(f"a constant in '{what}' is too large to evaluate") from None
         return out

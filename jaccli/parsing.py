@@ -131,6 +131,11 @@ _OPERATOR_NAMES = {
 }
 
 
+def element_label(name: str, index: tuple[int, ...]) -> str:
+    """``x[0]`` or ``x[1, 2]``, as numpy shows entries; a scalar variable is just its name."""
+    return f"{name}[{', '.join(map(str, index))}]" if index else name
+
+
 def natural_key(name: str) -> tuple:
     """Sort key that puts ``x2`` before ``x10``."""
     return tuple(int(part) if part.isdigit() else part for part in re.split(r"(\d+)", name))

@@ -76,8 +76,8 @@ def to_json(result) -> str:
         "shape": list(result.shape),
         "value": _json_value(result.value),
     }
-    if result.symbolic is not None:
-        document["symbolic"] = np.vectorize(formula, otypes=[object])(result.symbolic).tolist()
+    document["symbolic"] = (None if result.symbolic is None
+                            else np.vectorize(formula, otypes=[object])(result.symbolic).tolist())
     if result.exact is not None:
         document["exact"] = np.vectorize(formula, otypes=[object])(result.exact).tolist()
     document.update({k: _json_value(v) if isinstance(v, np.ndarray) else v for k, v in result.extra.items()})

@@ -119,7 +119,7 @@ def test_kinks_are_flagged(run, expression, point, function, expected):
     code, out, err = run("jacobian", expression, "--at", point, "--format", "plain")
     assert code == 0
     assert out.strip() == expected
-    assert f"Warning: non-differentiable point: an argument of {function} is exactly 0" in err
+    assert f"Warning: non-differentiable point ({function}): an argument sits on a kink" in err
 
 
 def test_every_command_has_help_with_an_example(run):

@@ -156,20 +156,22 @@ def test_unknown_function_points_at_it(run):
 
 
 @pytest.mark.parametrize(("args", "fragment"), [
-    (["jacobian", "x*2", "--at", "@{big}"], "limit is 1000000"),     # 2000×2000 dense Jacobian
+    (["jacobian", "x*2", "--at", "@{huge}"], "use 'jaccli vjp'"),  # 10001×10001 dense Jacobian, numeric path
     (["hessian", "sum(x**2)", "--at", "@{big}"], "limit is 1000000"),
-    (["jacobian", "x + y", "--at", "x=@{col}", "--at", "y=@{row}"], "intermediate array"),
-    (["jacobian", "prod(x)", "--at", "@{big}"], "too large to differentiate symbolically"),
-    (["jacobian", "softmax(x)", "--at", "@{mid}"], "too large to differentiate symbolically"),
+    (["jacobian", "x + y", "--shape", "x=400x1", "--shape", "y=1x400"], "intermediate array"),
+    (["jacobian", "x + y", "--at", "x=@{col}", "--at", "y=@{row}"], "use 'jaccli vjp'"),  # 160000×800
+    (["jacobian", "prod(x)", "--shape", "x=2000"], "too large to differentiate symbolically"),
+    (["jacobian", "softmax(x)", "--shape", "x=600"], "too large to differentiate symbolically"),
     (["derivative", "exp(sin(x)*cos(x))/(1+x**2)", "--order", "20", "--at", "1"], "lower --order"),
 ])
 def test_size_limits_are_checked_before_building(run, tmp_path, args, fragment):
     (tmp_path / "big").write_text("[" + ",".join(["1"] * 2000) + "]")
+    (tmp_path / "huge").write_text(",".join(["1"] * 10001))
     (tmp_path / "mid").write_text("[" + ",".join(["1"] * 600) + "]")
     (tmp_path / "col").write_text("[" + ",".join(["[1]"] * 400) + "]")
     (tmp_path / "row").write_text("[[" + ",".join(["1"] * 400) + "]]")
     args = [a.format(big=tmp_path / "big", col=tmp_path / "col", row=tmp_path / "row",
-                     mid=tmp_path / "mid") for a in args]
+                     mid=tmp_path / "mid", huge=tmp_path / "huge") for a in args]
     start = time.perf_counter()
     code, out, err = run(*args)
     elapsed = time.perf_counter() - start
