@@ -37,8 +37,7 @@ class Problem:
         self.function: Function = parse(expression, variables)
         self.values = points.bind(self.function.variables, at, stdin) if at else None
         self.shapes = self._shapes(shapes or {}, scalar)
-        self.labels = [element_label(name, index) for name in self.function.variables
-                       for index in np.ndindex(self.shapes[name])]
+        self.labels = [label for name in self.function.variables for label in _labels(name, self.shapes[name])]
 
     @cached_property
     def _lowered(self):
@@ -113,6 +112,13 @@ class Problem:
     def title(self, what: str) -> str:
         at = f" at {self.describe_point()}" if self.values is not None else ""
         return f"{what} of {self.expression}{at}"
+
+
+def _labels(name: str, shape: tuple[int, ...]) -> list[str]:
+    """``x[0]``, ``x[1]``, … (``x[0, 1]`` …) for every entry of a variable, row-major."""
+    if len(shape) == 1:  # the common large case, without a tuple per entry
+        return [f"{name}[{i}]" for i in range(shape[0])]
+    return [element_label(name, index) for index in np.ndindex(shape)]
 
 
 def _short_array(array: np.ndarray) -> str:

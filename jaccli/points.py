@@ -52,18 +52,42 @@ def read_source(spec: str, stdin=None) -> str:
 
 
 def _strip_comments(text: str) -> str:
+    if "#" not in text:
+        return text
     return "\n".join(line.split("#", 1)[0] for line in text.splitlines())
 
 
 def parse_values(text: str) -> list[Value]:
     """The top-level values of a point text: ``1, 2`` is two, ``[1, 2]`` is one array."""
+    flat = _plain(text)
+    if flat is not None:
+        return [Value(flat.array[i], flat.texts[i:i + 1].reshape(())) for i in range(flat.array.size)]
+    return _bracketed(text)
+
+
+def parse_array(text: str) -> Value:
+    """A point text as one array: its single top-level value, or its values stacked (``1,2,3`` is 1-D)."""
+    flat = _plain(text)
+    if flat is not None:
+        return flat if flat.array.size != 1 else Value(flat.array[0], flat.texts[0:1].reshape(()))
+    values = _bracketed(text)
+    return values[0] if len(values) == 1 else stack_values(values)
+
+
+def _plain(text: str) -> Value | None:
+    """Plain numbers (no brackets) as a 1-D Value in one numpy pass; None for bracketed text."""
     text = _strip_comments(text).strip()
     if not text:
         raise ParseError("no values given")
-    if not any(ch in text for ch in "[]()"):
-        separator = "," if "," in text else None
-        tokens = [t.strip() for t in text.split(separator)]
-        return [_scalar(pair) for pair in _numbers(tokens)]
+    if any(ch in text for ch in "[]()"):
+        return None
+    separator = "," if "," in text else None
+    tokens = [t.strip() for t in text.split(separator)]
+    return Value(_numbers(tokens), np.array(tokens, dtype=object))
+
+
+def _bracketed(text: str) -> list[Value]:
+    text = _strip_comments(text).strip()
     if len(text) > MAX_LENGTH * 100:
         raise ParseError("a bracketed point is too long; give plain comma- or space-separated numbers")
     try:
@@ -83,8 +107,8 @@ def _short(text: str) -> str:
     return text if len(text) <= 40 else text[:37] + "..."
 
 
-def _numbers(tokens: list[str]) -> list[tuple[str, float]]:
-    """Each token with its float value: numpy for plain numbers, the safe parser otherwise."""
+def _numbers(tokens: list[str]) -> np.ndarray:
+    """The tokens' float values: numpy for plain numbers, the safe parser otherwise."""
     for position, token in enumerate(tokens):
         if not token:
             raise ParseError(f"empty value at position {position + 1} (two separators in a row?)")
@@ -96,7 +120,7 @@ def _numbers(tokens: list[str]) -> list[tuple[str, float]]:
     if bad.any():
         token = tokens[int(np.argmax(bad))]
         raise ParseError(f"'{token}' is not a finite number; NaN and infinity are not allowed as input")
-    return list(zip(tokens, floats.tolist(), strict=True))
+    return floats
 
 
 def _number(token: str) -> float:
@@ -118,8 +142,7 @@ def _number(token: str) -> float:
     return result
 
 
-def _scalar(token_and_value: tuple[str, float]) -> Value:
-    token, value = token_and_value
+def _scalar(token: str, value: float) -> Value:
     texts = np.empty((), dtype=object)
     texts[()] = token
     return Value(np.array(value, dtype=float), texts)
@@ -131,7 +154,7 @@ def _item(node: ast.AST, source: str) -> Value:
             raise ParseError("empty brackets in the point")
         return stack_values([_item(child, source) for child in node.elts])
     token = ast.get_source_segment(source, node) or ""
-    return _scalar(_numbers([token])[0])
+    return _scalar(token, float(_numbers([token])[0]))
 
 
 def stack_values(values: list[Value]) -> Value:
@@ -143,14 +166,13 @@ def stack_values(values: list[Value]) -> Value:
 
 def read_vector(spec: str, stdin=None) -> Value:
     """One array from a point-like text (``1,2,3``, ``[[1,2],[3,4]]``, ``@file``, ``-``): for ``--v``."""
-    values = parse_values(read_source(spec, stdin))
-    return values[0] if len(values) == 1 else stack_values(values)
+    return parse_array(read_source(spec, stdin))
 
 
 def bind(variables: tuple[str, ...], specs: list[str], stdin=None) -> dict[str, Value]:
     """Map ``--at`` texts to the variables: one value each in order, or by name."""
     named: dict[str, Value] = {}
-    positional: list[Value] = []
+    texts: list[str] = []
     for spec in specs:
         text = read_source(spec, stdin)
         match = _NAMED.match(text)
@@ -158,10 +180,12 @@ def bind(variables: tuple[str, ...], specs: list[str], stdin=None) -> dict[str, 
             name, rest = match.groups()
             if name in named:
                 raise ParseError(f"--at gives {name} twice")
-            values = parse_values(read_source(rest.strip(), stdin))
-            named[name] = values[0] if len(values) == 1 else stack_values(values)
+            named[name] = parse_array(read_source(rest.strip(), stdin))
         else:
-            positional.extend(parse_values(text))
+            texts.append(text)
+    if len(variables) == 1 and len(texts) == 1 and not named:
+        return {variables[0]: parse_array(texts[0])}  # one array in one pass, however long
+    positional = [value for text in texts for value in parse_values(text)]
     names = ", ".join(variables) or "none"
     if named and positional:
         raise ParseError("--at mixes named (x=1) and positional values; use one style")

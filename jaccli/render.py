@@ -12,6 +12,8 @@ from enum import Enum
 
 import numpy as np
 
+from . import numtext
+
 SYMBOLIC_WIDTH = 28  # a symbolic entry longer than this is left out of the table
 SYMBOLIC_CELLS = 64  # and so are all of them when the table has more cells
 TABLE_PRECISION = 8  # significant digits in tables unless --precision says otherwise
@@ -51,19 +53,18 @@ def plain(result, precision: int | None = None) -> str:
     if result.exact is not None:
         return "\n".join("\t".join(formula(e) for e in row) for row in result.matrix(result.exact)) + "\n"
     if result.value is not None:
-        grid = result.matrix(result.value)
-        return "\n".join(" ".join(number(v, precision) for v in row) for row in grid) + "\n"
+        return numtext.rows(result.matrix(result.value), " ", precision)
     grid = result.matrix(result.symbolic)
     return "\n".join("\t".join(formula(e) for e in row) for row in grid) + "\n"
 
 
-def _json_value(array: np.ndarray | None):
-    if array is None:
-        return None
-    as_objects = np.asarray(array, dtype=object)
-    bad = ~np.isfinite(np.asarray(array, dtype=float))
-    as_objects[bad] = None  # NaN and infinity are not JSON
-    return as_objects.tolist()
+def _json(value) -> str:
+    """One JSON value: float arrays through ``numtext`` (fast, NaN and infinity as null)."""
+    if isinstance(value, np.ndarray) and value.dtype != object:
+        return numtext.array_json(value)
+    if isinstance(value, np.ndarray):
+        value = value.tolist()
+    return json.dumps(value, ensure_ascii=False, allow_nan=False)
 
 
 def to_json(result) -> str:
@@ -72,17 +73,16 @@ def to_json(result) -> str:
         "command": result.command,
         "expression": result.expression,
         "variables": result.variables,
-        "point": _json_value(result.point),
+        "point": result.point,
         "shape": list(result.shape),
-        "value": _json_value(result.value),
+        "value": result.value,
+        "symbolic": None if result.symbolic is None else np.vectorize(formula, otypes=[object])(result.symbolic),
     }
-    document["symbolic"] = (None if result.symbolic is None
-                            else np.vectorize(formula, otypes=[object])(result.symbolic).tolist())
     if result.exact is not None:
-        document["exact"] = np.vectorize(formula, otypes=[object])(result.exact).tolist()
-    document.update({k: _json_value(v) if isinstance(v, np.ndarray) else v for k, v in result.extra.items()})
+        document["exact"] = np.vectorize(formula, otypes=[object])(result.exact)
+    document.update(result.extra)
     document["warnings"] = list(result.warnings)
-    return json.dumps(document, ensure_ascii=False, allow_nan=False) + "\n"
+    return "{" + ", ".join(f"{json.dumps(key)}: {_json(value)}" for key, value in document.items()) + "}\n"
 
 
 def _style(value: float) -> str:
@@ -211,27 +211,7 @@ def latex(result, precision: int | None = None) -> str:
     return "\\begin{bmatrix}\n" + body + "\n\\end{bmatrix}\n"
 
 
-# --- many points: one line (or JSON object) per point, formatted column-wise ----------------------
-
-
-def _column_text(column: np.ndarray, precision: int | None, json_null: bool = False) -> np.ndarray:
-    """Text of a float column in one vectorised step: shortest round-trip repr, or N digits."""
-    if precision is None:
-        text = column.astype(str)
-        text = np.where(np.char.endswith(text, ".0"), np.char.replace(text, ".0", ""), text)
-        text = np.where(column == 0, "0", text)
-    else:
-        text = np.char.mod(f"%.{precision}g", column)
-    if json_null:
-        text = np.where(np.isfinite(column), text, "null")
-    return text
-
-
-def _join(columns: list[np.ndarray], separator: str) -> np.ndarray:
-    out = columns[0]
-    for column in columns[1:]:
-        out = np.char.add(np.char.add(out, separator), column)
-    return out
+# --- many points: one line (or JSON object) per point -----------------------------------------------
 
 
 def batch_labels(result) -> list[str]:
@@ -267,22 +247,11 @@ def batch_rows(fmt: Format, points: np.ndarray, values: np.ndarray, shape: tuple
     if len(flat) == 0:
         return ""
     if fmt is Format.json:
-        nested = [_column_text(flat[:, j], None, json_null=True) for j in range(flat.shape[1])]
-        point = _join([_column_text(points[:, j], None) for j in range(points.shape[1])], ", ")
-        value = _nest(nested, shape)
-        lines = np.char.add(np.char.add(np.char.add('{"point": [', point), '], "value": '), value)
-        return "\n".join(np.char.add(lines, "}").tolist()) + "\n"
-    result_text = [_column_text(flat[:, j], precision) for j in range(flat.shape[1])]
+        objects = [{"point": p, "value": v} for p, v in zip(points.tolist(), values.tolist())]
+        text = json.dumps(objects)[1:-1].replace("}, {", "}\n{")  # only numbers inside: no other "}, {"
+        if not np.all(np.isfinite(values)):
+            text = text.replace("-Infinity", "null").replace("Infinity", "null").replace("NaN", "null")
+        return text + "\n"
     if fmt is Format.csv:
-        columns = [_column_text(points[:, j], precision) for j in range(points.shape[1])] + result_text
-        return "\n".join(_join(columns, ",").tolist()) + "\n"
-    return "\n".join(_join(result_text, " ").tolist()) + "\n"
-
-
-def _nest(columns: list[np.ndarray], shape: tuple[int, ...]) -> np.ndarray:
-    """JSON text of nested lists of ``shape`` from flattened column texts."""
-    if not shape:
-        return columns[0]
-    size = len(columns) // shape[0]
-    parts = [_nest(columns[i * size:(i + 1) * size], shape[1:]) for i in range(shape[0])]
-    return np.char.add(np.char.add("[", _join(parts, ", ")), "]")
+        return numtext.rows(np.column_stack([points, flat]), ",", precision)
+    return numtext.rows(flat, " ", precision)

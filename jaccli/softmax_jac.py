@@ -29,11 +29,11 @@ def read_logits(specs: list[str], stdin=None) -> np.ndarray:
             text = text.strip(",")  # `softmax-jac 1, 2, 3` arrives as "1," "2," "3"
             if not text:
                 continue
-        for value in points.parse_values(points.read_source(text, stdin)):
-            if value.array.ndim > 1:
-                raise ShapeError(f"the logits must be one vector, got an array of shape "
-                                 f"{'×'.join(map(str, value.shape))}")
-            arrays.append(value.array.ravel())
+        value = points.parse_array(points.read_source(text, stdin))
+        if value.array.ndim > 1:
+            raise ShapeError(f"the logits must be one vector, got an array of shape "
+                             f"{'×'.join(map(str, value.shape))}")
+        arrays.append(value.array.ravel())
     if not arrays:
         raise JaccliError("no logits given; e.g. jaccli softmax-jac -1.3 0.5 2.1")
     return np.concatenate(arrays)

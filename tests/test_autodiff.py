@@ -109,8 +109,10 @@ def extend(children):
             | children.map(lambda c: f"softmax(x * {c})"))
 
 
-@given(st.recursive(leaf, extend, max_leaves=5), st.lists(st.floats(-2, 2), min_size=3, max_size=3),
-       st.floats(-2, 2))
+moderate = st.floats(-2, 2).filter(lambda v: v == 0 or abs(v) > 1e-100)  # no underflow to 0 in squares
+
+
+@given(st.recursive(leaf, extend, max_leaves=5), st.lists(moderate, min_size=3, max_size=3), moderate)
 def test_random_array_expressions_agree_with_the_symbolic_path(expression, x, y):
     at = [f"x=[{', '.join(map(repr, x))}]", f"y={y!r}"]
     expected = compute.jacobian(expression, at, ["x", "y"]).value
