@@ -224,9 +224,9 @@ class Graph:
         elif x.ndim == 0:  # softmax of one logit is the constant 1 (its log 0)
             yield node.args[0], np.zeros_like(g)
         elif name == "softmax":
-            yield node.args[0], sm.softmax_vjp(np.broadcast_to(x, g.shape), g)
+            yield node.args[0], sm.softmax_vjp(x, g)  # s computed once, not once per cotangent
         else:
-            yield node.args[0], sm.log_softmax_vjp(np.broadcast_to(x, g.shape), g)
+            yield node.args[0], sm.log_softmax_vjp(x, g)
 
     def _extreme_weights(self, node: Call, x: np.ndarray) -> np.ndarray:
         """d max(x)/dx: 1 at the largest entry; ties share it (and are flagged)."""

@@ -12,14 +12,11 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import warnings
 
 import numpy as np
 
 PARALLEL_ENTRIES = 1 << 18  # from this size on, encode on two processes (where os.fork exists)
-_TRAILING_ZERO = re.compile(r"(?<=\d)\.0(?=[ ,\n\]]|$)")  # 2.0 -> 2, as single results print
-_NEGATIVE_ZERO = re.compile(r"(?<![\w.])-0(?=[ ,\n\]]|$)")  # -0.0 prints as 0, like render.number
 
 
 def array_json(array) -> str:
@@ -36,18 +33,19 @@ def array_json(array) -> str:
 
 def rows(matrix, separator: str = " ", precision: int | None = None) -> str:
     """Each row of a 2-D float array as one line, like ``render.number`` prints each entry."""
-    matrix = np.asarray(matrix, dtype=float)
+    matrix = np.asarray(matrix, dtype=float) + 0.0  # -0.0 + 0.0 is 0.0: zero prints as 0, as render.number does
     if matrix.size == 0:
         return "\n" * len(matrix)
     if precision is not None:
         line = separator.join([f"%.{precision}g"] * matrix.shape[1])
-        return _NEGATIVE_ZERO.sub("0", "\n".join(line % tuple(row) for row in matrix.tolist())) + "\n"
-    text = _encode(matrix)[2:-2].replace("], [", "\n")
+        return "\n".join(line % tuple(row) for row in matrix.tolist()) + "\n"
+    text = _encode(matrix)[2:-2].replace("], [", "\n").replace(".0, ", ", ").replace(".0\n", "\n")
+    if text.endswith(".0"):  # the last entry; every "." here is a decimal point, so no other match
+        text = text[:-2]
     if separator != ", ":
         text = text.replace(", ", separator)
     if not np.all(np.isfinite(matrix)):
         text = text.replace("-Infinity", "-inf").replace("Infinity", "inf").replace("NaN", "nan")
-    text = _NEGATIVE_ZERO.sub("0", _TRAILING_ZERO.sub("", text))
     return text + "\n"
 
 

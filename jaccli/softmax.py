@@ -73,25 +73,32 @@ def log_softmax_jacobian(z) -> np.ndarray:
 
 
 def softmax_vjp(z, v, axis: int = -1) -> np.ndarray:
-    """J^T v = J v (J is symmetric) in O(n): s_i * sum_{j != i} s_j (v_i - v_j)."""
+    """J^T v = J v (J is symmetric) in O(n): s_i * sum_{j != i} s_j (v_i - v_j).
+
+    v may carry extra leading axes (several cotangents at once): softmax is then computed
+    once from z and broadcast, not once per cotangent.
+    """
     z = np.asarray(z, dtype=float)
-    v = np.broadcast_to(np.asarray(v, dtype=float), z.shape)
+    v = np.asarray(v, dtype=float)
     e, _ = _shifted_exp(z, axis)
     total = np.sum(e, axis=axis, keepdims=True)
     s = e / total
     rest = _exclusive_sum(e, axis) / total
+    shape = np.broadcast_shapes(s.shape, v.shape)
+    v = np.broadcast_to(v, shape)
     others = _exclusive_sum(s * v, axis)
     return s * (v * rest - others)
 
 
 def log_softmax_vjp(z, v, axis: int = -1) -> np.ndarray:
-    """(I - 1 s^T)^T v = v - s * sum(v), in O(n); same shape as z.
+    """(I - 1 s^T)^T v = v - s * sum(v), in O(n); shaped like v (z broadcast against it).
 
     Computed as v_i (1 - s_i) - s_i sum_{j != i} v_j with 1 - s_i from softmax_rest: ``v - s * sum(v)``
     loses digits when s_i is close to 1 (logits 0, 8 and v = 0, 1 gave a relative error of 3e-13).
     """
     z = np.asarray(z, dtype=float)
-    v = np.broadcast_to(np.asarray(v, dtype=float), z.shape)
+    v = np.asarray(v, dtype=float)
     e, _ = _shifted_exp(z, axis)
     total = np.sum(e, axis=axis, keepdims=True)
+    v = np.broadcast_to(v, np.broadcast_shapes(e.shape, v.shape))
     return v * (_exclusive_sum(e, axis) / total) - (e / total) * _exclusive_sum(v, axis)
