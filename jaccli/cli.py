@@ -288,6 +288,19 @@ def _progress(points: str):
 # --- commands ----------------------------------------------------------------------------------
 
 
+def _run_expression(compute: Callable, expression: str, vars: str | None, shape: list[str] | None,
+                    at: list[str] | None, points: str | None, skip_bad: bool, exact: bool, out: Out,
+                    emit: Language | None, **options) -> None:
+    """The body every expression command shares: the same computation at one point, none, or many."""
+    names = _variables(vars)
+
+    def call(at, exact, width=None):
+        return compute(expression, at=at, variables=names, shapes=_shapes_for(expression, names, shape, width),
+                       exact=exact, **options)
+
+    run(call, at, points, skip_bad, exact, out, emit.value if emit else None)
+
+
 def _shapes_for(expression: str, names: list[str] | None, specs: list[str] | None, width: int | None) -> dict:
     """--shape values; with --points, a lone variable is an array as wide as the lines."""
     shapes = _shapes(specs)
@@ -320,14 +333,8 @@ def derivative(
     """
     from . import compute
 
-    names = _variables(vars)
-
-    def call(at, exact, width=None):
-        return compute.derivative(expression, at, names, wrt, order, _shapes_for(expression, names, shape, width),
-                                  exact=exact)
-
-    language = emit.value if emit else None
-    run(call, at, points, skip_bad, exact, Out(format, precision, output, check), language)
+    _run_expression(compute.derivative, expression, vars, shape, at, points, skip_bad, exact,
+                    Out(format, precision, output, check), emit, wrt=wrt, order=order)
 
 
 @app.command()
@@ -343,13 +350,8 @@ def gradient(
     """
     from . import compute
 
-    names = _variables(vars)
-
-    def call(at, exact, width=None):
-        return compute.gradient(expression, at, names, _shapes_for(expression, names, shape, width), exact=exact)
-
-    language = emit.value if emit else None
-    run(call, at, points, skip_bad, exact, Out(format, precision, output, check), language)
+    _run_expression(compute.gradient, expression, vars, shape, at, points, skip_bad, exact,
+                    Out(format, precision, output, check), emit)
 
 
 @app.command()
@@ -366,13 +368,8 @@ def jacobian(
     """
     from . import compute
 
-    names = _variables(vars)
-
-    def call(at, exact, width=None):
-        return compute.jacobian(expression, at, names, _shapes_for(expression, names, shape, width), exact=exact)
-
-    language = emit.value if emit else None
-    run(call, at, points, skip_bad, exact, Out(format, precision, output, check), language)
+    _run_expression(compute.jacobian, expression, vars, shape, at, points, skip_bad, exact,
+                    Out(format, precision, output, check), emit)
 
 
 @app.command()
@@ -388,13 +385,8 @@ def hessian(
     """
     from . import compute
 
-    names = _variables(vars)
-
-    def call(at, exact, width=None):
-        return compute.hessian(expression, at, names, _shapes_for(expression, names, shape, width), exact=exact)
-
-    language = emit.value if emit else None
-    run(call, at, points, skip_bad, exact, Out(format, precision, output, check), language)
+    _run_expression(compute.hessian, expression, vars, shape, at, points, skip_bad, exact,
+                    Out(format, precision, output, check), emit)
 
 
 VectorOpt = Annotated[str, typer.Option(
@@ -417,12 +409,8 @@ def vjp(
     """
     from . import compute
 
-    names = _variables(vars)
-
-    def call(at, exact, width=None):
-        return compute.vjp(expression, at, v, names, _shapes_for(expression, names, shape, width), exact=exact)
-
-    run(call, at, points, skip_bad, exact, Out(format, precision, output, check))
+    _run_expression(compute.vjp, expression, vars, shape, at, points, skip_bad, exact,
+                    Out(format, precision, output, check), None, v=v)
 
 
 @app.command()
@@ -440,12 +428,8 @@ def jvp(
     """
     from . import compute
 
-    names = _variables(vars)
-
-    def call(at, exact, width=None):
-        return compute.jvp(expression, at, v, names, _shapes_for(expression, names, shape, width), exact=exact)
-
-    run(call, at, points, skip_bad, exact, Out(format, precision, output, check))
+    _run_expression(compute.jvp, expression, vars, shape, at, points, skip_bad, exact,
+                    Out(format, precision, output, check), None, v=v)
 
 
 @app.command()

@@ -49,6 +49,8 @@ class Evaluator:
     of a step or sign function was exactly 0), for the caller to warn about.
     """
 
+    dtype = float  # of the values; the complex-step evaluator below uses complex
+
     def __init__(self, env: dict):
         self.env = env
         self.memo: dict = {}
@@ -58,7 +60,7 @@ class Evaluator:
         """Evaluate every entry: shape ``exprs.shape``, after a leading batch axis for batches."""
         values = [self(e) for e in exprs.flat]
         batch = np.broadcast_shapes(*(np.shape(v) for v in values)) if values else ()
-        out = np.empty(batch + exprs.shape)
+        out = np.empty(batch + exprs.shape, dtype=self.dtype)
         for index, value in zip(np.ndindex(exprs.shape), values, strict=True):
             out[(Ellipsis,) + index] = value
         return out
@@ -128,7 +130,7 @@ class Evaluator:
     def _stack(self, args) -> np.ndarray:
         values = [self(a) for a in args]
         shape = np.broadcast_shapes(*(np.shape(v) for v in values))
-        return np.stack([np.broadcast_to(np.asarray(v, dtype=float), shape) for v in values])
+        return np.stack([np.broadcast_to(np.asarray(v, dtype=self.dtype), shape) for v in values])
 
     def _softmax_family(self, e):
         """All entries of one softmax share a single vectorised computation, kept in the memo."""
@@ -183,13 +185,7 @@ class ComplexEvaluator(Evaluator):
     keeps abs, relu, max, min, sign, erf and atan2 away from it.
     """
 
-    def array(self, exprs: np.ndarray) -> np.ndarray:
-        values = [self(e) for e in exprs.flat]
-        batch = np.broadcast_shapes(*(np.shape(v) for v in values)) if values else ()
-        out = np.empty(batch + exprs.shape, dtype=complex)
-        for index, value in zip(np.ndindex(exprs.shape), values, strict=True):
-            out[(Ellipsis,) + index] = value
-        return out
+    dtype = complex
 
     def _evaluate(self, e):
         f = e.func
@@ -205,11 +201,6 @@ class ComplexEvaluator(Evaluator):
             ez, top = _shifted(self._stack(e.args))
             return top[0] + np.log(np.sum(ez, axis=0))
         return super()._evaluate(e)
-
-    def _stack(self, args) -> np.ndarray:
-        values = [self(a) for a in args]
-        shape = np.broadcast_shapes(*(np.shape(v) for v in values))
-        return np.stack([np.broadcast_to(np.asarray(v, dtype=complex), shape) for v in values])
 
     def _softmax_family(self, e):
         key = (type(e), e.logits)
