@@ -47,9 +47,9 @@ class _Group(TyperGroup):
             code = _fail(exc.format_message(), exc.exit_code)
         except (typer.Abort, KeyboardInterrupt):
             code = _fail("interrupted", 130)
-        except BrokenPipeError:
-            code = 0  # a reader such as `head` closed the pipe: not our failure
-            sys.stderr.close()
+        except BrokenPipeError:  # a reader such as `head` closed the pipe: not our failure
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            code = EXIT_OK
         except RecursionError:
             code = _fail("the input nests too deeply", EXIT_BAD_INPUT)
         except MemoryError:
@@ -173,8 +173,12 @@ class Out:
     @contextmanager
     def stream(self):
         if self.path is None:
-            yield sys.stdout
-            sys.stdout.flush()
+            try:
+                yield sys.stdout
+                sys.stdout.flush()
+            except BrokenPipeError:  # `jaccli … | head`: the reader has all it wants
+                os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # no error at exit's flush
+                raise typer.Exit(EXIT_OK) from None
             return
         try:
             with open(self.path, "w", encoding="utf-8") as handle:

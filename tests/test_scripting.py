@@ -148,3 +148,14 @@ def test_emit_rejects_unknown_language_and_points(runner):
     assert runner.invoke(app, ["jacobian", "x", "--emit", "fortran"]).exit_code == 2
     result = runner.invoke(app, ["jacobian", "x", "--emit", "c", "--points", "-"], input="1\n")
     assert result.exit_code == 2 and "--emit" in result.stderr
+
+
+def test_a_closed_pipe_ends_quietly_with_exit_0(tmp_path):
+    points = tmp_path / "points.txt"
+    points.write_text("".join(f"{i}, {i + 1}\n" for i in range(200_000)))
+    producer = subprocess.Popen([sys.executable, "-m", "jaccli", "jacobian", "[x*y, x+y]", "--points", str(points),
+                                 "--format", "csv"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    assert producer.stdout.readline().startswith("x,y,")
+    producer.stdout.close()  # like `| head -1`
+    assert producer.wait(timeout=120) == 0
+    assert producer.stderr.read() == ""
