@@ -17,6 +17,8 @@ from . import numtext
 SYMBOLIC_WIDTH = 28  # a symbolic entry longer than this is left out of the table
 SYMBOLIC_CELLS = 64  # and so are all of them when the table has more cells
 TABLE_PRECISION = 8  # significant digits in tables unless --precision says otherwise
+TABLE_EDGE = 10  # a table with more rows shows the first and last 10
+COLUMN_EDGE = 3  # … and of more columns, the first and last 3
 
 
 class Format(str, Enum):
@@ -96,23 +98,34 @@ def _style(value: float) -> str:
 
 
 def table(result, precision: int | None = None):
-    """A rich Table: rows and columns labelled, numbers right-aligned and coloured by sign."""
+    """A rich Table: rows and columns labelled, numbers right-aligned and coloured by sign.
+
+    A large result shows its corners, as numpy prints large arrays: the first and last
+    TABLE_EDGE rows and COLUMN_EDGE columns, with a line saying how to see all of it.
+    """
     from rich.console import Group
     from rich.table import Table
     from rich.text import Text
 
     precision = precision or TABLE_PRECISION
+    rows, columns = _edges(len(result.rows), TABLE_EDGE), _edges(len(result.columns), COLUMN_EDGE)
     table = Table(header_style="bold")
     table.add_column("", style="bold cyan", no_wrap=True)
-    for column in result.columns:
-        table.add_column(column, justify="right", no_wrap=False)
+    for j in columns:
+        table.add_column("…" if j is None else result.columns[j], justify="right", no_wrap=False)
     shown = result.exact if result.exact is not None else result.symbolic  # exact values replace formulas
     symbolic = None if shown is None else result.matrix(shown)
     show_symbolic = symbolic is not None and (symbolic.size <= SYMBOLIC_CELLS or result.exact is not None)
     values = None if result.value is None else result.matrix(result.value)
-    for i, label in enumerate(result.rows):
+    for i in rows:
+        if i is None:
+            table.add_row("…", *("⋮" for _ in columns))
+            continue
         cells = []
-        for j in range(len(result.columns)):
+        for j in columns:
+            if j is None:
+                cells.append(Text("…"))
+                continue
             text = formula(symbolic[i, j]) if symbolic is not None else ""
             if values is None:
                 cells.append(Text(text))
@@ -122,15 +135,25 @@ def table(result, precision: int | None = None):
             if show_symbolic and _beside(text, symbolic[i, j], cell.plain, result.exact is not None):
                 cell.append(f"  = {text}", style="dim italic")
             cells.append(cell)
-        table.add_row(label, *cells)
+        table.add_row(result.rows[i], *cells)
     # The title as Text above the table, not markup: expressions contain [brackets].
     parts = [Text(result.title, style="bold")]
     parts += [_panel(panel, precision) for panel in result.panels]
     if result.panels:
         parts.append(Text(result.value_title or "value", style="bold"))
     parts.append(table)
+    if None in rows or None in columns:
+        parts.append(Text(f"{len(result.rows)}×{len(result.columns)}, corners shown; --format plain, csv or "
+                          "json prints every entry", style="dim"))
     parts += checks(result.extra.get("properties", {}))
     return Group(*parts)
+
+
+def _edges(count: int, edge: int) -> list[int | None]:
+    """All indices, or the first and last ``edge`` with None (an ellipsis) between them."""
+    if count <= 2 * edge + 1:
+        return list(range(count))
+    return [*range(edge), None, *range(count - edge, count)]
 
 
 def _panel(panel, precision: int):

@@ -270,3 +270,15 @@ def test_python_dash_m_runs(tmp_path):
                          capture_output=True, text=True, timeout=60)
     assert out.returncode == 0, out.stderr
     assert json.loads(out.stdout)["value"] == 6.0
+
+
+def test_large_tables_show_their_corners(runner):
+    at = ",".join(str(i) for i in range(30))
+    result = runner.invoke(app, ["jacobian", "x*2", "--at", at, "--format", "table"],
+                           env={"COLUMNS": "200", "NO_COLOR": "1"})
+    assert result.exit_code == 0
+    lines = result.stdout.splitlines()
+    assert any(line.startswith("│ f₁ ") for line in lines) and any(line.startswith("│ f₃₀ ") for line in lines)
+    assert not any(line.startswith("│ f₁₅ ") for line in lines)
+    assert "x[0]" in result.stdout and "x[29]" in result.stdout and "x[15]" not in result.stdout
+    assert lines[-1] == "30×30, corners shown; --format plain, csv or json prints every entry"
