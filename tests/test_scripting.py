@@ -42,6 +42,7 @@ def test_batch_rows_match_single_point_results(runner):
 def test_json_lines_one_object_per_point(runner):
     result = runner.invoke(app, ["gradient", "x*y**2", "--points", "-", "--format", "json"], input="1 2\n3 4\n")
     docs = [json.loads(line) for line in result.stdout.splitlines()]
+    assert result.stderr == ""  # no progress bar when stderr is not a terminal
     assert docs == [{"point": [1, 2], "value": [4, 4]}, {"point": [3, 4], "value": [16, 24]}]
 
 
