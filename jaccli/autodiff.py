@@ -19,7 +19,7 @@ import numpy as np
 
 from . import softmax as sm
 from .errors import JaccliError, LimitError
-from .parsing import Binary, Call, Const, Index, Node, Num, Stack, Unary, Var
+from .parsing import Binary, Call, Const, Index, Node, Num, Stack, Unary, Var, children
 
 MAX_DENSE_ENTRIES = 10**8  # a dense Jacobian beyond this is refused (suggest vjp/jvp)
 MAX_ARRAY_ENTRIES = 10**7  # any intermediate array (e.g. an outer sum x + y of a column and a row)
@@ -133,7 +133,7 @@ class Graph:
             if node in seen or self.tape.constant[node]:
                 return
             seen.add(node)
-            for child in _children(node):
+            for child in children(node):
                 visit(child)
             order.append(node)
 
@@ -317,18 +317,6 @@ class Graph:
 
 
 # --- rules -----------------------------------------------------------------------------------
-
-
-def _children(node: Node) -> list[Node]:
-    if isinstance(node, Unary):
-        return [node.arg]
-    if isinstance(node, Binary):
-        return [node.left, node.right]
-    if isinstance(node, Call):
-        return list(node.args)
-    if isinstance(node, Stack):
-        return list(node.items)
-    return []
 
 
 def _check_index(node: Index, shape: tuple[int, ...]) -> None:

@@ -14,8 +14,8 @@ import numpy as np
 import sympy
 
 from .errors import LimitError
+from .parsing import check_order
 
-MAX_ORDER = 20  # highest derivative order
 MAX_DENSE_ENTRIES = 1_000_000  # m*n of a Jacobian or n*n of a Hessian built as sympy objects
 MAX_WORK = 300_000  # expression nodes times the symbols they are differentiated by
 MAX_ORDER_WORK = 15_000  # expression nodes before each further step of a high-order derivative
@@ -150,7 +150,3 @@ def derivative(outputs: np.ndarray, symbol: sympy.Symbol, order: int = 1) -> np.
         out = np.vectorize(lambda e, memo=memo: partial(e, symbol, memo), otypes=[object])(out)
     return out
 
-
-def check_order(order: int) -> None:
-    if not 1 <= order <= MAX_ORDER:
-        raise LimitError(f"derivative order must be between 1 and {MAX_ORDER}, got {order}")

@@ -15,7 +15,7 @@ import numpy as np
 
 from . import points
 from .errors import JaccliError, ShapeError
-from .parsing import Function, element_label, parse
+from .parsing import Function, check_order, element_label, parse
 from .result import Panel, Result
 
 SYMBOLIC_INPUTS = 64  # beyond this many input values, numbers at a point come from autodiff alone
@@ -168,15 +168,18 @@ def _finish(result: Result, problem: Problem, exprs: np.ndarray, exact: bool = F
     return _attach(result, problem, value, kinks)
 
 
-def _numbers(result: Result, problem: Problem, value: np.ndarray, combine=None) -> Result:
+def _numbers(result: Result, problem: Problem, value: np.ndarray, combine=None, wrt: str | None = None) -> Result:
     """The numeric path: autodiff's ``value``, no symbolic result (JSON: "symbolic": null).
 
-    ``combine`` maps the Jacobian to this result for --check (default: reshape it).
+    For --check, ``combine`` maps the Jacobian (by the entries of ``wrt``, default all inputs)
+    to this result (default: reshape it).
     """
+
     def check():
         from . import verify  # sympy: only when --check asks
 
-        return verify.check(result, problem.outputs, problem.inputs, problem.env(), combine)
+        inputs = problem.inputs if wrt is None else list(problem.symbols[wrt].flat)
+        return verify.check(result, problem.outputs, inputs, problem.env(), combine)
 
     result.verify = check
     return _attach(result, problem, value, problem.graph.tape.kinks)
@@ -291,9 +294,7 @@ def derivative(expression: str, at: list[str] | None = None, variables: list[str
                wrt: str | None = None, order: int = 1, shapes: dict | None = None, stdin=None, *,
                exact: bool = False) -> Result:
     """d^k f / dx^k entry by entry, shaped like f: an array x gives the derivative at each of its entries."""
-    from . import calculus, verify
-
-    calculus.check_order(order)
+    check_order(order)
     problem = Problem(expression, at, variables, shapes, stdin=stdin, exact=exact)
     names = problem.function.variables
     if wrt is None:
@@ -303,6 +304,20 @@ def derivative(expression: str, at: list[str] | None = None, variables: list[str
         wrt = names[0]
     if wrt not in names:
         raise JaccliError(f"--wrt {wrt}: not a variable of the expression (variables: {', '.join(names) or 'none'})")
+    power = "" if order == 1 else str(order).translate(str.maketrans("0123456789", "⁰¹²³⁴⁵⁶⁷⁸⁹"))
+    name = f"d{power}f/d{wrt}{power}"
+    mixes = ("derivative works entry by entry, but an output combines several entries of "
+             f"{wrt} (a sum, mean, softmax…?); use 'jaccli gradient' or 'jaccli jacobian'")
+    if problem.numeric() and order == 1:  # many entries: one forward pass with tangent 1 for every entry
+        if _mixes_entries(problem.function.tree, wrt):
+            raise JaccliError(mixes)
+        tangents = {n: np.zeros(problem.shapes[n]) for n in names} | {wrt: np.ones(problem.shapes[wrt])}
+        value = problem.graph.jvp(tangents)
+        rows, columns = (output_labels(value.shape), [name]) if value.ndim <= 1 else grid("f", value.shape, name)
+        result = Result("derivative", expression, value.shape, rows, columns, title=problem.title(name))
+        return _numbers(result, problem, value, lambda jac: jac.sum(axis=1), wrt)
+    from . import calculus, verify
+
     entries = set(problem.symbols[wrt].flat)
     exprs = np.empty(problem.outputs.shape, dtype=object)
     lower = problem.outputs.copy()  # order k-1, what --check differentiates numerically
@@ -310,8 +325,7 @@ def derivative(expression: str, at: list[str] | None = None, variables: list[str
         f = problem.outputs[index]
         used = f.free_symbols & entries
         if len(used) > 1:
-            raise JaccliError(f"derivative works entry by entry, but an output combines several entries of {wrt} "
-                              "(a sum, mean, softmax…?); use 'jaccli gradient' or 'jaccli jacobian'")
+            raise JaccliError(mixes)
         if not used:
             exprs[index] = 0 * f
             continue
@@ -319,8 +333,6 @@ def derivative(expression: str, at: list[str] | None = None, variables: list[str
         if order > 1:
             lower[index] = calculus.derivative(np.array([f], dtype=object), symbol, order - 1)[0]
         exprs[index] = calculus.derivative(np.array([lower[index]], dtype=object), symbol, 1)[0]
-    power = "" if order == 1 else str(order).translate(str.maketrans("0123456789", "⁰¹²³⁴⁵⁶⁷⁸⁹"))
-    name = f"d{power}f/d{wrt}{power}"
     if exprs.ndim <= 1:
         rows, columns = output_labels(exprs.shape), [name]
     else:
@@ -330,6 +342,20 @@ def derivative(expression: str, at: list[str] | None = None, variables: list[str
     wrt_symbols = list(problem.symbols[wrt].flat)  # each output uses at most one entry: sum its row
     result.verify = lambda: verify.check(result, lower, wrt_symbols, problem.env(), lambda jac: jac.sum(axis=1))
     return result
+
+
+def _mixes_entries(node, name: str) -> bool:
+    """Whether some output could combine several entries of ``name``: indexing it, or a reduction of it."""
+    from .functions import FUNCTIONS
+    from .parsing import Call, Index, children, uses
+
+    if isinstance(node, Index):
+        return node.name == name
+    if isinstance(node, Call):
+        kind = FUNCTIONS[node.name].kind
+        if (kind != "elementwise" or (node.name in ("min", "max") and len(node.args) == 1)) and uses(node, name):
+            return True
+    return any(_mixes_entries(child, name) for child in children(node))
 
 
 # --- products with J: vjp, jvp and the chain rule -----------------------------------------------

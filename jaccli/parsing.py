@@ -19,6 +19,7 @@ from .functions import CONSTANTS, FUNCTIONS
 MAX_LENGTH = 10_000  # characters of one expression
 MAX_DEPTH = 100  # nesting of operations and calls
 MAX_DIGITS = 1_000  # digits of one number literal
+MAX_ORDER = 20  # highest derivative order (--order)
 
 
 # --- the expression tree -----------------------------------------------------------------
@@ -81,6 +82,26 @@ class Stack:
 
 
 Node = Num | Const | Var | Index | Unary | Binary | Call | Stack
+
+
+def children(node: Node) -> list[Node]:
+    """The nodes directly below ``node``."""
+    if isinstance(node, Unary):
+        return [node.arg]
+    if isinstance(node, Binary):
+        return [node.left, node.right]
+    if isinstance(node, Call):
+        return list(node.args)
+    if isinstance(node, Stack):
+        return list(node.items)
+    return []
+
+
+def uses(node: Node, name: str) -> bool:
+    """Whether the variable ``name`` appears at or below ``node``."""
+    if isinstance(node, (Var, Index)):
+        return node.name == name
+    return any(uses(child, name) for child in children(node))
 
 
 @dataclass(frozen=True)
@@ -198,6 +219,11 @@ def parse(text: str, variables: list[str] | None = None) -> Function:
     return Function(text=text, tree=tree, variables=order, indexed=indexed)
 
 
+def check_order(order: int) -> None:
+    if not 1 <= order <= MAX_ORDER:
+        raise LimitError(f"derivative order must be between 1 and {MAX_ORDER}, got {order}")
+
+
 def check_variable_name(name: str) -> None:
     if not _IDENTIFIER.match(name):
         raise ParseError(f"'{name}' is not a variable name: use letters, digits and '_', starting with a letter")
@@ -212,14 +238,8 @@ def _collect(node: Node, found: set[str], indexed: dict[str, int]) -> None:
         found.add(node.name)
         if len(node.indices) == 1 and node.indices[0] >= 0:
             indexed[node.name] = max(indexed.get(node.name, -1), node.indices[0])
-    elif isinstance(node, Unary):
-        _collect(node.arg, found, indexed)
-    elif isinstance(node, Binary):
-        _collect(node.left, found, indexed)
-        _collect(node.right, found, indexed)
-    elif isinstance(node, (Call, Stack)):
-        for child in node.args if isinstance(node, Call) else node.items:
-            _collect(child, found, indexed)
+    for child in children(node):
+        _collect(child, found, indexed)
 
 
 class _Builder:

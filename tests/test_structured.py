@@ -87,3 +87,26 @@ def test_check_works_on_the_numeric_path_too(runner, values):
     result = runner.invoke(app, ["gradient", "sum(sin(x)*x)", "--at", values(np.linspace(0, 1, 70)), "--check"])
     assert result.exit_code == 0
     assert "Check: agrees" in result.stderr
+
+
+def test_derivative_at_many_points_is_one_forward_pass(runner, values):
+    x = np.linspace(-3, 3, 5000)
+    doc = run_json(runner, "derivative", "sin(x)*x + exp(-x**2)", "--at", values(x))
+    np.testing.assert_allclose(doc["value"], np.cos(x) * x + np.sin(x) - 2 * x * np.exp(-x**2), rtol=1e-13,
+                               atol=1e-15)
+    assert doc["symbolic"] is None
+
+
+def test_derivative_at_many_points_refuses_mixing_entries(runner, values):
+    result = runner.invoke(app, ["derivative", "x*sum(x)", "--at", values(np.ones(100))])
+    assert result.exit_code == 2 and "use 'jaccli gradient'" in result.stderr
+    doc = run_json(runner, "derivative", "x*sum(y)", "--wrt", "x", "--at", f"x={values(np.ones(100), 'x.txt')}",
+                   "--at", "y=[1,2]")
+    assert doc["value"] == [3.0] * 100  # sum(y) does not mix entries of x
+
+
+def test_check_of_a_derivative_at_many_points(runner, values):
+    result = runner.invoke(app, ["derivative", "x*sin(x)", "--at", values(np.linspace(0.1, 2, 80)), "--check",
+                                 "--format", "json"])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["ok"] is True
