@@ -71,7 +71,9 @@ def _fail(message: str, code: int, detail: str | None = None) -> int:
 
 app = typer.Typer(
     cls=_Group,
-    help="jaccli: derivatives, gradients, Jacobians and Hessians from the command line.",
+    help="jaccli: derivatives, gradients, Jacobians, Hessians, softmax Jacobians and vector-Jacobian products "
+         "from the command line.\n\nExit codes: 0 success, 1 result not finite (or a check failed), 2 bad input, "
+         "3 internal error. 'jaccli COMMAND --help' shows a command's options and an example.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
     rich_markup_mode=None,  # help is literal text: expressions contain [brackets] that are not markup
