@@ -282,3 +282,13 @@ def test_large_tables_show_their_corners(runner):
     assert not any(line.startswith("│ f₁₅ ") for line in lines)
     assert "x[0]" in result.stdout and "x[29]" in result.stdout and "x[15]" not in result.stdout
     assert lines[-1] == "30×30, corners shown; --format plain, csv or json prints every entry"
+
+
+def test_python_api_as_the_readme_shows():
+    from jaccli import jacobian, vjp
+
+    value = jacobian("[r*cos(t), r*sin(t)]", at=["2,0.5"], variables=["r", "t"]).value
+    np.testing.assert_allclose(value, [[math.cos(0.5), -2 * math.sin(0.5)], [math.sin(0.5), 2 * math.cos(0.5)]],
+                               rtol=1e-15)
+    assert vjp("x*1024", at=["0.3,-0.2,0.9"], v="0.1,1.0,0.0001").value.tolist() == pytest.approx(
+        [102.4, 1024.0, 0.1024], rel=1e-15)
