@@ -86,3 +86,17 @@ def test_well_formed_expressions(expression, point, command, check):
 @given(expression=expressions(), order=st.integers(1, 4))
 def test_well_formed_expressions_symbolic_derivative(expression, order):
     _run("derivative", expression, "--wrt", "x", "--order", str(order), "--vars", "x,y,z", "--shape", "z=2")
+
+
+WIDE = "[" + ", ".join(f"{0.1 * i - 3:.1f}" for i in range(70)) + "]"  # 70 entries: the numeric path
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(expression=expressions(), x=st.floats(-5, 5, allow_nan=False),
+       command=st.sampled_from(["jacobian", "gradient", "derivative"]))
+def test_well_formed_expressions_on_the_numeric_path(expression, x, command):
+    args = [command, expression, "--at", f"x={x!r}", "--at", "y=0.5", "--at", f"z={WIDE}", "--vars", "x,y,z",
+            "--format", "json"]
+    if command == "derivative":
+        args += ["--wrt", "z"]
+    _run(*args)
