@@ -1,7 +1,7 @@
 """Many points at once: ``--points FILE`` or ``-``, one point per line, read in chunks.
 
-The symbolic result is computed once; each chunk of lines becomes columns of
-floats and one walk of the evaluator computes every point of the chunk, so a
+The result's evaluator is set up once (forward mode, or the symbolic result);
+each chunk of lines becomes columns of floats and one evaluation computes every point of the chunk, so a
 file of millions of lines runs in flat memory and without a Python loop per point.
 """
 
@@ -14,9 +14,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 import numpy as np
-import sympy
 
-from . import numeric
 from .errors import JaccliError
 
 CHUNK_LINES = 65_536
@@ -173,6 +171,10 @@ def _is_float(token: str) -> bool:
 
 def evaluate(exprs: np.ndarray, labels: list[str], values: np.ndarray) -> tuple[np.ndarray, set[str]]:
     """``exprs`` at every row of ``values`` (columns = ``labels``): shape (P,) + exprs.shape."""
+    import sympy
+
+    from . import numeric
+
     env = {sympy.Symbol(label, real=True): values[:, j] for j, label in enumerate(labels)}
     out, kinks = numeric.evaluate(exprs, env)
     return np.broadcast_to(out, (len(values),) + exprs.shape) if out.ndim == exprs.ndim else out, kinks

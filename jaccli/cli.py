@@ -220,7 +220,7 @@ def emit(result, out: Out) -> None:
 
 def run(compute: Callable, at: list[str] | None, points: str | None, skip_bad: bool, exact: bool, out: Out,
         language: str | None = None) -> None:
-    """One point (or none): ``emit``. Many points: the symbolic result once, then every line.
+    """One point (or none): ``emit``. Many points: the result's evaluator once, then every line.
 
     With ``language`` (--emit), print generated code for the symbolic result instead.
     """
@@ -250,13 +250,13 @@ def run(compute: Callable, at: list[str] | None, points: str | None, skip_bad: b
         raise JaccliError(f"--points prints plain, csv or json lines, not {fmt.value}")
     source = sys.stdin if points == "-" else _open(points)
     peek = batch.Peek(source)
-    result = compute(at=None, exact=False, width=peek.width)
+    result = compute(at=None, exact=False, width=peek.width, many=True)
     reader = batch.PointReader(peek, result.variables, skip_bad)
     code = 0
     with out.stream() as stream, _progress(points) as advance:
         stream.write(render.batch_header(fmt, result.variables, render.batch_labels(result)))
         for chunk in reader:
-            values, kinks = batch.evaluate(result.symbolic, result.variables, chunk.values)
+            values, _ = result.batch(chunk.values)
             stream.write(render.batch_rows(fmt, chunk.values, values, result.shape, out.precision))
             for message in chunk.skipped:
                 print(f"Warning: {message}", file=sys.stderr)
@@ -300,9 +300,9 @@ def _run_expression(compute: Callable, expression: str, vars: str | None, shape:
     """The body every expression command shares: the same computation at one point, none, or many."""
     names = _variables(vars)
 
-    def call(at, exact, width=None):
+    def call(at, exact, width=None, many=False):
         return compute(expression, at=at, variables=names, shapes=_shapes_for(expression, names, shape, width),
-                       exact=exact, **options)
+                       exact=exact, many=many, **options)
 
     run(call, at, points, skip_bad, exact, out, emit.value if emit else None)
 

@@ -65,6 +65,41 @@ class Problem:
         arrays = {name: self.values[name].array for name in self.function.variables}
         return autodiff.Graph(self.function.tree, arrays, self.function.variables)
 
+    @cached_property
+    def forward(self) -> bool:
+        """Whether numbers come from forward mode: an elementwise expression in scalar variables.
+
+        At a point and at many points (--points) alike, so that a row of a batch is the
+        single-point result to the last bit; such a batch never needs sympy.
+        """
+        from . import forward
+
+        return not self.numeric() and forward.supports(self.function.tree, self.shapes)
+
+    def forward_numbers(self, pick):
+        """P points (P×n, inputs in order) -> (``pick`` of the P Jacobians, kinks), or None without forward mode.
+
+        ``pick`` turns the Jacobians, P × output shape × n, into this result at each point.
+        """
+        if not self.forward:
+            return None
+        from . import forward
+
+        def numbers(columns: np.ndarray) -> tuple[np.ndarray, set[str]]:
+            jac, kinks = forward.jacobian(self.function.tree, self.function.variables, columns)
+            return pick(jac), kinks
+
+        return numbers
+
+    @cached_property
+    def output_shape(self) -> tuple[int, ...]:
+        """The shape of f, from sympy's form when it is built, else from one forward evaluation."""
+        if "_lowered" in self.__dict__ or not self.forward:
+            return self.outputs.shape
+        from . import forward
+
+        return forward.output_shape(self.function.tree, self.function.variables)
+
     def numeric(self) -> bool:
         """Whether numbers come from autodiff without a symbolic result: a point with many inputs.
 
@@ -148,13 +183,18 @@ def grid(name: str, shape: tuple[int, ...], column: str) -> tuple[list[str], lis
     return rows, [f"[{j}]" for j in range(shape[-1])]
 
 
-def _finish(result: Result, problem: Problem, exprs: np.ndarray, exact: bool = False) -> Result:
-    """The symbolic path: keep ``exprs``, and evaluate them at the problem's point (if any)."""
-    from . import numeric, verify
+def _finish(result: Result, problem: Problem, exprs: np.ndarray, exact: bool = False, numbers=None) -> Result:
+    """The symbolic path: keep ``exprs``, and evaluate them at the problem's point (if any).
+
+    ``numbers`` (forward mode, see ``Problem.forward_numbers``) gives the values instead of
+    evaluating ``exprs``, at the point and at many points (``result.batch``).
+    """
+    from . import batch, numeric, verify
 
     result.symbolic = exprs
     result.symbols = problem.symbols
     result.variables = problem.labels
+    result.batch = numbers or (lambda columns: batch.evaluate(exprs, problem.labels, columns))
     if problem.values is None:
         if exact:
             raise JaccliError("--exact needs a point (--at), e.g. --at 1/2,pi/3")
@@ -164,8 +204,18 @@ def _finish(result: Result, problem: Problem, exprs: np.ndarray, exact: bool = F
     result.verify = lambda: verify.check(result, problem.outputs, problem.inputs, env)
     if exact:
         result.exact = exact_values(exprs, problem)
+    if numbers:
+        values, kinks = numbers(problem.point[None])
+        return _attach(result, problem, np.asarray(values[0]), kinks)
     value, kinks = numeric.evaluate(exprs, env)
     return _attach(result, problem, value, kinks)
+
+
+def _points_only(result: Result, problem: Problem, numbers) -> Result:
+    """--points in forward mode: labels and the evaluator, no symbolic form (sympy is never imported)."""
+    result.variables = problem.labels
+    result.batch = numbers
+    return result
 
 
 def _numbers(result: Result, problem: Problem, value: np.ndarray, combine=None, wrt: str | None = None) -> Result:
@@ -226,8 +276,11 @@ def _scalar_output(problem: Problem, command: str) -> object:
 
 
 def jacobian(expression: str, at: list[str] | None = None, variables: list[str] | None = None,
-             shapes: dict | None = None, stdin=None, *, exact: bool = False) -> Result:
-    """The Jacobian, m×n: rows are the m outputs (flattened row-major), columns the n inputs."""
+             shapes: dict | None = None, stdin=None, *, exact: bool = False, many: bool = False) -> Result:
+    """The Jacobian, m×n: rows are the m outputs (flattened row-major), columns the n inputs.
+
+    ``many``: the result is for ``result.batch`` at many points; the symbolic form may be skipped.
+    """
     problem = Problem(expression, at, variables, shapes, stdin=stdin, exact=exact)
     if problem.numeric():
         graph = problem.graph
@@ -235,16 +288,20 @@ def jacobian(expression: str, at: list[str] | None = None, variables: list[str] 
         result = Result("jacobian", expression, value.shape, output_labels(graph.output.shape), problem.labels,
                         title=problem.title("Jacobian"))
         return _numbers(result, problem, value)
+    n = len(problem.labels)
+    numbers = problem.forward_numbers(lambda jac: jac.reshape(len(jac), -1, n))
+    m = int(np.prod(problem.output_shape, dtype=int))
+    result = Result("jacobian", expression, (m, n), output_labels(problem.output_shape), problem.labels,
+                    title=problem.title("Jacobian"))
+    if numbers and many and problem.values is None:
+        return _points_only(result, problem, numbers)
     from . import calculus
 
-    exprs = calculus.jacobian(problem.outputs, problem.inputs)
-    result = Result("jacobian", expression, exprs.shape, output_labels(problem.outputs.shape), problem.labels,
-                    title=problem.title("Jacobian"))
-    return _finish(result, problem, exprs, exact)
+    return _finish(result, problem, calculus.jacobian(problem.outputs, problem.inputs), exact, numbers)
 
 
 def gradient(expression: str, at: list[str] | None = None, variables: list[str] | None = None,
-             shapes: dict | None = None, stdin=None, *, exact: bool = False) -> Result:
+             shapes: dict | None = None, stdin=None, *, exact: bool = False, many: bool = False) -> Result:
     """The gradient of a scalar function, shaped like its input (n entries for several variables)."""
     problem = Problem(expression, at, variables, shapes, stdin=stdin, exact=exact)
     shape = _input_shape(problem)
@@ -256,10 +313,14 @@ def gradient(expression: str, at: list[str] | None = None, variables: list[str] 
         _check_scalar(graph.output.shape, "gradient")
         value = _flatten_inputs(problem, graph.vjp(np.ones((1,) + graph.output.shape)))
         return _numbers(result, problem, value.reshape(shape))
+    numbers = problem.forward_numbers(lambda jac: jac.reshape((len(jac),) + shape))
+    if numbers and many and problem.values is None:
+        _check_scalar(problem.output_shape, "gradient")
+        return _points_only(result, problem, numbers)
     from . import calculus
 
     exprs = calculus.gradient(_scalar_output(problem, "gradient"), problem.inputs).reshape(shape)
-    return _finish(result, problem, exprs, exact)
+    return _finish(result, problem, exprs, exact, numbers)
 
 
 def _flatten_inputs(problem: Problem, per_variable: dict[str, np.ndarray]) -> np.ndarray:
@@ -276,8 +337,11 @@ def _check_scalar(shape: tuple[int, ...], command: str) -> None:
 
 
 def hessian(expression: str, at: list[str] | None = None, variables: list[str] | None = None,
-            shapes: dict | None = None, stdin=None, *, exact: bool = False) -> Result:
-    """The Hessian of a scalar function, n×n and symmetric, inputs flattened row-major."""
+            shapes: dict | None = None, stdin=None, *, exact: bool = False, many: bool = False) -> Result:
+    """The Hessian of a scalar function, n×n and symmetric, inputs flattened row-major.
+
+    Always symbolic (``many`` changes nothing): the symbolic form serves any number of points.
+    """
     from . import calculus, verify
 
     problem = Problem(expression, at, variables, shapes, stdin=stdin, exact=exact)
@@ -292,7 +356,7 @@ def hessian(expression: str, at: list[str] | None = None, variables: list[str] |
 
 def derivative(expression: str, at: list[str] | None = None, variables: list[str] | None = None,
                wrt: str | None = None, order: int = 1, shapes: dict | None = None, stdin=None, *,
-               exact: bool = False) -> Result:
+               exact: bool = False, many: bool = False) -> Result:
     """d^k f / dx^k entry by entry, shaped like f: an array x gives the derivative at each of its entries."""
     check_order(order)
     problem = Problem(expression, at, variables, shapes, stdin=stdin, exact=exact)
@@ -316,6 +380,15 @@ def derivative(expression: str, at: list[str] | None = None, variables: list[str
         rows, columns = (output_labels(value.shape), [name]) if value.ndim <= 1 else grid("f", value.shape, name)
         result = Result("derivative", expression, value.shape, rows, columns, title=problem.title(name))
         return _numbers(result, problem, value, lambda jac: jac.sum(axis=1), wrt)
+    numbers = None
+    if order == 1:  # scalar variables: d f / d wrt is one column of the Jacobian
+        column = names.index(wrt)
+        numbers = problem.forward_numbers(lambda jac: jac[..., column])
+    if numbers and many and problem.values is None:
+        shape = problem.output_shape
+        rows, columns = (output_labels(shape), [name]) if len(shape) <= 1 else grid("f", shape, name)
+        return _points_only(Result("derivative", expression, shape, rows, columns, title=problem.title(name)),
+                            problem, numbers)
     from . import calculus, verify
 
     entries = set(problem.symbols[wrt].flat)
@@ -338,7 +411,7 @@ def derivative(expression: str, at: list[str] | None = None, variables: list[str
     else:
         rows, columns = grid("f", exprs.shape, name)
     result = Result("derivative", expression, exprs.shape, rows, columns, title=problem.title(name))
-    _finish(result, problem, exprs, exact)
+    _finish(result, problem, exprs, exact, numbers)
     wrt_symbols = list(problem.symbols[wrt].flat)  # each output uses at most one entry: sum its row
     result.verify = lambda: verify.check(result, lower, wrt_symbols, problem.env(), lambda jac: jac.sum(axis=1))
     return result
@@ -407,11 +480,12 @@ def _input_grid(problem: Problem, column: str) -> tuple[list[str], list[str]]:
 
 
 def vjp(expression: str, at: list[str] | None, v: str, variables: list[str] | None = None,
-        shapes: dict | None = None, stdin=None, *, exact: bool = False) -> Result:
+        shapes: dict | None = None, stdin=None, *, exact: bool = False, many: bool = False) -> Result:
     """Jᵀv, shaped like the input (n entries for several variables): what y.backward(v) puts in x.grad.
 
     v has one entry per output. J is never formed: autodiff pulls v back through each node in O(n),
-    and the symbolic form is the gradient of the scalar vᵀf.
+    and the symbolic form is the gradient of the scalar vᵀf (``many`` changes nothing: it serves
+    any number of points).
     """
     problem = Problem(expression, at, variables, shapes, stdin=stdin, exact=exact)
     out_shape = problem.graph.output.shape if problem.numeric() else problem.outputs.shape
@@ -440,10 +514,11 @@ def vjp(expression: str, at: list[str] | None, v: str, variables: list[str] | No
 
 
 def jvp(expression: str, at: list[str] | None, v: str, variables: list[str] | None = None,
-        shapes: dict | None = None, stdin=None, *, exact: bool = False) -> Result:
+        shapes: dict | None = None, stdin=None, *, exact: bool = False, many: bool = False) -> Result:
     """J v, shaped like the output: the directional derivative of f along v (one entry per input).
 
-    autodiff pushes v forward through each node in O(n); J is never formed.
+    autodiff pushes v forward through each node in O(n); J is never formed. ``many`` changes nothing:
+    the symbolic form serves any number of points.
     """
     problem = Problem(expression, at, variables, shapes, stdin=stdin, exact=exact)
     vector = _read_v(v, _input_shape(problem), "jvp", "input", stdin)

@@ -17,9 +17,22 @@ from sympy.codegen.cfunctions import log2, log10
 
 from . import special
 from .errors import JaccliError, LimitError, ShapeError
-from .parsing import Binary, Call, Const, Function, Index, Node, Num, Stack, Unary, Var, element_label, parse_tree
+from .parsing import (
+    MAX_EXPONENT,
+    Binary,
+    Call,
+    Const,
+    Function,
+    Index,
+    Node,
+    Num,
+    Stack,
+    Unary,
+    Var,
+    element_label,
+    parse_tree,
+)
 
-MAX_EXPONENT = 10_000  # |n| in x**n, and the size of exact powers of numbers
 MAX_SYMBOLIC_ENTRIES = 100_000  # input values, and entries of any intermediate array, on the symbolic path
 LOG10_2 = math.log10(2)
 

@@ -20,6 +20,7 @@ MAX_LENGTH = 10_000  # characters of one expression
 MAX_DEPTH = 100  # nesting of operations and calls
 MAX_DIGITS = 1_000  # digits of one number literal
 MAX_ORDER = 20  # highest derivative order (--order)
+MAX_EXPONENT = 10_000  # |n| in x**n, and the size of exact powers of numbers (checked where powers are built)
 
 
 # --- the expression tree -----------------------------------------------------------------

@@ -48,6 +48,8 @@ class Result:
     panels: list[Panel] = field(default_factory=list)  # shown above the main table
     failed: bool = False  # a self-check disagreed (e.g. chain rule vs direct gradient): exit 1
     verify: Callable[[], object] | None = field(default=None, repr=False)  # runs verify.check (--check)
+    # --points: P×n inputs (columns in ``variables`` order) -> (values, P × ``shape``; the kinks met)
+    batch: Callable[[np.ndarray], tuple[np.ndarray, set[str]]] | None = field(default=None, repr=False)
 
     @property
     def finite(self) -> bool:

@@ -112,8 +112,8 @@ def test_not_finite_value_warns_and_exits_1(run):
 
 @pytest.mark.parametrize(("expression", "point", "function", "expected"), [
     ("abs(x)", "0", "abs", "0"),
-    ("relu(x)", "0", "relu, max, min", "0.5"),
-    ("max(x, y)", "1,1", "relu, max, min", "0.5 0.5"),
+    ("relu(x)", "0", "relu", "0.5"),
+    ("max(x, y)", "1,1", "max", "0.5 0.5"),
 ])
 def test_kinks_are_flagged(run, expression, point, function, expected):
     code, out, err = run("jacobian", expression, "--at", point, "--format", "plain")
