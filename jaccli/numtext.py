@@ -2,10 +2,17 @@
 
 Printing a million floats costs far more than computing them. Python's ``json``
 encoder writes every float with ``float.__repr__`` in C, so one ``json.dumps`` of
-``tolist()`` is the fastest exact (shortest round-trip) formatter there is; its
-text is then reshaped with a few ``str.replace`` calls. Arrays of a quarter
-million entries or more are encoded in two halves on two processes (``os.fork``),
-which halves the wall time of the dominant step on a two-core machine.
+``tolist()`` is the fastest exact (shortest round-trip) formatter there is. Three
+things keep the number of such conversions, and their wall time, down:
+
+- each distinct float is written once where the structure says so: a symmetric
+  matrix (softmax Jacobians, Hessians) by its upper triangle, a constant column
+  of a batch (a structural zero) by one entry;
+- rows are written column by column, so the few entries that need a touch
+  (integers print as ``3``, not ``3.0``; NaN and infinity) are found by numpy, not
+  by string replacement over the whole text;
+- from a quarter million entries on, half of the work runs in a second process
+  (``os.fork``, where it exists), which halves the wall time on two cores.
 """
 
 from __future__ import annotations
@@ -13,10 +20,13 @@ from __future__ import annotations
 import json
 import os
 import warnings
+from collections.abc import Callable
 
 import numpy as np
 
-PARALLEL_ENTRIES = 1 << 18  # from this size on, encode on two processes (where os.fork exists)
+PARALLEL_ENTRIES = 1 << 18  # from this size on, write on two processes (where os.fork exists)
+SYMMETRIC_ENTRIES = 1 << 12  # from this size on, a symmetric matrix is written from its upper triangle
+_EXACT_INTEGERS = 1e16  # below this, repr writes an integral float as "123.0"; from here on as "1e+16"
 
 
 def array_json(array) -> str:
@@ -25,7 +35,14 @@ def array_json(array) -> str:
     if array.ndim == 0:
         value = float(array)
         return json.dumps(value) if np.isfinite(value) else "null"
-    text = _encode(array)
+    if _symmetric(array):
+        text = _symmetric_json(array)
+    elif array.size >= PARALLEL_ENTRIES and len(array) > 1:
+        half = len(array) // 2
+        first, second = _two_ways(_json_items, array[:half], array[half:])
+        text = "[" + first + ", " + second + "]"
+    else:
+        text = json.dumps(array.tolist())
     if not np.all(np.isfinite(array)):
         text = text.replace("-Infinity", "null").replace("Infinity", "null").replace("NaN", "null")
     return text
@@ -39,52 +56,96 @@ def rows(matrix, separator: str = " ", precision: int | None = None) -> str:
     if precision is not None:
         line = separator.join([f"%.{precision}g"] * matrix.shape[1])
         return "\n".join(line % tuple(row) for row in matrix.tolist()) + "\n"
-    text = _encode(matrix)[2:-2].replace("], [", "\n").replace(".0, ", ", ").replace(".0\n", "\n")
-    if text.endswith(".0"):  # the last entry; every "." here is a decimal point, so no other match
-        text = text[:-2]
-    if separator != ", ":
-        text = text.replace(", ", separator)
-    if not np.all(np.isfinite(matrix)):
-        text = text.replace("-Infinity", "-inf").replace("Infinity", "inf").replace("NaN", "nan")
-    return text + "\n"
+    if matrix.size >= PARALLEL_ENTRIES and len(matrix) > 1:
+        half = len(matrix) // 2
+        return "".join(_two_ways(lambda part: _rows(part, separator), matrix[:half], matrix[half:]))
+    return _rows(matrix, separator)
 
 
-def _encode(array: np.ndarray) -> str:
-    """``json.dumps(array.tolist())``, on two processes when the array is large."""
-    if array.size >= PARALLEL_ENTRIES and len(array) > 1 and hasattr(os, "fork") \
-            and not os.environ.get("JACCLI_NO_FORK"):
-        try:
-            return _encode_in_halves(array)
-        except OSError:
-            pass  # no fork or no pipe here: one process it is
-    return json.dumps(array.tolist())
+def _rows(matrix: np.ndarray, separator: str) -> str:
+    points, width = matrix.shape
+    columns: list = [None] * width
+    varying = []
+    for j in range(width):
+        column = matrix[:, j]
+        if column[0] == column[0] and np.all(column == column[0]):  # constant (and not NaN): one conversion
+            columns[j] = [_texts(column[:1])[0]] * points
+        else:
+            varying.append(j)
+    if varying:
+        texts = _texts(matrix[:, varying].T.ravel())  # column after column
+        for k, j in enumerate(varying):
+            columns[j] = texts[k * points:(k + 1) * points]
+    return "\n".join(map(separator.join, zip(*columns))) + "\n"
 
 
-def _encode_in_halves(array: np.ndarray) -> str:
-    half = len(array) // 2
-    read_end, write_end = os.pipe()
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", DeprecationWarning)  # numpy's BLAS threads; the child only encodes
-        pid = os.fork()
-    if pid == 0:  # the child: the second half, written to the pipe, then gone without cleanup
+def _texts(values: np.ndarray) -> list[str]:
+    """``render.number`` of each float: shortest round-trip text, integers without ".0", nan, inf, -inf."""
+    texts = json.dumps(values.tolist()).removeprefix("[").removesuffix("]").split(", ")
+    finite = np.isfinite(values)
+    for i in np.flatnonzero(finite & (values == np.trunc(values)) & (np.abs(values) < _EXACT_INTEGERS)).tolist():
+        texts[i] = texts[i][:-2]
+    if not np.all(finite):
+        names = {"NaN": "nan", "Infinity": "inf", "-Infinity": "-inf"}
+        for i in np.flatnonzero(~finite).tolist():
+            texts[i] = names[texts[i]]
+    return texts
+
+
+def _symmetric(array: np.ndarray) -> bool:
+    return (array.ndim == 2 and array.shape[0] == array.shape[1] and array.size >= SYMMETRIC_ENTRIES
+            and np.array_equal(array, array.T))
+
+
+def _symmetric_json(array: np.ndarray) -> str:
+    """A symmetric matrix: its upper triangle written once, each text used for (i, j) and (j, i)."""
+    n = len(array)
+    upper = np.triu_indices(n)
+    values = array[upper]
+    if values.size >= PARALLEL_ENTRIES:
+        half = values.size // 2
+        texts = ", ".join(_two_ways(_json_items, values[:half], values[half:])).split(", ")
+    else:
+        texts = _json_items(values).split(", ")
+    grid = np.empty((n, n), dtype=object)
+    texts = np.array(texts, dtype=object)
+    grid[upper] = texts
+    grid[upper[1], upper[0]] = texts
+    return "[[" + "], [".join(map(", ".join, grid.tolist())) + "]]"
+
+
+def _json_items(array: np.ndarray) -> str:
+    """``json.dumps`` of the array without its outer brackets."""
+    return json.dumps(array.tolist())[1:-1]
+
+
+def _two_ways(work: Callable[[np.ndarray], str], first: np.ndarray, second: np.ndarray) -> tuple[str, str]:
+    """``work(first)`` here and ``work(second)`` in a forked child at the same time; one process without fork."""
+    if not hasattr(os, "fork") or os.environ.get("JACCLI_NO_FORK"):
+        return work(first), work(second)
+    try:
+        read_end, write_end = os.pipe()
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", DeprecationWarning)  # numpy's BLAS threads; the child only formats
+            pid = os.fork()
+    except OSError:  # no fork or no pipe here: one process it is
+        return work(first), work(second)
+    if pid == 0:  # the child: its text, written to the pipe, then gone without cleanup
         status = 1
         try:
             os.close(read_end)
-            data = memoryview(json.dumps(array[half:].tolist())[1:-1].encode())
+            data = memoryview(work(second).encode())
             while data:
                 data = data[os.write(write_end, data):]
             status = 0
         finally:
             os._exit(status)
     os.close(write_end)
-    first = json.dumps(array[:half].tolist())[1:-1]
+    mine = work(first)
     chunks = []
     while chunk := os.read(read_end, 1 << 20):
         chunks.append(chunk)
     os.close(read_end)
     _, status = os.waitpid(pid, 0)
-    if status != 0:
-        second = json.dumps(array[half:].tolist())[1:-1]
-    else:
-        second = b"".join(chunks).decode()
-    return "[" + first + ", " + second + "]"
+    theirs = b"".join(chunks).decode() if status == 0 else work(second)
+    return mine, theirs

@@ -34,11 +34,49 @@ def test_array_json_is_the_array_with_nulls(array):
     assert json.loads(numtext.array_json(array)) == expected
 
 
+def _reference_rows(matrix, separator=" "):
+    return "".join(separator.join(number(v) for v in row) + "\n" for row in matrix.tolist())
+
+
 @pytest.mark.parametrize("size", [numtext.PARALLEL_ENTRIES + 3, 2 * numtext.PARALLEL_ENTRIES])
 def test_two_process_encoding_equals_one(size, monkeypatch):
     array = np.random.default_rng(size).normal(size=size).reshape(-1, 1 if size % 2 else 512) * 1e-3
     array.flat[5] = np.nan
-    parallel = numtext.array_json(array)
+    array.flat[7] = 3.0
+    parallel_json, parallel_rows = numtext.array_json(array), numtext.rows(array, ",")
+    assert json.loads(parallel_json) == np.where(np.isfinite(array), array, None).tolist()
+    assert parallel_rows == _reference_rows(array, ",")
     monkeypatch.setenv("JACCLI_NO_FORK", "1")
-    assert parallel == numtext.array_json(array)
-    assert numtext.rows(array) == numtext.rows(array)  # and rows takes the same path
+    assert numtext.array_json(array) == parallel_json
+    assert numtext.rows(array, ",") == parallel_rows
+
+
+@given(hnp.arrays(np.float64, hnp.array_shapes(min_dims=2, max_dims=2, min_side=1, max_side=6), elements=floats),
+       st.sampled_from([0.0, -0.0, 1.0, 5e-324, np.inf, np.nan]))
+def test_rows_with_constant_columns(matrix, constant):
+    matrix = np.column_stack([matrix, np.full(len(matrix), constant), matrix[:, :1]])
+    matrix[:, 0] = matrix[0, 0]  # a constant column of whatever came first
+    assert numtext.rows(matrix, ",") == _reference_rows(matrix, ",")
+
+
+@given(hnp.arrays(np.float64, hnp.array_shapes(min_dims=2, max_dims=2, min_side=1, max_side=7),
+                  elements=st.floats(-1e300, 1e300) | st.sampled_from([np.inf, -np.inf, np.nan, 0.0, -0.0])))
+def test_symmetric_matrices_written_from_their_upper_triangle(matrix):
+    n = min(matrix.shape)
+    square = matrix[:n, :n]
+    symmetric = np.where(np.triu(np.ones((n, n), bool)), square, square.T)  # exactly symmetric
+    with pytest.MonkeyPatch.context() as patch:  # (Hypothesis cannot take the function-scoped fixture)
+        patch.setattr(numtext, "SYMMETRIC_ENTRIES", 1)
+        for candidate in (symmetric, square):
+            expected = np.where(np.isfinite(candidate), candidate, None).tolist()
+            assert json.loads(numtext.array_json(candidate)) == expected
+
+
+def test_a_large_symmetric_matrix_on_two_processes():
+    s = np.random.default_rng(1).dirichlet(np.ones(800))
+    jac = np.diag(s) - np.outer(s, s)  # a softmax Jacobian: symmetric to the last bit
+    assert numtext._symmetric(jac)
+    assert json.loads(numtext.array_json(jac)) == jac.tolist()
+    jac[3, 700] = np.nextafter(jac[3, 700], 1)  # one ulp off: no longer symmetric, still exact
+    assert not numtext._symmetric(jac)
+    assert json.loads(numtext.array_json(jac)) == jac.tolist()
