@@ -303,6 +303,9 @@ class Graph:
         if m * n > MAX_DENSE_ENTRIES:
             raise LimitError(f"the Jacobian would have {m}×{n} = {m * n:.3g} entries (limit "
                              f"{MAX_DENSE_ENTRIES:.0e}); use 'jaccli vjp' or 'jaccli jvp' for products with it")
+        closed = self._closed_form()
+        if closed is not None:
+            return closed
         widest = max([self.tape.values[node].size for node in self.order] + [1])
         chunk = max(1, min(m, CHUNK_FLOATS // widest))
         out = np.empty((m, n))
@@ -314,6 +317,17 @@ class Graph:
             out[start:stop] = np.concatenate([grads[v].reshape(stop - start, -1) for v in self.variables]
                                              or [np.zeros((stop - start, 0))], axis=1)
         return out
+
+
+    def _closed_form(self) -> np.ndarray | None:
+        """softmax or log_softmax of a lone vector variable: diag(s) − s sᵀ or I − 1 sᵀ directly, not n VJPs."""
+        tree = self.tree
+        if not (isinstance(tree, Call) and tree.name in ("softmax", "log_softmax") and isinstance(tree.args[0], Var)
+                and len(self.variables) == 1 and self.point[self.variables[0]].ndim == 1):
+            return None
+        x = self.point[self.variables[0]]
+        with np.errstate(all="ignore"):
+            return sm.softmax_jacobian(x) if tree.name == "softmax" else sm.log_softmax_jacobian(x)
 
 
 # --- rules -----------------------------------------------------------------------------------

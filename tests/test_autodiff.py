@@ -97,6 +97,16 @@ def test_large_softmax_jacobian_is_structured():
     np.testing.assert_allclose(jac, np.diag(s) - np.outer(s, s), rtol=1e-12, atol=1e-18)
 
 
+@pytest.mark.parametrize("name", ["softmax", "log_softmax"])
+def test_closed_form_jacobian_equals_the_vjps_of_unit_vectors(name):
+    z = np.random.default_rng(2).normal(size=300) * 3
+    g = autodiff.Graph(parse(f"{name}(x)").tree, {"x": z}, ("x",))
+    rows = g.vjp(np.eye(300))["x"]  # row i is e_iᵀ J: the general reverse-mode path
+    np.testing.assert_allclose(g.jacobian(), rows, rtol=1e-12, atol=1e-18)
+    assert g._closed_form() is not None
+    assert autodiff.Graph(parse(f"{name}(2*x)").tree, {"x": z}, ("x",))._closed_form() is None
+
+
 ELEMENTWISE = ["sin", "cos", "tanh", "sigmoid", "softplus", "atan", "exp"]
 leaf = st.sampled_from(["x", "y", "x[0]", "x[2]", "(1.5)", "(-2)"])
 
