@@ -1,0 +1,66 @@
+"""The start-up shortcuts change nothing a user sees.
+
+``main()`` (the console script and ``python -m jaccli``) builds only the command it runs; these tests
+compare it with the full app on help, errors and results, and check what a numeric run imports.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+import pytest
+import typer
+
+from jaccli import cli
+
+ARGV = [
+    [], ["--help"], ["-h"], ["--version"], ["--version", "jacobian"],
+    ["softmax-jac", "--help"], ["jacobian", "--help"], ["chain", "-h"],
+    ["jacobian"], ["jacobian", "x", "--bogus"], ["jacobian", "x", "--at"], ["vjp", "x*2", "--at", "1,1"],
+    ["softmax-jac", "1", "2", "--bogus"], ["softmax-jac", "1", "--frmat", "json"],
+    ["softmax-jac", "1", "2", "--format", "xml"], ["softmax-jac"], ["softmax-jac", "1", "--", "--format"],
+    ["jacobiann", "x"], ["softmax"], ["--", "jacobian", "x"], ["jacobian", "--", "-x", "--at", "1"],
+    ["jacobian", "sin(", "--at", "1"], ["jacobian", "--show-completion", "bash"],
+    ["softmax-jac", "-1.3", "0.5", "2.1", "--format", "json"],
+    ["jacobian", "x*2", "--at", "1,1", "--format", "json"],
+    ["derivative", "x**2", "--at", "3"],
+]
+
+
+def _outcome(call, argv, monkeypatch, capsys) -> tuple:
+    monkeypatch.setattr(sys, "argv", ["jaccli", *argv])
+    with pytest.raises(SystemExit) as exit_:
+        call()
+    out, err = capsys.readouterr()
+    return exit_.value.code, out, err
+
+
+@pytest.mark.parametrize("argv", ARGV, ids=" ".join)
+def test_main_behaves_like_the_full_app(argv, monkeypatch, capsys):
+    full = _outcome(lambda: typer.main.get_command(cli.app).main(prog_name="jaccli"), argv, monkeypatch, capsys)
+    assert _outcome(cli.main, argv, monkeypatch, capsys) == full
+
+
+def test_a_command_gets_an_app_with_only_that_command():
+    group = typer.main.get_command(cli.app_for(["softmax-jac", "1", "2"]))
+    assert list(group.commands) == ["softmax-jac"]
+    assert len(cli.app.registered_commands) == 9  # the shared app is left alone
+
+
+@pytest.mark.parametrize("argv", [[], ["--help"], ["--version", "jacobian"], ["jacobiann"], ["--", "jacobian"]])
+def test_anything_but_a_leading_command_name_gets_the_full_app(argv):
+    assert cli.app_for(argv) is cli.app
+
+
+def test_shell_completion_gets_the_full_app(monkeypatch):
+    monkeypatch.setenv("_JACCLI_COMPLETE", "complete_bash")
+    assert cli.app_for(["softmax-jac"]) is cli.app
+
+
+def test_completion_of_a_command_name_lists_every_command():
+    env = {"_JACCLI_COMPLETE": "complete_bash", "COMP_WORDS": "jaccli ", "COMP_CWORD": "1"}
+    run = subprocess.run([sys.executable, "-m", "jaccli"], capture_output=True, text=True, check=True,
+                         env={**os.environ, **env})
+    assert set(run.stdout.split()) == set(typer.main.get_command(cli.app).commands)
