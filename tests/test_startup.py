@@ -64,3 +64,22 @@ def test_completion_of_a_command_name_lists_every_command():
     run = subprocess.run([sys.executable, "-m", "jaccli"], capture_output=True, text=True, check=True,
                          env={**os.environ, **env})
     assert set(run.stdout.split()) == set(typer.main.get_command(cli.app).commands)
+
+
+_IMPORTS = """\
+import runpy, sys
+sys.argv = ["jaccli", *sys.argv[1:]]
+try:
+    runpy.run_module("jaccli", run_name="__main__")
+finally:  # jaccli exits through SystemExit
+    print(" ".join(sorted(m for m in sys.modules if m.startswith(("jaccli", "sympy")))), file=sys.stderr)
+"""
+
+
+def test_softmax_jac_of_plain_numbers_imports_neither_the_parser_nor_sympy():
+    run = subprocess.run([sys.executable, "-c", _IMPORTS, "softmax-jac", "-1.3", "0.5", "2.1", "--format", "json"],
+                         capture_output=True, text=True)
+    assert run.returncode == 0, run.stderr
+    modules = run.stderr.split()
+    assert "jaccli.softmax_jac" in modules  # it did run
+    assert "jaccli.parsing" not in modules and not any(m.startswith("sympy") for m in modules), modules
