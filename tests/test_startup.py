@@ -6,6 +6,8 @@ compare it with the full app on help, errors and results, and check what a numer
 
 from __future__ import annotations
 
+import json
+import math
 import os
 import subprocess
 import sys
@@ -77,9 +79,30 @@ finally:  # jaccli exits through SystemExit
 
 
 def test_softmax_jac_of_plain_numbers_imports_neither_the_parser_nor_sympy():
-    run = subprocess.run([sys.executable, "-c", _IMPORTS, "softmax-jac", "-1.3", "0.5", "2.1", "--format", "json"],
-                         capture_output=True, text=True)
+    run, modules = _run_listing_modules("softmax-jac", "-1.3", "0.5", "2.1", "--format", "json")
     assert run.returncode == 0, run.stderr
-    modules = run.stderr.split()
     assert "jaccli.softmax_jac" in modules  # it did run
     assert "jaccli.parsing" not in modules and not any(m.startswith("sympy") for m in modules), modules
+
+
+def _run_listing_modules(*args: str) -> tuple[subprocess.CompletedProcess, list[str]]:
+    run = subprocess.run([sys.executable, "-c", _IMPORTS, *args], capture_output=True, text=True)
+    return run, run.stderr.splitlines()[-1].split()
+
+
+def test_a_symbolic_jacobian_does_not_import_sympy_codegen():
+    run, modules = _run_listing_modules("jacobian", "x*2", "--at", "1,1", "--format", "json")
+    assert run.returncode == 0, run.stderr
+    assert json.loads(run.stdout)["value"] == [[2.0, 0.0], [0.0, 2.0]]
+    assert "jaccli.lowering" in modules and not any(m.startswith("sympy.codegen") for m in modules), modules
+
+
+def test_log2_and_log10_from_sympy_codegen_are_imported_and_evaluated_when_used():
+    # the gradient contains log2(8) and log10(8) themselves, evaluated by numeric on the symbolic path
+    run, modules = _run_listing_modules("gradient", "x*log2(x) + x*log10(x)", "--at", "8", "--format", "json")
+    assert run.returncode == 0, run.stderr
+    result = json.loads(run.stdout)
+    assert "log2(x)" in result["symbolic"] and "log10(x)" in result["symbolic"]
+    expected = math.log2(8) + math.log10(8) + 1 / math.log(10) + 1 / math.log(2)
+    assert result["value"] == pytest.approx(expected, rel=1e-15)
+    assert "sympy.codegen.cfunctions" in modules
