@@ -8,6 +8,7 @@ nowhere else: 0 success, 1 result not finite, 2 bad input, 3 internal error.
 from __future__ import annotations
 
 import copy
+import gc
 import os
 import re
 import sys
@@ -553,4 +554,10 @@ def app_for(args: list[str]) -> typer.Typer:
 
 def main() -> None:
     """Console-script entry point (and ``python -m jaccli``)."""
-    typer.main.get_command(app_for(sys.argv[1:])).main(prog_name="jaccli")
+    try:
+        typer.main.get_command(app_for(sys.argv[1:])).main(prog_name="jaccli")
+    finally:
+        # The process is about to end: freeze the heap, so that the interpreter's final garbage collections
+        # skip everything numpy, sympy and typer built and leave its memory to the OS; tearing it down took
+        # ~0.1 s with sympy loaded, 0.02-0.04 s without. Files are closed and streams flushed as usual.
+        gc.freeze()

@@ -6,6 +6,7 @@ compare it with the full app on help, errors and results, and check what a numer
 
 from __future__ import annotations
 
+import gc
 import json
 import math
 import os
@@ -35,6 +36,7 @@ def _outcome(call, argv, monkeypatch, capsys) -> tuple:
     monkeypatch.setattr(sys, "argv", ["jaccli", *argv])
     with pytest.raises(SystemExit) as exit_:
         call()
+    gc.unfreeze()  # main() freezes the heap for a quick interpreter exit, but this process goes on
     out, err = capsys.readouterr()
     return exit_.value.code, out, err
 
@@ -106,3 +108,14 @@ def test_log2_and_log10_from_sympy_codegen_are_imported_and_evaluated_when_used(
     expected = math.log2(8) + math.log10(8) + 1 / math.log(10) + 1 / math.log(2)
     assert result["value"] == pytest.approx(expected, rel=1e-15)
     assert "sympy.codegen.cfunctions" in modules
+
+
+def test_output_is_complete_when_the_process_exits(tmp_path):
+    # main() freezes the heap before the interpreter exits; files and pipes must still get everything
+    target = tmp_path / "out.json"
+    values = ",".join(str(i / 10) for i in range(150))
+    args = [sys.executable, "-m", "jaccli", "jacobian", "softmax(x)", "--at", values, "--format", "json"]
+    piped = subprocess.run(args, capture_output=True, text=True, check=True)
+    subprocess.run([*args, "--output", str(target)], check=True)
+    for text in (piped.stdout, target.read_text(encoding="utf-8")):
+        assert len(json.loads(text)["value"]) == 150
