@@ -3,8 +3,11 @@
 Each case runs jaccli and its baseline as separate processes, alternating A B A B … so that machine
 noise hits both alike, and compares the medians as a ratio (absolute seconds mean little on a noisy
 box). One untimed warm-up run per side also checks the exit code and that the output is valid.
+Timed runs per side: ``--repeat`` (default 5), but at least 15 for a quick case (both warm-ups under
+1 s, i.e. the start-up cases), whose noise is large next to its time. jaccli's bytecode is compiled
+once before any timing, as an installed package would have it (see bench/README.md).
 
-    python bench/run.py                     # all cases, 5 repetitions
+    python bench/run.py                     # all cases, 5 repetitions (15 for the quick ones)
     python bench/run.py --only batch --repeat 3
     python bench/run.py --json > results.json
     python bench/run.py --jaccli jaccli     # the console script instead of `python -m jaccli`
@@ -39,6 +42,8 @@ from pathlib import Path
 import numpy as np
 
 SEED = 20240606
+QUICK_SECONDS = 1.0  # a case whose warm-up runs both take less than this is "quick" ...
+QUICK_MIN_RUNS = 15  # ... and gets at least this many timed runs per side, whatever --repeat says
 HAS_JAX = importlib.util.find_spec("jax") is not None
 
 # ---------------------------------------------------------------------------------------------- baseline scripts
@@ -326,8 +331,17 @@ def _warm_and_check(side: Side, out: Path, timeout: float) -> Run:
     return run
 
 
+def runs_for(repeat: int, warm_up_seconds: list[float]) -> int:
+    """Timed runs per side: ``repeat``, and at least QUICK_MIN_RUNS when every warm-up took under QUICK_SECONDS.
+
+    A quick case's median is cheap to sharpen and its noise is large relative to its time (start-up).
+    """
+    quick = all(seconds < QUICK_SECONDS for seconds in warm_up_seconds)
+    return max(repeat, QUICK_MIN_RUNS) if quick else repeat
+
+
 def measure(case: Case, repeat: int, timeout: float, work: Path, log: Callable[[str], None]) -> Result:
-    """Warm up and check both sides, then alternate jaccli and baseline runs ``repeat`` times.
+    """Warm up and check both sides, then alternate jaccli and baseline runs (``runs_for``: ``repeat`` or more).
 
     A side that errors stops there; the other goes on, so a failing jaccli still shows the baseline's time.
     """
@@ -344,14 +358,18 @@ def measure(case: Case, repeat: int, timeout: float, work: Path, log: Callable[[
         elif times is not None:
             times.append(run.seconds * sides[name][0].scale)
 
+    warm_up = []
     for name, (side, _) in sides.items():
-        record(name, _warm_and_check(side, outs[name], timeout), None)
-    for i in range(repeat):
+        run = _warm_and_check(side, outs[name], timeout)
+        warm_up.append(run.seconds)
+        record(name, run, None)
+    runs = runs_for(repeat, warm_up)
+    for i in range(runs):
         for name, (side, times) in sides.items():
             if name not in errors:
                 record(name, run_once(side.argv, outs[name], timeout), times)
         if len(errors) < len(sides):
-            log(f"  {case.name}: {i + 1}/{repeat}  " + ", ".join(
+            log(f"  {case.name}: {i + 1}/{runs}  " + ", ".join(
                 f"{name} {times[-1]:.3f} s" for name, (_, times) in sides.items() if name not in errors))
     if "jaccli" in errors:
         result.error = errors["jaccli"]
@@ -386,7 +404,7 @@ def _blas() -> str:
     return blas + (f" {threads}" if threads else "")
 
 
-def environment(jaccli: list[str]) -> dict:
+def environment(jaccli: list[str], bytecode: str) -> dict:
     cpus = os.cpu_count()
     usable = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else cpus
     return {
@@ -396,6 +414,7 @@ def environment(jaccli: list[str]) -> dict:
         "numpy": np.__version__,
         "sympy": _version("sympy"),
         "jaccli": f"{_version('jaccli')} via {shlex.join(jaccli)}",
+        "bytecode": bytecode,
         "jax": _version("jax") if HAS_JAX else "not found (dense case compares with the sympy start-up ×3)",
         "blas": _blas(),
     }
@@ -405,13 +424,13 @@ def environment(jaccli: list[str]) -> dict:
 
 
 def table(results: list[Result]) -> str:
-    head = ("case", "jaccli s", "baseline s", "ratio", "target", "result", "RSS MiB", "baseline")
+    head = ("case", "runs", "jaccli s", "baseline s", "ratio", "target", "result", "RSS MiB", "baseline")
     rows = [head]
     for r in results:
-        rows.append((r.case, _fmt(r.jaccli_median, 3), _fmt(r.baseline_median, 3), _fmt(r.ratio, 2),
-                     f"≤ {r.target:.1f}", r.status, _fmt(r.jaccli_rss_mib, 0), r.baseline))
+        rows.append((r.case, str(len(r.jaccli_s)), _fmt(r.jaccli_median, 3), _fmt(r.baseline_median, 3),
+                     _fmt(r.ratio, 2), f"≤ {r.target:.1f}", r.status, _fmt(r.jaccli_rss_mib, 0), r.baseline))
     widths = [max(len(row[i]) for row in rows) for i in range(len(head))]
-    right = {1, 2, 3, 4, 6}
+    right = {1, 2, 3, 4, 5, 7}
     lines = ["  ".join(c.rjust(w) if i in right else c.ljust(w) for i, (c, w) in enumerate(zip(row, widths)))
              for row in rows]
     lines.insert(1, "  ".join("-" * w for w in widths))
@@ -424,6 +443,43 @@ def _fmt(x: float, digits: int) -> str:
 
 
 # ---------------------------------------------------------------------------------------------- command line
+
+
+def jaccli_python(jaccli: list[str]) -> str:
+    """The interpreter that runs ``jaccli``: ``PY -m jaccli``'s PY, a console script's ``#!`` Python, else ours."""
+    if jaccli[1:3] == ["-m", "jaccli"]:
+        return jaccli[0]
+    try:
+        with open(jaccli[0], "rb") as handle:
+            first = handle.readline().decode(errors="replace")
+    except OSError:
+        return sys.executable
+    shebang = first[2:].split() if first.startswith("#!") else []
+    return shebang[0] if shebang and "python" in Path(shebang[0]).name else sys.executable
+
+
+_FIND_PACKAGE = "import importlib.util as u; s = u.find_spec('jaccli'); print(s.submodule_search_locations[0])"
+
+
+def compile_jaccli(python: str) -> str:
+    """Compile the bytecode of the jaccli package that ``python`` imports, once, before anything is timed.
+
+    An editable install under PYTHONDONTWRITEBYTECODE=1 would otherwise compile jaccli's modules from
+    source on every run, a cost that neither a regular install (pip compiles at install time) nor a normal
+    machine (Python caches on the first run) pays. Returns what was done, for the environment report.
+    """
+    try:
+        found = subprocess.run([python, "-c", _FIND_PACKAGE], capture_output=True, text=True)
+    except OSError as exc:
+        return f"not compiled: cannot run {python}: {exc.strerror or exc}"
+    if found.returncode != 0 or not found.stdout.strip():
+        return f"not compiled: {python} cannot find jaccli"
+    package = found.stdout.strip()
+    done = subprocess.run([python, "-m", "compileall", "-q", package], capture_output=True, text=True)
+    if done.returncode != 0:
+        return f"not compiled ({package}): {(done.stdout + done.stderr).strip()[:120]}"
+    dont_write = " (PYTHONDONTWRITEBYTECODE is set)" if os.environ.get("PYTHONDONTWRITEBYTECODE") else ""
+    return f"compiled {package} with compileall before timing{dont_write}"
 
 
 def jaccli_command(text: str | None) -> list[str]:
@@ -441,7 +497,9 @@ def jaccli_command(text: str | None) -> list[str]:
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--repeat", type=int, default=5, help="timed runs per side and case (default 5)")
+    parser.add_argument("--repeat", type=int, default=5,
+                        help=f"timed runs per side and case (default 5); cases whose warm-up takes under "
+                             f"{QUICK_SECONDS:g} s get at least {QUICK_MIN_RUNS}")
     parser.add_argument("--only", metavar="CASE", help="only cases whose name contains this (case-insensitive)")
     parser.add_argument("--json", action="store_true", help="print the results as JSON instead of the table")
     parser.add_argument("--jaccli", metavar="CMD", help="how to run jaccli (default: this Python -m jaccli), "
@@ -470,7 +528,7 @@ def main(argv: list[str] | None = None) -> int:
             if not cases:
                 print(f"no case matches {args.only!r}", file=sys.stderr)
                 return 2
-        env = environment(jaccli)
+        env = environment(jaccli, compile_jaccli(jaccli_python(jaccli)))
         if not args.json:
             print("\n".join(f"{k:>8}: {v}" for k, v in env.items()), end="\n\n", flush=True)
         results = []

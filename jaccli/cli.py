@@ -7,6 +7,8 @@ nowhere else: 0 success, 1 result not finite, 2 bad input, 3 internal error.
 
 from __future__ import annotations
 
+import copy
+import gc
 import os
 import re
 import sys
@@ -532,6 +534,30 @@ def check(
     emit(compute.check(expression, at, _variables(vars)), Out(format, precision, output))
 
 
+def app_for(args: list[str]) -> typer.Typer:
+    """``app``, or a copy of it holding only the command ``args`` start with, if they start with one.
+
+    typer builds the click command of every registered command on each start (signatures, type hints,
+    options): for one command's run that is most of jaccli's own start-up. The copy keeps the callback
+    (--version) and every setting, so help, usage errors and exit codes are those of the full app; anything
+    else (no arguments, --help, an unknown command with its "did you mean", shell completion) gets the full app.
+    """
+    if not args or "_JACCLI_COMPLETE" in os.environ:  # completion: click reads the words from the environment
+        return app
+    for info in app.registered_commands:
+        if args[0] == (info.name or typer.main.get_command_name(info.callback.__name__)):
+            single = copy.copy(app)
+            single.registered_commands = [info]
+            return single
+    return app
+
+
 def main() -> None:
-    """Console-script entry point."""
-    typer.main.get_command(app).main(prog_name="jaccli")
+    """Console-script entry point (and ``python -m jaccli``)."""
+    try:
+        typer.main.get_command(app_for(sys.argv[1:])).main(prog_name="jaccli")
+    finally:
+        # The process is about to end: freeze the heap, so that the interpreter's final garbage collections
+        # skip everything numpy, sympy and typer built and leave its memory to the OS; tearing it down took
+        # ~0.1 s with sympy loaded, 0.02-0.04 s without. Files are closed and streams flushed as usual.
+        gc.freeze()

@@ -6,12 +6,14 @@ The sympy builders live in ``lowering``; this module imports nothing heavy.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import NamedTuple
 
 
-@dataclass(frozen=True)
-class Signature:
-    """How a function is called: argument counts and what it does to shapes."""
+class Signature(NamedTuple):
+    """How a function is called: argument counts and what it does to shapes.
+
+    A NamedTuple, not a frozen dataclass: as cheap to read, and ~1 ms less to define on every start-up.
+    """
 
     min_args: int
     max_args: int | None  # None: any number

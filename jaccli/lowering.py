@@ -13,7 +13,6 @@ from itertools import product
 
 import numpy as np
 import sympy
-from sympy.codegen.cfunctions import log2, log10
 
 from . import special
 from .errors import JaccliError, LimitError, ShapeError
@@ -135,12 +134,24 @@ def _divide(a, b):
     return a / b
 
 
+def _c99(name: str):
+    """sympy's ``log2`` or ``log10``, imported at first use: they live in sympy.codegen, whose package import
+    (its AST classes, ~6 ms) every symbolic start-up would otherwise pay."""
+
+    def build(x):
+        from sympy.codegen import cfunctions
+
+        return getattr(cfunctions, name)(x)
+
+    return build
+
+
 _ELEMENTWISE = {
     "sin": sympy.sin, "cos": sympy.cos, "tan": sympy.tan,
     "asin": sympy.asin, "acos": sympy.acos, "atan": sympy.atan,
     "sinh": sympy.sinh, "cosh": sympy.cosh, "tanh": sympy.tanh,
     "asinh": sympy.asinh, "acosh": sympy.acosh, "atanh": sympy.atanh,
-    "exp": sympy.exp, "log": sympy.log, "log2": log2, "log10": log10,
+    "exp": sympy.exp, "log": sympy.log, "log2": _c99("log2"), "log10": _c99("log10"),
     "sqrt": sympy.sqrt, "abs": sympy.Abs, "erf": sympy.erf, "atan2": sympy.atan2,
     "sigmoid": special.sigmoid, "softplus": special.softplus, "relu": special.relu,
     "min": sympy.Min, "max": sympy.Max,

@@ -13,7 +13,6 @@ from functools import reduce
 
 import numpy as np
 import sympy
-from sympy.codegen.cfunctions import log2, log10
 
 from . import softmax as sm
 from . import special
@@ -32,7 +31,7 @@ _UNARY = {
     sympy.asin: np.arcsin, sympy.acos: np.arccos, sympy.atan: np.arctan,
     sympy.sinh: np.sinh, sympy.cosh: np.cosh, sympy.tanh: np.tanh,
     sympy.asinh: np.arcsinh, sympy.acosh: np.arccosh, sympy.atanh: np.arctanh,
-    sympy.exp: np.exp, sympy.log: np.log, log2: np.log2, log10: np.log10,
+    sympy.exp: np.exp, sympy.log: np.log,
     sympy.Abs: np.abs, sympy.erf: lambda x: np.asarray(_erf(x), dtype=float),
     sympy.sec: lambda x: 1 / np.cos(x), sympy.csc: lambda x: 1 / np.sin(x),
     sympy.cot: lambda x: 1 / np.tan(x),
@@ -40,6 +39,17 @@ _UNARY = {
     special.softplus: lambda x: np.logaddexp(0.0, x),
     special.relu: lambda x: np.maximum(x, 0.0),
 }
+
+
+def _c99_unary(f) -> bool:
+    """Add log2 and log10 to ``_UNARY`` when ``f`` is one of them: they come from sympy.codegen, which
+    ``lowering`` imports only for expressions that use them, so only those ever meet them here."""
+    if getattr(f, "__module__", None) != "sympy.codegen.cfunctions":
+        return False
+    from sympy.codegen.cfunctions import log2, log10
+
+    _UNARY.update({log2: np.log2, log10: np.log10})
+    return f in _UNARY
 
 
 class Evaluator:
@@ -87,7 +97,7 @@ class Evaluator:
         if e.is_Pow:
             return self._power(e)
         f = e.func
-        if f in _UNARY:
+        if f in _UNARY or _c99_unary(f):
             return _UNARY[f](self(e.args[0]))
         if f is sympy.atan2:
             return np.arctan2(self(e.args[0]), self(e.args[1]))

@@ -11,7 +11,8 @@ import ast
 import difflib
 import re
 import warnings
-from dataclasses import dataclass
+from dataclasses import FrozenInstanceError
+from operator import attrgetter
 
 from .errors import JaccliError, LimitError, ParseError, UnknownNameError
 from .functions import CONSTANTS, FUNCTIONS
@@ -26,57 +27,91 @@ MAX_EXPONENT = 10_000  # |n| in x**n, and the size of exact powers of numbers (c
 # --- the expression tree -----------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Num:
+class _Frozen:
+    """Base of the tree's types: a frozen dataclass by hand. The annotated fields, in order, are set once
+    by position; instances are immutable, equal when of the same type with equal fields, hashed by their
+    fields (nodes are dict keys in ``autodiff``), and shown as ``Var(name='x')``.
+
+    Not ``dataclass(frozen=True)``: that generates and compiles six methods per class, about 1 ms each
+    class on every start-up of every expression command; these take a few microseconds.
+    """
+
+    _fields: tuple[str, ...] = ()
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        cls._fields = tuple(cls.__dict__.get("__annotations__", {}))
+        # the field values of an instance: a tuple for two or more fields, else the one value. Not a method
+        # (attrgetter does not bind), so it is called as self._field_values(self).
+        cls._field_values = attrgetter(*cls._fields)
+
+    def __init__(self, *values):
+        if len(values) != len(self._fields):
+            raise TypeError(f"{type(self).__name__}() takes {len(self._fields)} positional arguments "
+                            f"({', '.join(self._fields)}), got {len(values)}")
+        self.__dict__.update(zip(self._fields, values))
+
+    def __eq__(self, other):
+        if other.__class__ is not self.__class__:
+            return NotImplemented
+        return self._field_values(self) == other._field_values(other)
+
+    def __hash__(self):
+        return hash(self._field_values(self))
+
+    def __repr__(self):
+        return f"{type(self).__name__}({', '.join(f'{f}={getattr(self, f)!r}' for f in self._fields)})"
+
+    def __setattr__(self, name, value):
+        raise FrozenInstanceError(f"cannot assign to field {name!r}")
+
+    def __delattr__(self, name):
+        raise FrozenInstanceError(f"cannot delete field {name!r}")
+
+
+class Num(_Frozen):
     """A number literal, kept as typed so that exact mode can read ``0.1`` as 1/10."""
 
     text: str
     is_int: bool
 
 
-@dataclass(frozen=True)
-class Const:
+class Const(_Frozen):
     """``pi`` or ``e``."""
 
     name: str
 
 
-@dataclass(frozen=True)
-class Var:
+class Var(_Frozen):
     """A variable: a scalar, or an array when its point value has several entries."""
 
     name: str
 
 
-@dataclass(frozen=True)
-class Index:
+class Index(_Frozen):
     """``x[i]`` or ``x[i, j]``: 0-based entries of a variable, negative from the end."""
 
     name: str
     indices: tuple[int, ...]
 
 
-@dataclass(frozen=True)
-class Unary:
+class Unary(_Frozen):
     op: str  # "-" or "+"
     arg: Node
 
 
-@dataclass(frozen=True)
-class Binary:
+class Binary(_Frozen):
     op: str  # "+", "-", "*", "/", "**"
     left: Node
     right: Node
 
 
-@dataclass(frozen=True)
-class Call:
+class Call(_Frozen):
     name: str
     args: tuple[Node, ...]
 
 
-@dataclass(frozen=True)
-class Stack:
+class Stack(_Frozen):
     """``[a, b]`` or top-level ``a, b``: several outputs, stacked like ``np.array``."""
 
     items: tuple[Node, ...]
@@ -105,8 +140,7 @@ def uses(node: Node, name: str) -> bool:
     return any(uses(child, name) for child in children(node))
 
 
-@dataclass(frozen=True)
-class Function:
+class Function(_Frozen):
     """A parsed expression: its tree and its variables in order."""
 
     text: str
@@ -217,7 +251,7 @@ def parse(text: str, variables: list[str] | None = None) -> Function:
                 f"--vars leaves out {', '.join(missing)}; list every variable of the expression"
                 f" ({', '.join(sorted(found, key=natural_key))})"
             )
-    return Function(text=text, tree=tree, variables=order, indexed=indexed)
+    return Function(text, tree, order, indexed)
 
 
 def check_order(order: int) -> None:

@@ -16,7 +16,6 @@ from dataclasses import dataclass
 import numpy as np
 
 from .errors import JaccliError, ParseError, ShapeError
-from .parsing import MAX_LENGTH
 
 _NAMED = re.compile(r"\s*([A-Za-z][A-Za-z0-9_]*)\s*=(?!=)(.*)\Z", re.DOTALL)
 _NOT_FINITE = {"nan", "inf", "infinity", "+inf", "-inf", "+nan", "-nan", "-infinity", "+infinity"}
@@ -87,6 +86,8 @@ def _plain(text: str) -> Value | None:
 
 
 def _bracketed(text: str) -> list[Value]:
+    from .parsing import MAX_LENGTH  # not at the top: plain numbers (softmax-jac's start-up) never need the parser
+
     text = _strip_comments(text).strip()
     if len(text) > MAX_LENGTH * 100:
         raise ParseError("a bracketed point is too long; give plain comma- or space-separated numbers")

@@ -1,9 +1,13 @@
 """The expression language: what parses, into which variables, and what is refused."""
 
+import copy
+import dataclasses
+import pickle
+
 import pytest
 
 from jaccli.errors import LimitError, ParseError, UnknownNameError
-from jaccli.parsing import Binary, Call, Index, Num, Stack, Var, natural_key, parse
+from jaccli.parsing import Binary, Call, Const, Index, Num, Stack, Unary, Var, natural_key, parse
 
 
 @pytest.mark.parametrize(
@@ -33,6 +37,26 @@ def test_vars_option_must_cover_every_variable():
 def test_caret_means_power_with_power_precedence():
     tree = parse("x^2*3").tree
     assert tree == Binary("*", Binary("**", Var("x"), Num("2", True)), Num("3", True))
+
+
+def test_nodes_are_values_equal_by_type_and_fields_hashable_and_immutable():
+    tree = parse("-x[1]*sin(y) + 2.5").tree
+    again = parse("-x[1]*sin(y) + 2.5").tree
+    assert tree == again and hash(tree) == hash(again) and tree is not again
+    assert {tree: "memo"}[again] == "memo"  # autodiff keys its memo by node
+    assert tree != parse("-x[1]*sin(y) + 2.6").tree and tree != parse("-x[1]*cos(y) + 2.5").tree
+    assert Var("e") != Const("e") and Var("x") != "x" and Num("2", True) != Num("2", False)
+    assert isinstance(tree.left.left, Unary) and tree.left.left.arg == Index("x", (1,))
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        tree.op = "-"
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        del tree.left
+    with pytest.raises(TypeError):
+        Binary("+", Var("x"))
+    assert copy.deepcopy(tree) == tree and pickle.loads(pickle.dumps(tree)) == tree
+    assert repr(Index("x", (1,))) == "Index(name='x', indices=(1,))"
+    function = parse("x + y")
+    assert (function.text, function.variables, function.indexed) == ("x + y", ("x", "y"), {})
 
 
 def test_top_level_commas_and_brackets_are_the_same_vector():
