@@ -13,7 +13,18 @@ import sympy
 from sympy import Function, Heaviside, Integer, exp, log
 
 
-class sigmoid(Function):  # noqa: N801 - named as printed
+class _Real(Function):
+    """Real at real arguments, so that sympy's Abs/sign derivatives stay free of re() and im().
+
+    (sympy collects ``_eval_is_*`` handlers when a class is created: defined on a base class
+    they reach every function below; set on the classes afterwards, they were never seen.)
+    """
+
+    def _eval_is_extended_real(self):
+        return sympy.core.logic.fuzzy_and(a.is_extended_real for a in self.args)
+
+
+class sigmoid(_Real):  # noqa: N801 - named as printed
     """1 / (1 + exp(-x))."""
 
     nargs = 1
@@ -32,7 +43,7 @@ class sigmoid(Function):  # noqa: N801 - named as printed
         return None
 
 
-class softplus(Function):  # noqa: N801
+class softplus(_Real):  # noqa: N801
     """log(1 + exp(x))."""
 
     nargs = 1
@@ -44,7 +55,7 @@ class softplus(Function):  # noqa: N801
         return log(1 + exp(x))
 
 
-class relu(Function):  # noqa: N801
+class relu(_Real):  # noqa: N801
     """max(x, 0); its derivative at 0 is taken as 1/2 (sympy's Heaviside(0)) and flagged."""
 
     nargs = 1
@@ -62,7 +73,7 @@ class relu(Function):  # noqa: N801
         return None
 
 
-class LogSumExp(Function):
+class LogSumExp(_Real):
     """log(sum_j exp(z_j)); its gradient is softmax."""
 
     def fdiff(self, argindex=1):
@@ -84,7 +95,7 @@ class LogSumExp(Function):
         return rf"\operatorname{{logsumexp}}\left({', '.join(printer._print(a) for a in self.args)}\right)"
 
 
-class _SoftmaxEntry(Function):
+class _SoftmaxEntry(_Real):
     """Base of the softmax-family entries: args are (i, z0, ..., z_{n-1})."""
 
     @property
@@ -168,14 +179,6 @@ class LogSoftmax(_SoftmaxEntry):
 
 CUSTOM = (sigmoid, softplus, relu, LogSumExp, Softmax, SoftmaxRest, LogSoftmax)
 
-
-def _real_for_real_args(self):
-    # Real at real points, so that sympy's Abs/sign derivatives stay free of re() and im().
-    return sympy.core.logic.fuzzy_and(a.is_extended_real for a in self.args)
-
-
-for _function in CUSTOM:
-    _function._eval_is_extended_real = _real_for_real_args
 
 
 def rewrite_elementary(expr):

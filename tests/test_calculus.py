@@ -35,3 +35,17 @@ def test_hessian_is_symmetric_by_construction():
     hess = calculus.hessian(sympy.sin(x * y) + x**3 * y, [x, y])
     assert hess[0, 1] is hess[1, 0]
     assert sympy.simplify(hess[0, 0] - (-y**2 * sympy.sin(x * y) + 6 * x * y)) == 0
+
+
+def test_abs_of_custom_functions_differentiates_without_re_and_im(run):
+    # Found by the fuzz test: re()/im() in the derivative had no numeric rule (internal error, exit 3).
+    from jaccli.special import LogSumExp, Softmax, relu, sigmoid, softplus
+
+    z0, z1 = sympy.symbols("z0 z1", real=True)
+    for f in (sigmoid(z0), softplus(z0), relu(z0), LogSumExp(z0, z1), Softmax(sympy.Integer(0), z0, z1)):
+        assert f.is_extended_real
+        assert not sympy.Abs(f).diff(z0).atoms(sympy.re, sympy.im), f
+    code, out, err = run("jacobian", "max(x, abs(sum(softmax(z))))", "--at", "z=[0.5,0.1]", "--at", "x=0",
+                         "--vars", "x,z", "--format", "plain")
+    assert code == 0, err
+    assert out.split() == ["0", "0", "0"]  # |s0 + s1| = 1 > x, and the sum of softmax is constant
