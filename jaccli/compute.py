@@ -60,8 +60,10 @@ class Problem:
     @cached_property
     def graph(self):
         """The expression at the point, for numeric derivatives (autodiff)."""
-        from . import autodiff
+        from . import autodiff, forward
 
+        if not forward.tame_constants(self.function.tree):
+            self._lowered  # noqa: B018 - sympy refuses such a constant (x/0, 10**400) with its message
         arrays = {name: self.values[name].array for name in self.function.variables}
         return autodiff.Graph(self.function.tree, arrays, self.function.variables)
 

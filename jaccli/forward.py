@@ -22,7 +22,7 @@ import numpy as np
 from .autodiff import _binary, _binary_partials, _call_forward, _call_partials
 from .errors import JaccliError
 from .functions import FUNCTIONS
-from .parsing import MAX_EXPONENT, Binary, Call, Const, Node, Num, Stack, Unary, Var, children
+from .parsing import MAX_EXPONENT, Binary, Call, Const, Index, Node, Num, Stack, Unary, Var, children
 
 
 def supports(tree: Node, shapes: dict[str, tuple[int, ...]]) -> bool:
@@ -34,22 +34,34 @@ def supports(tree: Node, shapes: dict[str, tuple[int, ...]]) -> bool:
     """
     if any(shape != () for shape in shapes.values()):
         return False
+    return _tame(tree, elementwise=True)
+
+
+def tame_constants(tree: Node) -> bool:
+    """Whether every constant part of any expression is finite and in range (see ``supports``)."""
+    return _tame(tree, elementwise=False)
+
+
+def _tame(tree: Node, elementwise: bool) -> bool:
     try:
         with np.errstate(all="ignore"):
-            return _Check().tame(tree)
+            return _Check(elementwise).tame(tree)
     except (JaccliError, ValueError, TypeError, OverflowError):
         return False
 
 
 class _Check:
-    """Walks a tree once: elementwise nodes only, and every constant part finite and in range."""
+    """Walks a tree once: every constant part finite and in range, and (``elementwise``) no other nodes."""
 
-    def __init__(self):
+    def __init__(self, elementwise: bool):
+        self.elementwise = elementwise
         self.walk = _Walk({}, 1)  # evaluates the constant parts
         self.constant: dict = {}
 
     def tame(self, node: Node) -> bool:
-        if isinstance(node, Call):
+        if not self.elementwise:
+            pass
+        elif isinstance(node, Call):
             if FUNCTIONS[node.name].kind != "elementwise" or (node.name in ("min", "max") and len(node.args) == 1):
                 return False
         elif not isinstance(node, (Num, Const, Var, Unary, Binary, Stack)):
@@ -57,7 +69,7 @@ class _Check:
         below = children(node)
         if not all(self.tame(child) for child in below):
             return False
-        self.constant[node] = not isinstance(node, Var) and all(self.constant[child] for child in below)
+        self.constant[node] = not isinstance(node, (Var, Index)) and all(self.constant[child] for child in below)
         if isinstance(node, Binary) and self.constant[node.right]:
             right = self.walk.value(node.right)
             if (node.op == "/" and np.any(right == 0)) or (node.op == "**" and np.any(np.abs(right) > MAX_EXPONENT)):

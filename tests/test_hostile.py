@@ -218,3 +218,19 @@ def test_subprocess_point_cannot_inject(tmp_path):
 def test_python_syntax_warnings_never_reach_stderr(run):
     code, _, err = run("jacobian", "1if x else 2")
     assert code == 2 and "SyntaxWarning" not in err and err.count("\n") == 3  # Error line + caret pair
+
+
+@pytest.mark.parametrize(("expression", "fragment"), [
+    ("sum(x/0)", "division by zero"),
+    ("sum(x**(10**100))", "exponent"),
+    ("sum(9**9**9**9 * x)", "too large"),
+    ("sum(log(x, 1))", "log to base 1"),
+])
+@pytest.mark.parametrize("where", [["--at", ",".join(["0.5"] * 70)], ["--points", "-"]])
+def test_refused_constants_are_refused_on_every_path(run, expression, fragment, where):
+    # 70 values take the numeric path (no sympy), --points forward mode: both must say what sympy says
+    stdin = "0.5\n" if where[0] == "--points" else None
+    text = expression.replace("sum(", "(") if where[0] == "--points" else expression
+    code, out, err = run("gradient", text, *where, input=stdin)
+    assert code == 2, (out, err)
+    assert fragment in err and "Traceback" not in err
