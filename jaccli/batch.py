@@ -23,9 +23,15 @@ _NAME = re.compile(r"[A-Za-z][A-Za-z0-9_\[\], ]*\Z")
 
 @dataclass
 class Chunk:
-    """Points of consecutive lines: ``values`` is (P, k), columns in variable order."""
+    """Points of consecutive lines: ``values`` is (P, k), columns in variable order.
+
+    ``texts`` holds the same numbers as written in the input, column by column (k lists of P
+    strings), for output that repeats the point (CSV): "0.10" stays "0.10", and no float is
+    formatted again.
+    """
 
     values: np.ndarray
+    texts: list[list[str]] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)  # one message per skipped bad line
     error: str | None = None  # a bad line without --skip-bad: the rows before it are still good
 
@@ -128,12 +134,22 @@ class PointReader:
                 raise ValueError
         except ValueError:
             return self._parse_slowly(lines, first)
-        return Chunk(values[:, self.order] if self.order is not None else values)
+        if "#" in text:  # comments: the tokens line by line
+            tokens = [token for line in lines for token in _tokens(line)]
+        else:  # loadtxt has checked that every line holds ``width`` numbers: its tokens, in order
+            tokens = text.split()
+        return self._chunk(values, [tokens[j::width] for j in range(width)])
+
+    def _chunk(self, values: np.ndarray, texts: list[list[str]], skipped=(), error=None) -> Chunk:
+        """A chunk with its columns in variable order (a header may have named them in another)."""
+        if self.order is not None:
+            values, texts = values[:, self.order], [texts[j] for j in self.order]
+        return Chunk(values, texts, list(skipped), error)
 
     def _parse_slowly(self, lines: list[str], first: int) -> Chunk:
         """Line by line, to name the bad line (or skip it)."""
         width = len(self.labels)
-        rows, skipped, error = [], [], None
+        rows, texts, skipped, error = [], [], [], None
         for number, line in enumerate(lines, start=first):
             tokens = _tokens(line)
             if not tokens:
@@ -152,13 +168,15 @@ class PointReader:
                         problem = "NaN and infinity are not allowed as input"
             if problem is None:
                 rows.append(row)
+                texts.append(tokens)
             elif self.skip_bad:
                 skipped.append(f"line {number} skipped: {problem}")
             else:
                 error = f"line {number}: {problem} (--skip-bad skips such lines)"
                 break
         values = np.array(rows, dtype=float).reshape(-1, width)
-        return Chunk(values[:, self.order] if self.order is not None else values, skipped, error)
+        return self._chunk(values, [list(column) for column in zip(*texts)] or [[] for _ in range(width)],
+                           skipped, error)
 
 
 def _is_float(token: str) -> bool:

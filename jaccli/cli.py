@@ -259,7 +259,8 @@ def run(compute: Callable, at: list[str] | None, points: str | None, skip_bad: b
         stream.write(render.batch_header(fmt, result.variables, render.batch_labels(result)))
         for chunk in reader:
             values, _ = result.batch(chunk.values)
-            stream.write(render.batch_rows(fmt, chunk.values, values, result.shape, out.precision))
+            stream.write(render.batch_rows(fmt, chunk.values, values, result.shape, out.precision,
+                                           chunk.texts))
             for message in chunk.skipped:
                 print(f"Warning: {message}", file=sys.stderr)
             if not np.all(np.isfinite(values)):

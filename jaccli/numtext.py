@@ -21,6 +21,7 @@ import json
 import os
 import warnings
 from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 
@@ -48,21 +49,27 @@ def array_json(array) -> str:
     return text
 
 
-def rows(matrix, separator: str = " ", precision: int | None = None) -> str:
-    """Each row of a 2-D float array as one line, like ``render.number`` prints each entry."""
+def rows(matrix, separator: str = " ", precision: int | None = None, lead: list[list[str]] | None = None) -> str:
+    """Each row of a 2-D float array as one line, like ``render.number`` prints each entry.
+
+    ``lead``: columns of ready text (one string per row each) that start every line.
+    """
     matrix = np.asarray(matrix, dtype=float) + 0.0  # -0.0 + 0.0 is 0.0: zero prints as 0, as render.number does
-    if matrix.size == 0:
+    lead = lead or []
+    if matrix.size == 0 and not lead:
         return "\n" * len(matrix)
     if precision is not None:
         line = separator.join([f"%.{precision}g"] * matrix.shape[1])
-        return "\n".join(line % tuple(row) for row in matrix.tolist()) + "\n"
+        texts = [line % tuple(row) for row in matrix.tolist()]
+        return "\n".join(map(separator.join, zip(*lead, texts)) if lead else texts) + "\n"
     if matrix.size >= PARALLEL_ENTRIES and len(matrix) > 1:
         half = len(matrix) // 2
-        return "".join(_two_ways(lambda part: _rows(part, separator), matrix[:half], matrix[half:]))
-    return _rows(matrix, separator)
+        first, second = (matrix[:half], [c[:half] for c in lead]), (matrix[half:], [c[half:] for c in lead])
+        return "".join(_two_ways(lambda part: _rows(part[0], separator, part[1]), first, second))
+    return _rows(matrix, separator, lead)
 
 
-def _rows(matrix: np.ndarray, separator: str) -> str:
+def _rows(matrix: np.ndarray, separator: str, lead: list[list[str]]) -> str:
     points, width = matrix.shape
     columns: list = [None] * width
     varying = []
@@ -76,7 +83,7 @@ def _rows(matrix: np.ndarray, separator: str) -> str:
         texts = _texts(matrix[:, varying].T.ravel())  # column after column
         for k, j in enumerate(varying):
             columns[j] = texts[k * points:(k + 1) * points]
-    return "\n".join(map(separator.join, zip(*columns))) + "\n"
+    return "\n".join(map(separator.join, zip(*lead, *columns))) + "\n"
 
 
 def _texts(values: np.ndarray) -> list[str]:
@@ -119,7 +126,7 @@ def _json_items(array: np.ndarray) -> str:
     return json.dumps(array.tolist())[1:-1]
 
 
-def _two_ways(work: Callable[[np.ndarray], str], first: np.ndarray, second: np.ndarray) -> tuple[str, str]:
+def _two_ways(work: Callable[[Any], str], first, second) -> tuple[str, str]:
     """``work(first)`` here and ``work(second)`` in a forked child at the same time; one process without fork."""
     if not hasattr(os, "fork") or os.environ.get("JACCLI_NO_FORK"):
         return work(first), work(second)

@@ -264,8 +264,11 @@ def batch_header(fmt: Format, variables: list[str], result_labels: list[str]) ->
 
 
 def batch_rows(fmt: Format, points: np.ndarray, values: np.ndarray, shape: tuple[int, ...],
-               precision: int | None = None) -> str:
-    """One line per point: plain = the flattened result; csv = point then result; json = JSON Lines."""
+               precision: int | None = None, point_texts: list[list[str]] | None = None) -> str:
+    """One line per point: plain = the flattened result; csv = point then result; json = JSON Lines.
+
+    ``point_texts`` (columns of the point as written in the input) make CSV repeat the point as typed.
+    """
     flat = values.reshape(len(values), -1)
     if len(flat) == 0:
         return ""
@@ -276,5 +279,7 @@ def batch_rows(fmt: Format, points: np.ndarray, values: np.ndarray, shape: tuple
             text = text.replace("-Infinity", "null").replace("Infinity", "null").replace("NaN", "null")
         return text + "\n"
     if fmt is Format.csv:
+        if point_texts:
+            return numtext.rows(flat, ",", precision, lead=point_texts)
         return numtext.rows(np.column_stack([points, flat]), ",", precision)
     return numtext.rows(flat, " ", precision)

@@ -8,6 +8,7 @@ import sys
 import numpy as np
 import pytest
 
+from jaccli import numtext
 from jaccli.cli import app
 
 
@@ -160,3 +161,30 @@ def test_a_closed_pipe_ends_quietly_with_exit_0(tmp_path):
     producer.stdout.close()  # like `| head -1`
     assert producer.wait(timeout=120) == 0
     assert producer.stderr.read() == ""
+
+
+def test_csv_repeats_each_point_as_written(run):
+    # a header in another order, a comment, a blank line, commas and spaces, and a bad line skipped
+    text = "y, x\n2, 1.0  # first\n\n4 0.50\n1e1,oops\n-0.0,+3\n"
+    for precision in ([], ["--precision", "3"]):
+        code, out, err = run("jacobian", "[x*y, x+y]", "--points", "-", "--format", "csv", "--skip-bad",
+                             *precision, input=text)
+        assert code == 0 and "line 5 skipped" in err
+        rows = [line.split(",") for line in out.splitlines()]
+        assert rows[0] == ["x", "y", "df1/dx", "df1/dy", "df2/dx", "df2/dy"]
+        assert [row[:2] for row in rows[1:]] == [["1.0", "2"], ["0.50", "4"], ["+3", "-0.0"]]
+        assert [[float(v) for v in row[2:]] for row in rows[1:]] == [[2, 1, 1, 1], [4, 0.5, 1, 1], [0, 3, 1, 1]]
+
+
+def test_csv_point_text_survives_the_two_process_split(run):
+    n = 70_000  # 70,000 × 4 results: written on two processes
+    assert n * 4 >= numtext.PARALLEL_ENTRIES
+    lines = [f"{i / 7!r} {i}.00" for i in range(n)]
+    code, out, _ = run("jacobian", "[x*y, x+y]", "--points", "-", "--format", "csv", input="\n".join(lines) + "\n")
+    assert code == 0
+    rows = out.splitlines()[1:]
+    assert len(rows) == n
+    assert [row.split(",")[:2] for row in rows] == [line.split() for line in lines]
+    x, y = np.arange(n) / 7, np.arange(float(n))
+    table = np.array([row.split(",")[2:] for row in rows], dtype=float)
+    np.testing.assert_array_equal(table, np.column_stack([y, x, np.ones_like(x), np.ones_like(x)]))
