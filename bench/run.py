@@ -238,6 +238,7 @@ class Run:
     seconds: float
     max_rss_mib: float
     error: str | None = None
+    cpu_seconds: float = math.nan  # user + system time of the process and the children it waited for
 
 
 def _rss_mib(ru_maxrss: int) -> float:
@@ -277,12 +278,13 @@ def run_once(argv: list[str], out: Path, timeout: float) -> Run:
         seconds = time.perf_counter() - start
     proc.returncode = os.waitstatus_to_exitcode(status)  # reaped by wait4: keep Popen from waiting again
     rss = _rss_mib(usage.ru_maxrss)
+    cpu = usage.ru_utime + usage.ru_stime
     if timed_out:
         return Run(seconds, rss, f"timed out after {timeout:g} s")
     if proc.returncode != 0:
         first = next((line for line in err.read_text(errors="replace").splitlines() if line.strip()), "(no stderr)")
         return Run(seconds, rss, f"exit {proc.returncode}: {first}"[:160])
-    return Run(seconds, rss)
+    return Run(seconds, rss, cpu_seconds=cpu)
 
 
 @dataclass
@@ -294,6 +296,15 @@ class Result:
     baseline_s: list[float] = field(default_factory=list)
     jaccli_rss_mib: float = math.nan
     error: str | None = None
+    jaccli_cpu_s: list[float] = field(default_factory=list)
+    baseline_cpu_s: list[float] = field(default_factory=list)
+
+    @property
+    def cpu_ratio(self) -> float:
+        """Median CPU seconds (both cores, all processes) of jaccli over the baseline's: the work, not the wait."""
+        if not self.jaccli_cpu_s or not self.baseline_cpu_s:
+            return math.nan
+        return statistics.median(self.jaccli_cpu_s) / statistics.median(self.baseline_cpu_s)
 
     @property
     def jaccli_median(self) -> float:
@@ -316,7 +327,8 @@ class Result:
     def as_dict(self) -> dict:
         return {**asdict(self), "jaccli_median_s": _num(self.jaccli_median),
                 "baseline_median_s": _num(self.baseline_median), "ratio": _num(self.ratio),
-                "jaccli_rss_mib": _num(self.jaccli_rss_mib), "status": self.status}
+                "jaccli_rss_mib": _num(self.jaccli_rss_mib), "cpu_ratio": _num(self.cpu_ratio),
+                "status": self.status}
 
 
 def _num(x: float) -> float | None:
@@ -347,6 +359,7 @@ def measure(case: Case, repeat: int, timeout: float, work: Path, log: Callable[[
     """
     result = Result(case.name, case.baseline.label, case.target)
     sides = {"jaccli": (case.jaccli, result.jaccli_s), "baseline": (case.baseline, result.baseline_s)}
+    cpu = {"jaccli": result.jaccli_cpu_s, "baseline": result.baseline_cpu_s}
     outs = {name: work / f"out-{name}.txt" for name in sides}
     errors: dict[str, str] = {}
 
@@ -357,6 +370,7 @@ def measure(case: Case, repeat: int, timeout: float, work: Path, log: Callable[[
             errors[name] = run.error
         elif times is not None:
             times.append(run.seconds * sides[name][0].scale)
+            cpu[name].append(run.cpu_seconds * sides[name][0].scale)
 
     warm_up = []
     for name, (side, _) in sides.items():
@@ -424,13 +438,15 @@ def environment(jaccli: list[str], bytecode: str) -> dict:
 
 
 def table(results: list[Result]) -> str:
-    head = ("case", "runs", "jaccli s", "baseline s", "ratio", "target", "result", "RSS MiB", "baseline")
+    head = ("case", "runs", "jaccli s", "baseline s", "ratio", "target", "result", "RSS MiB", "CPU ratio",
+            "baseline")
     rows = [head]
     for r in results:
         rows.append((r.case, str(len(r.jaccli_s)), _fmt(r.jaccli_median, 3), _fmt(r.baseline_median, 3),
-                     _fmt(r.ratio, 2), f"≤ {r.target:.1f}", r.status, _fmt(r.jaccli_rss_mib, 0), r.baseline))
+                     _fmt(r.ratio, 2), f"≤ {r.target:.1f}", r.status, _fmt(r.jaccli_rss_mib, 0),
+                     _fmt(r.cpu_ratio, 2), r.baseline))
     widths = [max(len(row[i]) for row in rows) for i in range(len(head))]
-    right = {1, 2, 3, 4, 5, 7}
+    right = {1, 2, 3, 4, 5, 7, 8}
     lines = ["  ".join(c.rjust(w) if i in right else c.ljust(w) for i, (c, w) in enumerate(zip(row, widths)))
              for row in rows]
     lines.insert(1, "  ".join("-" * w for w in widths))
