@@ -8,8 +8,9 @@ things keep the number of such conversions, and their wall time, down:
 - each distinct float is written once where the structure says so: a symmetric
   matrix (softmax Jacobians, Hessians) by its upper triangle, a constant column
   of a batch (a structural zero) by one entry;
-- rows are written column by column, so the few entries that need a touch
-  (integers print as ``3``, not ``3.0``; NaN and infinity) are found by numpy, not
+- rows are written column by column, one ``repr`` per float (which already
+  says nan, inf and -inf as ``render.number`` does), and the few entries that
+  need a touch (integers print as ``3``, not ``3.0``) are found by numpy, not
   by string replacement over the whole text;
 - from a quarter million entries on, half of the work runs in a second process
   (``os.fork``, where it exists), which halves the wall time on two cores.
@@ -88,14 +89,11 @@ def _rows(matrix: np.ndarray, separator: str, lead: list[list[str]]) -> str:
 
 def _texts(values: np.ndarray) -> list[str]:
     """``render.number`` of each float: shortest round-trip text, integers without ".0", nan, inf, -inf."""
-    texts = json.dumps(values.tolist()).removeprefix("[").removesuffix("]").split(", ")
-    finite = np.isfinite(values)
-    for i in np.flatnonzero(finite & (values == np.trunc(values)) & (np.abs(values) < _EXACT_INTEGERS)).tolist():
+    texts = list(map(repr, values.tolist()))  # float.__repr__ in C, one string each (no join and split)
+    with np.errstate(invalid="ignore"):
+        integral = (values == np.trunc(values)) & (np.abs(values) < _EXACT_INTEGERS)
+    for i in np.flatnonzero(integral).tolist():
         texts[i] = texts[i][:-2]
-    if not np.all(finite):
-        names = {"NaN": "nan", "Infinity": "inf", "-Infinity": "-inf"}
-        for i in np.flatnonzero(~finite).tolist():
-            texts[i] = names[texts[i]]
     return texts
 
 
