@@ -107,11 +107,14 @@ def _symmetric_json(array: np.ndarray) -> str:
     n = len(array)
     upper = np.triu_indices(n)
     values = array[upper]
-    if values.size >= PARALLEL_ENTRIES:
-        half = values.size // 2
-        texts = ", ".join(_two_ways(_json_items, values[:half], values[half:])).split(", ")
+    half = values.size // 2 if values.size >= PARALLEL_ENTRIES else values.size
+    theirs = _start(lambda: _json_items(values[half:])) if half < values.size else None
+    if np.all(np.isfinite(values)):  # repr is JSON's text for finite floats, one string each
+        texts = list(map(repr, values[:half].tolist()))
     else:
-        texts = _json_items(values).split(", ")
+        texts = _json_items(values[:half]).split(", ")
+    if half < values.size:
+        texts += (theirs() if theirs is not None else _json_items(values[half:])).split(", ")
     grid = np.empty((n, n), dtype=object)
     texts = np.array(texts, dtype=object)
     grid[upper] = texts
@@ -126,31 +129,42 @@ def _json_items(array: np.ndarray) -> str:
 
 def _two_ways(work: Callable[[Any], str], first, second) -> tuple[str, str]:
     """``work(first)`` here and ``work(second)`` in a forked child at the same time; one process without fork."""
+    theirs = _start(lambda: work(second))
+    return work(first), (work(second) if theirs is None else theirs())
+
+
+def _start(work: Callable[[], str]) -> Callable[[], str] | None:
+    """Run ``work`` in a forked child now; the result waits for its text. None where there is no fork.
+
+    If the child fails, waiting runs ``work`` here instead.
+    """
     if not hasattr(os, "fork") or os.environ.get("JACCLI_NO_FORK"):
-        return work(first), work(second)
+        return None
     try:
         read_end, write_end = os.pipe()
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", DeprecationWarning)  # numpy's BLAS threads; the child only formats
             pid = os.fork()
     except OSError:  # no fork or no pipe here: one process it is
-        return work(first), work(second)
+        return None
     if pid == 0:  # the child: its text, written to the pipe, then gone without cleanup
         status = 1
         try:
             os.close(read_end)
-            data = memoryview(work(second).encode())
+            data = memoryview(work().encode())
             while data:
                 data = data[os.write(write_end, data):]
             status = 0
         finally:
             os._exit(status)
     os.close(write_end)
-    mine = work(first)
-    chunks = []
-    while chunk := os.read(read_end, 1 << 20):
-        chunks.append(chunk)
-    os.close(read_end)
-    _, status = os.waitpid(pid, 0)
-    theirs = b"".join(chunks).decode() if status == 0 else work(second)
-    return mine, theirs
+
+    def wait() -> str:
+        chunks = []
+        while chunk := os.read(read_end, 1 << 20):
+            chunks.append(chunk)
+        os.close(read_end)
+        _, status = os.waitpid(pid, 0)
+        return b"".join(chunks).decode() if status == 0 else work()
+
+    return wait
