@@ -55,7 +55,7 @@ class _Check:
 
     def __init__(self, elementwise: bool):
         self.elementwise = elementwise
-        self.walk = _Walk({}, 1)  # evaluates the constant parts
+        self.walk = _Walk({})  # evaluates the constant parts
         self.constant: dict = {}
 
     def tame(self, node: Node) -> bool:
@@ -84,14 +84,14 @@ class _Check:
 def output_shape(tree: Node, variables: tuple[str, ...]) -> tuple[int, ...]:
     """The shape of one point's output (shapes only: evaluated at a single point of zeros)."""
     with np.errstate(all="ignore"):
-        walk = _Walk({name: np.zeros(1) for name in variables}, 1)
+        walk = _Walk({name: np.zeros(1) for name in variables})
         return walk.value(tree).shape[:-1]
 
 
 def jacobian(tree: Node, variables: tuple[str, ...], columns: np.ndarray) -> tuple[np.ndarray, set[str]]:
     """At P points (``columns``: P×n, in variable order): the Jacobians, P × output shape × n, and the kinks."""
     points = len(columns)
-    walk = _Walk({name: columns[:, j] for j, name in enumerate(variables)}, points)
+    walk = _Walk({name: columns[:, j] for j, name in enumerate(variables)})
     with np.errstate(all="ignore"):
         value = walk.value(tree)
         tangents = walk.tangent(tree)
@@ -107,9 +107,8 @@ def jacobian(tree: Node, variables: tuple[str, ...], columns: np.ndarray) -> tup
 class _Walk:
     """Values and tangents of the nodes of one tree at P points, each computed once."""
 
-    def __init__(self, point: dict[str, np.ndarray], points: int):
-        self.point = point
-        self.points = points
+    def __init__(self, point: dict[str, np.ndarray]):
+        self.point = point  # variable -> its values at the P points, shape (P,)
         self.values: dict = {}
         self.tangents: dict = {}
         self.kinks: set[str] = set()
