@@ -63,7 +63,7 @@ class Problem:
         from . import autodiff, forward
 
         if not forward.tame_constants(self.function.tree):
-            self._lowered  # noqa: B018 - sympy refuses such a constant (x/0, 10**400) with its message
+            self._lowered  # noqa: B018 - sympy refuses such a constant (x/0, 2**10**10) with its message
         arrays = {name: self.values[name].array for name in self.function.variables}
         return autodiff.Graph(self.function.tree, arrays, self.function.variables)
 

@@ -29,7 +29,7 @@ def supports(tree: Node, shapes: dict[str, tuple[int, ...]]) -> bool:
     """Whether the expression is elementwise in scalar variables, with tame constants.
 
     Anything else (arrays, reductions, softmax, indexing) takes the symbolic path, and so does
-    an expression with a constant sympy refuses with a message (a division by zero, 10**400, a
+    an expression with a constant sympy refuses with a message (a division by zero, 2**10**10, a
     huge exponent, log to base 1): this path would only print inf or nan for it.
     """
     if any(shape != () for shape in shapes.values()):
