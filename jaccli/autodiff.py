@@ -108,7 +108,7 @@ class Graph:
             value, constant = (-arg if node.op == "-" else arg), tape.constant[node.arg]
         elif isinstance(node, Binary):
             a, b = self._forward(node.left), self._forward(node.right)
-            value = _binary(node.op, a, b)
+            value = binary(node.op, a, b)
             constant = tape.constant[node.left] and tape.constant[node.right]
         elif isinstance(node, Stack):
             items = [self._forward(item) for item in node.items]
@@ -117,7 +117,7 @@ class Graph:
             value, constant = np.stack(items), all(tape.constant[i] for i in node.items)
         else:
             args = [self._forward(arg) for arg in node.args]
-            value = _call_forward(node.name, args)
+            value = call_forward(node.name, args)
             constant = all(tape.constant[arg] for arg in node.args)
         if np.size(value) > MAX_ARRAY_ENTRIES:
             raise LimitError(f"an intermediate array of shape {'×'.join(map(str, np.shape(value)))} has "
@@ -193,10 +193,10 @@ class Graph:
             out = tape.values[node]
             if isinstance(node, Binary):
                 a, b = tape.values[node.left], tape.values[node.right]
-                tape.steps[node] = _binary_partials(node.op, a, b, out, tape.constant[node.right])
+                tape.steps[node] = binary_partials(node.op, a, b, out, tape.constant[node.right])
             else:
                 args = [tape.values[arg] for arg in node.args]
-                tape.steps[node] = _call_partials(node.name, args, out, tape.kinks)
+                tape.steps[node] = call_partials(node.name, args, out, tape.kinks)
         return tape.steps[node]
 
     def _structured_pullback(self, node: Call, g: np.ndarray):
@@ -330,7 +330,7 @@ class Graph:
             return sm.softmax_jacobian(x) if tree.name == "softmax" else sm.log_softmax_jacobian(x)
 
 
-# --- rules -----------------------------------------------------------------------------------
+# --- rules (shared with forward mode) -------------------------------------------------------
 
 
 def _check_index(node: Index, shape: tuple[int, ...]) -> None:
@@ -342,7 +342,7 @@ def _check_index(node: Index, shape: tuple[int, ...]) -> None:
             raise JaccliError(f"index {i} is out of range for {node.name}, whose axis {axis} has {shape[axis]} entries")
 
 
-def _binary(op: str, a, b):
+def binary(op: str, a, b):
     try:
         if op == "+":
             return a + b
@@ -359,7 +359,7 @@ def _binary(op: str, a, b):
         raise JaccliError(f"shapes {np.shape(a)} and {np.shape(b)} do not broadcast together in '{op}'") from None
 
 
-def _binary_partials(op: str, a, b, out, b_constant: bool) -> tuple:
+def binary_partials(op: str, a, b, out, b_constant: bool) -> tuple:
     if op == "+":
         return 1.0, 1.0
     if op == "-":
@@ -378,7 +378,7 @@ def _binary_partials(op: str, a, b, out, b_constant: bool) -> tuple:
     return da, (0.0 if b_constant else out * np.log(a))
 
 
-def _call_forward(name: str, args: list):
+def call_forward(name: str, args: list):
     if name in _ELEMENTWISE:
         return _ELEMENTWISE[name][0](*args)
     x = args[0]
@@ -413,7 +413,7 @@ def _call_forward(name: str, args: list):
     raise JaccliError(f"no numeric rule for {name}()")  # pragma: no cover - FUNCTIONS and this stay in step
 
 
-def _call_partials(name: str, args: list, out, kinks: set) -> tuple:
+def call_partials(name: str, args: list, out, kinks: set) -> tuple:
     if name in _ELEMENTWISE:
         if name in _KINKS and np.any(args[0] == 0):
             kinks.add(_KINKS[name])

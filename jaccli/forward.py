@@ -19,7 +19,7 @@ import math
 
 import numpy as np
 
-from .autodiff import _binary, _binary_partials, _call_forward, _call_partials
+from .autodiff import binary, binary_partials, call_forward, call_partials
 from .errors import JaccliError
 from .functions import FUNCTIONS
 from .parsing import MAX_EXPONENT, Binary, Call, Const, Index, Node, Num, Stack, Unary, Var, children
@@ -127,11 +127,11 @@ class _Walk:
             arg = self.value(node.arg)
             value = -arg if node.op == "-" else arg
         elif isinstance(node, Binary):
-            value = _binary(node.op, self.value(node.left), self.value(node.right))
+            value = binary(node.op, self.value(node.left), self.value(node.right))
         elif isinstance(node, Stack):
             value = np.stack(self._items([self.value(item) for item in node.items]))
         else:
-            value = _call_forward(node.name, [self.value(arg) for arg in node.args])
+            value = call_forward(node.name, [self.value(arg) for arg in node.args])
         self.values[node] = value = np.asarray(value, dtype=float)
         return value
 
@@ -168,10 +168,10 @@ class _Walk:
             return {}
         out = self.value(node)
         if isinstance(node, Binary):
-            partials = _binary_partials(node.op, self.value(node.left), self.value(node.right), out,
+            partials = binary_partials(node.op, self.value(node.left), self.value(node.right), out,
                                         not inner[1])
         else:
-            partials = _call_partials(node.name, [self.value(arg) for arg in arguments], out, self.kinks)
+            partials = call_partials(node.name, [self.value(arg) for arg in arguments], out, self.kinks)
         tangent: dict[str, np.ndarray] = {}
         for partial, below in zip(partials, inner):
             for name, t in below.items():
