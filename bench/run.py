@@ -82,6 +82,27 @@ BASELINE_SCRIPTS = {
         jac = jax.jacfwd(jax.nn.softmax)(x)
         sys.stdout.write(json.dumps({"value": np.asarray(jac).tolist()}))
         '''),
+    "baseline_jax_hessian.py": textwrap.dedent('''\
+        """A dense Hessian with JAX: jax.hessian (forward-over-reverse), no jit, float64, JSON out."""
+        import json
+        import os
+        import sys
+
+        os.environ.setdefault("JAX_PLATFORMS", "cpu")  # no accelerator probing
+
+        import jax
+        import numpy as np
+
+        jax.config.update("jax_enable_x64", True)  # the same precision as jaccli
+        jnp = jax.numpy
+        functions = {
+            "quartic": lambda x: jnp.sum(x**4) + jnp.sum(x) ** 2,
+            "logsumexp": jax.scipy.special.logsumexp,
+        }
+        x = jnp.asarray(np.loadtxt(sys.argv[2]))
+        hess = jax.hessian(functions[sys.argv[1]])(x)
+        sys.stdout.write(json.dumps({"value": np.asarray(hess).tolist()}))
+        '''),
 }
 
 
@@ -110,6 +131,8 @@ def generate_data(directory: Path) -> Data:
         "normal-1000.txt": rng.normal(size=1_000),
         "normal-100000.txt": rng.normal(size=100_000),
         "v-100000.txt": rng.normal(size=100_000),
+        "normal-1000000.txt": rng.normal(size=1_000_000),
+        "v-1000000.txt": rng.normal(size=1_000_000),
     }
     for name, values in files.items():
         np.savetxt(directory / name, values, fmt="%.17g")
@@ -205,8 +228,15 @@ def build_cases(data: Data, jaccli: list[str]) -> list[Case]:
     if HAS_JAX:
         dense = Side("JAX jacfwd (no jit, x64)", script("baseline_jax.py", str(data.path("normal-1000.txt"))),
                      json_value((1000, 1000)))
+        hessians = {name: Side("JAX hessian (no jit, x64)",
+                               script("baseline_jax_hessian.py", name, str(data.path("normal-1000.txt"))),
+                               json_value((1000, 1000))) for name in ("quartic", "logsumexp")}
     else:
         dense = Side("sympy import x3 (no JAX)", symbolic.argv, exit_only, scale=3.0)
+        hessians = dict.fromkeys(("quartic", "logsumexp"), dense)
+    vjp_million = Side("jaccli vjp softmax (10^6)",
+                       [*jaccli, "vjp", "softmax(x)", "--at", data.arg("normal-1000000.txt"), "--v",
+                        data.arg("v-1000000.txt"), "--format", "json"], json_value((1_000_000,)))
     return [
         Case("start-up, numeric only",
              run("softmax-jac", "-1.3", "0.5", "2.1", "--format", "json", check=json_value((3, 3))), numeric, 1.2),
@@ -221,6 +251,18 @@ def build_cases(data: Data, jaccli: list[str]) -> list[Case]:
         Case("big VJP (10^5)",
              run("vjp", "softmax(x)", "--at", data.arg("normal-100000.txt"), "--v", data.arg("v-100000.txt"),
                  "--format", "json", check=json_value((100_000,))), symbolic, 1.5),
+        Case("dense Hessian, sum(x**4) + sum(x)**2 (10^6)",
+             run("hessian", "sum(x**4) + sum(x)**2", "--at", data.arg("normal-1000.txt"), "--format", "json",
+                 check=json_value((1000, 1000))), hessians["quartic"], 0.5 if HAS_JAX else 1.0),
+        Case("dense Hessian, logsumexp (10^6)",
+             run("hessian", "logsumexp(x)", "--at", data.arg("normal-1000.txt"), "--format", "json",
+                 check=json_value((1000, 1000))), hessians["logsumexp"], 0.5 if HAS_JAX else 1.0),
+        Case("HVP (10^5)",
+             run("hvp", "logsumexp(x)", "--at", data.arg("normal-100000.txt"), "--v", data.arg("v-100000.txt"),
+                 "--format", "json", check=json_value((100_000,))), symbolic, 1.5),
+        Case("HVP (10^6) vs VJP (10^6)",
+             run("hvp", "logsumexp(x)", "--at", data.arg("normal-1000000.txt"), "--v", data.arg("v-1000000.txt"),
+                 "--format", "json", check=json_value((1_000_000,))), vjp_million, 2.0),
         Case("batch (10^5 points)",
              run("jacobian", "[r*sin(t)*cos(p), r*sin(t)*sin(p), r*cos(t)]", "--vars", "r,t,p",
                  "--points", str(data.path("spherical-100000.csv")), "--format", "csv",

@@ -1,6 +1,6 @@
 """Many points at once: ``--points FILE`` or ``-``, one point per line, read in chunks.
 
-The result's evaluator is set up once (forward mode, or the symbolic result);
+The result's ``numbers`` (``compute.Numbers``) are set up once;
 each chunk of lines becomes columns of floats and one evaluation computes every point of the chunk, so a
 file of millions of lines runs in flat memory and without a Python loop per point.
 """
@@ -185,14 +185,3 @@ def _is_float(token: str) -> bool:
     except ValueError:
         return False
     return True
-
-
-def evaluate(exprs: np.ndarray, labels: list[str], values: np.ndarray) -> tuple[np.ndarray, set[str]]:
-    """``exprs`` at every row of ``values`` (columns = ``labels``): shape (P,) + exprs.shape."""
-    import sympy
-
-    from . import numeric
-
-    env = {sympy.Symbol(label, real=True): values[:, j] for j, label in enumerate(labels)}
-    out, kinks = numeric.evaluate(exprs, env)
-    return np.broadcast_to(out, (len(values),) + exprs.shape) if out.ndim == exprs.ndim else out, kinks

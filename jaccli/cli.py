@@ -195,10 +195,6 @@ def emit(result, out: Out) -> None:
     """Print ``result`` as ``out`` says, its warnings on stderr, and exit with its code."""
     from . import render
 
-    if out.check and "ok" not in result.extra:
-        if result.verify is None:
-            raise JaccliError("--check needs a point: give --at")
-        result.verify()
     fmt = out.resolve()
     with out.stream() as stream:
         if fmt is Format.table:
@@ -231,14 +227,14 @@ def run(compute: Callable, at: list[str] | None, points: str | None, skip_bad: b
 
         if points is not None or exact:
             raise JaccliError("--emit prints code for the symbolic result; drop --points and --exact")
-        result = compute(at=at, exact=False)
+        result = compute(at=at, exact=False, check=False)
         with out.stream() as stream:
             stream.write(codegen.for_result(result, result.symbols, language))
         raise typer.Exit(0)
     if points is None:
         if skip_bad:
             raise JaccliError("--skip-bad goes with --points")
-        emit(compute(at=at, exact=exact), out)
+        emit(compute(at=at, exact=exact, check=out.check), out)
     if at:
         raise JaccliError("give either --at or --points, not both")
     if out.check:
@@ -252,13 +248,13 @@ def run(compute: Callable, at: list[str] | None, points: str | None, skip_bad: b
         raise JaccliError(f"--points prints plain, csv or json lines, not {fmt.value}")
     source = sys.stdin if points == "-" else _open(points)
     peek = batch.Peek(source)
-    result = compute(at=None, exact=False, width=peek.width, many=True)
+    result = compute(at=None, exact=False, width=peek.width, many=True, check=False)
     reader = batch.PointReader(peek, result.variables, skip_bad)
     code = 0
     with out.stream() as stream, _progress(points) as advance:
         stream.write(render.batch_header(fmt, result.variables, render.batch_labels(result)))
         for chunk in reader:
-            values, _ = result.batch(chunk.values)
+            values, _ = result.numbers.at(chunk.values)
             stream.write(render.batch_rows(fmt, chunk.values, values, result.shape, out.precision,
                                            chunk.texts))
             for message in chunk.skipped:
@@ -303,9 +299,9 @@ def _run_expression(compute: Callable, expression: str, vars: str | None, shape:
     """The body every expression command shares: the same computation at one point, none, or many."""
     names = _variables(vars)
 
-    def call(at, exact, width=None, many=False):
+    def call(at, exact, check, width=None, many=False):
         return compute(expression, at=at, variables=names, shapes=_shapes_for(expression, names, shape, width),
-                       exact=exact, many=many, **options)
+                       exact=exact, many=many, check=check, **options)
 
     run(call, at, points, skip_bad, exact, out, emit.value if emit else None)
 
@@ -442,6 +438,25 @@ def jvp(
 
 
 @app.command()
+def hvp(
+    expression: Expression, at: At = None, v: VectorOpt = ..., vars: Vars = None, shape: Shape = None,
+    points: Points = None, skip_bad: SkipBad = False, exact: Exact = False, format: FormatOpt = Format.auto,
+    precision: Precision = None, output: Output = None, check: CheckOpt = False,
+) -> None:
+    """H·v, the Hessian-vector product of a scalar function, shaped like the input: H is never formed.
+
+    V has one entry per input. Forward-over-reverse: the cost of a few evaluations of f, at any size.
+
+    \b
+    Example:  jaccli hvp "x**2*y + y**3" --at 1,2 --v 1,0                   → [4, 2]
+    """
+    from . import compute
+
+    _run_expression(compute.hvp, expression, vars, shape, at, points, skip_bad, exact,
+                    Out(format, precision, output, check), None, v=v)
+
+
+@app.command()
 def chain(
     f: Annotated[str, typer.Argument(metavar="F", show_default=False, help="The inner function of x, e.g. 'x*2'.")],
     g: Annotated[str, typer.Argument(metavar="G", show_default=False,
@@ -511,7 +526,7 @@ def softmax_jac(
     Example:  jaccli softmax-jac -1.3 0.5 2.1
     Example:  jaccli softmax-jac 1 2 3 --vjp 1,0,0 --temperature 2
     """
-    from .softmax_jac import softmax_jac as compute_softmax_jac
+    from .softmax_report import softmax_jac as compute_softmax_jac
 
     _reject_unknown_options(ctx, logits or [])
     emit(compute_softmax_jac(logits or [], temperature, log, vjp), Out(format, precision, output))

@@ -221,6 +221,16 @@ class _Printing:
     def _call(self, helper: str, *args) -> str:
         return f"{self._function(helper)}({', '.join(self._print(a) for a in args)})"
 
+    def _print_Function(self, expr):
+        """A function from the registry whose record says how to print it (e.g. cbrt), else sympy's own rule."""
+        from .registry import OPS
+
+        op = OPS.get(type(expr).__name__)
+        template = op.code.get(self._language) if op is not None else None
+        if template is None:
+            return super()._print_Function(expr)
+        return template.format(*(self._print(a) for a in expr.args))
+
     def _reciprocal(self, expr, function):
         return f"(1.0/{self._print(function(expr.args[0]))})"
 
@@ -285,6 +295,7 @@ class _Printing:
 
 class _NumpyPrinter(_Printing, NumPyPrinter):
     _inf, _nan = "np.inf", "np.nan"
+    _language = "numpy"
     _helper_prefix = "_"  # variables start with a letter, so helpers cannot clash with them
 
     def __init__(self, entries: dict):
@@ -308,6 +319,7 @@ class _NumpyPrinter(_Printing, NumPyPrinter):
 
 class _CPrinter(_Printing, C99CodePrinter):
     _inf, _nan = "HUGE_VAL", "NAN"
+    _language = "c"
     _helper_prefix = "jaccli_"
 
     def __init__(self, entries: dict):

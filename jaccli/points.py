@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .errors import JaccliError, ParseError, ShapeError
+from .errors import JaccliError, ParseError, ShapeError, UndefinedError
 
 _NAMED = re.compile(r"\s*([A-Za-z][A-Za-z0-9_]*)\s*=(?!=)(.*)\Z", re.DOTALL)
 _NOT_FINITE = {"nan", "inf", "infinity", "+inf", "-inf", "+nan", "-nan", "-infinity", "+infinity"}
@@ -131,9 +131,12 @@ def _number(token: str) -> float:
         return float(token)
     except ValueError:
         pass
-    from .lowering import constant  # sympy only when a value is an expression like pi/4
+    from .symbolic import constant  # sympy only when a value is an expression like pi/4
 
-    value = constant(token)
+    try:
+        value = constant(token)
+    except UndefinedError:  # e.g. sqrt(-1): refused when the constant is built
+        raise ParseError(f"'{token}' is not a real number") from None
     try:
         result = float(value)
     except TypeError:

@@ -147,7 +147,7 @@ class SoftmaxRest(_SoftmaxEntry):
         return -Softmax(*self.args).fdiff(argindex)
 
     def _eval_rewrite_as_exp(self, i, *z, **kwargs):
-        return 1 - Softmax(i, *z).rewrite(exp)
+        return 1 - Softmax(i, *z)._eval_rewrite_as_exp(i, *z)
 
     def _sympystr(self, printer):
         return f"(1 - softmax({self._logits_str(printer)})[{self.index}])"
@@ -168,7 +168,7 @@ class LogSoftmax(_SoftmaxEntry):
         return -self._s(j)
 
     def _eval_rewrite_as_exp(self, i, *z, **kwargs):
-        return z[int(i)] - LogSumExp(*z).rewrite(exp)
+        return z[int(i)] - LogSumExp(*z)._eval_rewrite_as_exp(*z)
 
     def _sympystr(self, printer):
         return f"log_softmax({self._logits_str(printer)})[{self.index}]"
@@ -177,10 +177,31 @@ class LogSoftmax(_SoftmaxEntry):
         return self._latex_entry(printer, "log\\_softmax")
 
 
-CUSTOM = (sigmoid, softplus, relu, LogSumExp, Softmax, SoftmaxRest, LogSoftmax)
+CUSTOM = (sigmoid, softplus, relu, LogSumExp, Softmax, SoftmaxRest, LogSoftmax)  # cbrt added below
 
 
 
 def rewrite_elementary(expr):
     """The same expression with jaccli's functions written out in exp/log/Max (for exact mode)."""
-    return expr.replace(lambda e: isinstance(e, CUSTOM), lambda e: e.rewrite(exp))
+    # each function's own definition, applied to its arguments as they are: e.rewrite(exp) would also
+    # rewrite the arguments (x**2 as exp(2*log(x)), undefined at 0)
+    return expr.replace(lambda e: isinstance(e, CUSTOM), lambda e: e._eval_rewrite_as_exp(*e.args))
+
+
+class cbrt(_Real):  # noqa: N801
+    """The real cube root: negative for negative x (sympy's x**(1/3) is the complex principal root)."""
+
+    nargs = 1
+
+    def fdiff(self, argindex=1):
+        return 1 / (3 * cbrt(self.args[0]) ** 2)
+
+    def _eval_rewrite_as_exp(self, x, **kwargs):
+        return sympy.sign(x) * sympy.Abs(x) ** sympy.Rational(1, 3)
+
+    @classmethod
+    def eval(cls, x):
+        if x.is_number and x.is_extended_real:
+            return sympy.real_root(x, 3)
+        return None
+CUSTOM = CUSTOM + (cbrt,)
