@@ -68,7 +68,9 @@ class Op:
         self.sample = sample
         self.public = public
         self.internal = internal or kind == "internal"  # used only inside derivatives, never typed
-        self.code = code or {}  # language -> a format string of the arguments, for a sympy form no printer knows
+        # language -> (format string of the printed arguments, helper source or None), for a sympy form
+        # that sympy's printers do not know
+        self.code = code or {}
 
     def __repr__(self):
         return f"<op {self.name}>"
@@ -285,6 +287,28 @@ def _min_tied(*args):
 
 
 # --- sympy helpers ---------------------------------------------------------------------------
+
+
+def _special(sp):
+    from . import special
+
+    return special
+
+
+def _defined(name: str, **rules):
+    """The sympy form of a one-argument function sympy lacks, made from the record's own rules."""
+
+    def form(sp):
+        return _special(sp).define(name, **rules)
+
+    return form
+
+
+def _sympy(name: str, sp):
+    """The sympy function of another record (for rules that refer to each other)."""
+    return OPS[name].sympy(sp)
+
+
 
 
 def _sympy_divide(sp):
@@ -538,9 +562,12 @@ elementwise("log10", np.log10, lambda n: (div(ONE, mul(_x(n), number(math.log(10
 elementwise("sqrt", np.sqrt, lambda n: (div(number(0.5), n),), lambda sp: sp.sqrt, summary="square root",
             example="sqrt(x)", mp=lambda mp, x: mp.sqrt(x), sample=Sample((0.2, 4)))
 elementwise("cbrt", np.cbrt, lambda n: (div(ONE, mul(number(3.0), mul(n, n))),),
-            lambda sp: _special(sp).cbrt, summary="real cube root (negative for negative x)", example="cbrt(x)",
+            _defined("cbrt", derivative=lambda sp, x: 1 / (3 * _sympy("cbrt", sp)(x) ** 2),
+                     definition=lambda sp, x: sp.sign(x) * sp.Abs(x) ** sp.Rational(1, 3),
+                     value=lambda sp, x: sp.real_root(x, 3) if x.is_number and x.is_extended_real else None),
+            summary="real cube root (negative for negative x)", example="cbrt(x)",
             mp=lambda mp, x: mp.cbrt(x) if x >= 0 else -mp.cbrt(-x), sample=Sample((-4, -0.2)),
-            complex=_cbrt_complex, code={"numpy": "np.cbrt({0})", "c": "cbrt({0})"})
+            complex=_cbrt_complex, code={"numpy": ("np.cbrt({0})", None), "c": ("cbrt({0})", None)})
 elementwise("abs", np.abs, lambda n: (call("sign", _x(n)),), lambda sp: sp.Abs, summary="absolute value",
             example="abs(x)", kink=lambda x: x == 0, complex=None, mp=lambda mp, x: abs(x),
             sample=Sample(((-3, -0.1), (0.1, 3)), kinks=((0.0,),)))
@@ -548,14 +575,48 @@ elementwise("sign", np.sign, lambda n: (None,), lambda sp: sp.sign, summary="sig
             example="sign(x)", kink=lambda x: x == 0, complex=None, mp=lambda mp, x: mp.sign(x),
             sample=Sample(((-3, -0.1), (0.1, 3)), kinks=((0.0,),)))
 elementwise("sigmoid", _sigmoid, lambda n: (mul(n, call("sigmoid", neg(_x(n)))),),
-            lambda sp: _special(sp).sigmoid, summary="logistic function 1/(1+exp(-x))", example="sigmoid(x)",
-            complex=_sigmoid_complex, mp=lambda mp, x: 1 / (1 + mp.exp(-x)), sample=Sample((-5, 5)))
+            _defined("sigmoid", derivative=lambda sp, x: _sympy("sigmoid", sp)(x) * _sympy("sigmoid", sp)(-x),
+                     definition=lambda sp, x: 1 / (1 + sp.exp(-x)),  # s(x) s(-x) = s(1 - s) without cancellation
+                     value=lambda sp, x: sp.Rational(1, 2) if x.is_zero else None),
+            summary="logistic function 1/(1+exp(-x))", example="sigmoid(x)", complex=_sigmoid_complex,
+            mp=lambda mp, x: 1 / (1 + mp.exp(-x)), sample=Sample((-5, 5)),
+            code={"numpy": ("_sigmoid({0})", '''
+def _sigmoid(x):
+    e = np.exp(-abs(x))  # never overflows
+    return 1 / (1 + e) if x >= 0 else e / (1 + e)
+'''), "c": ("jaccli_sigmoid({0})", '''
+static double jaccli_sigmoid(double x)
+{
+    const double e = exp(-fabs(x)); /* never overflows */
+    return x >= 0 ? 1.0 / (1.0 + e) : e / (1.0 + e);
+}
+''')})
 elementwise("softplus", lambda x: np.logaddexp(0.0, x), lambda n: (call("sigmoid", _x(n)),),
-            lambda sp: _special(sp).softplus, summary="log(1+exp(x)), computed stably", example="softplus(x)",
-            complex=_softplus_complex, mp=lambda mp, x: mp.log1p(mp.exp(x)), sample=Sample((-5, 5)))
+            _defined("softplus", derivative=lambda sp, x: _sympy("sigmoid", sp)(x),
+                     definition=lambda sp, x: sp.log(1 + sp.exp(x))),
+            summary="log(1+exp(x)), computed stably", example="softplus(x)", complex=_softplus_complex,
+            mp=lambda mp, x: mp.log1p(mp.exp(x)), sample=Sample((-5, 5)),
+            code={"numpy": ("_softplus({0})", '''
+def _softplus(x):
+    return np.logaddexp(0.0, x)  # log(1 + exp(x)) without overflow
+'''), "c": ("jaccli_softplus({0})", '''
+static double jaccli_softplus(double x)
+{
+    return (x > 0 ? x : 0.0) + log1p(exp(-fabs(x))); /* log(1 + exp(x)) without overflow */
+}
+''')})
 elementwise("relu", lambda x: np.maximum(x, 0.0), lambda n: (call("step", _x(n)),),
-            lambda sp: _special(sp).relu, summary="max(x, 0)", example="relu(x)", kink=lambda x: x == 0,
-            complex=None, mp=lambda mp, x: max(x, 0), sample=Sample(((-3, -0.1), (0.1, 3)), kinks=((0.0,),)))
+            _defined("relu", derivative=lambda sp, x: sp.Heaviside(x), definition=lambda sp, x: sp.Max(x, 0),
+                     value=lambda sp, x: sp.Max(x, 0) if x.is_number and x.is_extended_real else None),
+            summary="max(x, 0); its derivative at 0 is taken as 1/2 and flagged", example="relu(x)",
+            kink=lambda x: x == 0, complex=None, mp=lambda mp, x: max(x, 0),
+            sample=Sample(((-3, -0.1), (0.1, 3)), kinks=((0.0,),)),
+            code={"numpy": ("np.maximum({0}, 0.0)", None), "c": ("jaccli_relu({0})", '''
+static double jaccli_relu(double x)
+{
+    return x < 0 ? 0.0 : x;
+}
+''')})
 elementwise("step", lambda x: np.heaviside(x, 0.5), lambda n: (None,), lambda sp: sp.Heaviside, public=False,
             complex=None, internal=True)
 elementwise("erf", _erf, lambda n: (mul(number(2 / math.sqrt(math.pi)), call("exp", neg(_square(_x(n))))),),
@@ -1044,12 +1105,6 @@ def _obj(value) -> np.ndarray:
     out = np.empty((), dtype=object)
     out[()] = value
     return out
-
-
-def _special(sp):
-    from . import special
-
-    return special
 
 
 # --- what the parser and the help read ----------------------------------------------------------

@@ -84,6 +84,15 @@ def at(point) -> list[str]:
     return out
 
 
+def far_from_kinks(op, point, gap: float = 1e-6) -> bool:
+    """Away from where a kinked operation is not differentiable (0, ties, bounds) by more than mpmath's step."""
+    if op.kink is None:
+        return True
+    values = np.concatenate([np.ravel(v) for v in point])
+    differences = np.abs(values[:, None] - values[None, :])[~np.eye(len(values), dtype=bool)]
+    return bool(np.all(np.abs(values) > gap) and np.all(differences > gap))
+
+
 def mp_function(op, shapes):
     """The mpmath reference as a function of the flat inputs, returning a flat list of outputs."""
     sizes = [math.prod(s) for s in shapes]
@@ -127,7 +136,7 @@ def test_value_and_derivatives_against_mpmath(op):
     def check(point):
         expression = text(op, count)
         problem = compute.Problem(expression, at(point))
-        assume(not any("non-differentiable" in w for w in compute.jacobian(expression, at(point)).warnings))
+        assume(far_from_kinks(op, point))
         flat = [mpmath.mpf(float(v)) for value in point for v in np.ravel(value)]
         f = mp_function(op, shapes)
         want = [float(v) for v in f(*flat)]
