@@ -204,7 +204,10 @@ def emit(result, out: Out) -> None:
         if fmt is Format.table:
             from rich.console import Console
 
-            Console(file=stream).print(render.table(result, out.precision))
+            console = Console(file=stream)
+            # the height only where there is a screen (or LINES says): a file or pipe has room for every row
+            height = console.height if console.is_terminal or "LINES" in os.environ else None
+            console.print(render.table(result, out.precision, console.width, height))
         else:
             writer = {Format.json: render.to_json, Format.plain: render.plain, Format.csv: render.csv,
                       Format.latex: render.latex}[fmt]

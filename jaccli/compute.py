@@ -168,11 +168,11 @@ def _short_array(array: np.ndarray) -> str:
 
 
 def output_labels(shape: tuple[int, ...]) -> list[str]:
-    """f for one output, f₁ … f_m for a vector, f[i, j] beyond."""
+    """f for one output, f₀ … f_(m-1) for a vector (0-based, as numpy, JSON and x[0] count), f[i, j] beyond."""
     if shape == ():
         return ["f"]
     if len(shape) == 1:
-        return [f"f{str(i + 1).translate(_SUBSCRIPTS)}" for i in range(shape[0])]
+        return [f"f{str(i).translate(_SUBSCRIPTS)}" for i in range(shape[0])]
     return [f"f[{', '.join(map(str, index))}]" for index in np.ndindex(shape)]
 
 
