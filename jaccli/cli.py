@@ -21,7 +21,7 @@ from typing import Annotated
 import numpy as np
 import typer
 from typer._click import exceptions as click_exceptions
-from typer.core import TyperGroup
+from typer.core import TyperCommand, TyperGroup
 
 from . import __version__
 from .errors import JaccliError, ParseError
@@ -64,6 +64,63 @@ class _Group(TyperGroup):
         sys.exit(code if isinstance(code, int) else 0)
 
 
+_NUMBER = re.compile(r"-(\d|\.\d|inf|nan)", re.IGNORECASE)  # how a negative logit starts
+
+
+class _Command(TyperCommand):
+    """Reads ``-x**2`` (an expression) or ``-1.3`` (a logit) as the argument it is, not as an option.
+
+    Before click parses, a token that starts with ``-`` but is not one of the command's options is marked
+    as an argument when an argument is due: the expression(s) of an expression command, any negative
+    number for a command taking numbers. Options keep their meaning wherever they are; ``--`` still ends them.
+    """
+
+    def parse_args(self, ctx, args):
+        marked = set()
+        args = _mark_arguments(self, list(args), marked)
+        rest = super().parse_args(ctx, args)
+        for name, value in ctx.params.items():
+            if isinstance(value, str) and value in marked:
+                ctx.params[name] = value[1:]
+            elif isinstance(value, (list, tuple)):
+                ctx.params[name] = type(value)(v[1:] if isinstance(v, str) and v in marked else v for v in value)
+        return rest
+
+
+def _mark_arguments(command, args: list[str], marked: set[str]) -> list[str]:
+    """``args`` with each minus-led argument given a leading space (which click does not take for an option)."""
+    takes_value, names = set(), set()
+    due, numbers = 0, False
+    for param in command.params:
+        if param.param_type_name == "option":
+            names.update(param.opts + param.secondary_opts)
+            if not param.is_flag and not param.count:
+                takes_value.update(param.opts)
+        elif param.nargs == 1:
+            due += 1
+        else:
+            numbers = True  # LOGITS...: any number of numbers
+    out, i = [], 0
+    while i < len(args):
+        token = args[i]
+        if token == "--":
+            return out + args[i:]
+        if token in takes_value:
+            out += args[i:i + 2]
+            i += 2
+            continue
+        if token.startswith("-") and len(token) > 1 and token not in names and not token.startswith("--"):
+            if due > 0 or (numbers and _NUMBER.match(token)):
+                token = " " + token
+                marked.add(token)
+                due -= 1
+        elif not token.startswith("-"):
+            due -= 1
+        out.append(token)
+        i += 1
+    return out
+
+
 def _fail(message: str, code: int, detail: str | None = None) -> int:
     print(f"Error: {message}", file=sys.stderr)
     if detail:
@@ -102,8 +159,10 @@ def _main(
 
 # --- options every command shares ------------------------------------------------------------
 
-Expression = Annotated[str, typer.Argument(metavar="EXPR", help="The function, e.g. 'x**2*y', '[r*cos(t), r*sin(t)]'.",
-                                           show_default=False)]
+Expression = Annotated[str, typer.Argument(
+    metavar="EXPR", show_default=False,
+    help="The function, e.g. 'x**2*y', '2x^2 + 3y', '[r*cos(t), r*sin(t)]'; it may start with a minus ('-x^2'). "
+         "'jaccli functions' lists what it may use.")]
 At = Annotated[list[str] | None, typer.Option(
     "--at", "-a", metavar="POINT",
     help="Point: values in variable order (1,2), named (x=1, repeatable), an array ([[1,1],[1,1]]), "
@@ -325,7 +384,7 @@ def _shapes_for(expression: str, names: list[str] | None, specs: list[str] | Non
     return shapes
 
 
-@app.command()
+@app.command(cls=_Command)
 def derivative(
     expression: Expression,
     wrt: Annotated[str | None, typer.Option("--wrt", "-w", help="The variable (needed when there are several).")]
@@ -349,7 +408,7 @@ def derivative(
                     Out(format, precision, output, check), emit, wrt=wrt, order=order)
 
 
-@app.command()
+@app.command(cls=_Command)
 def gradient(
     expression: Expression, at: At = None, vars: Vars = None, shape: Shape = None, points: Points = None,
     skip_bad: SkipBad = False, exact: Exact = False, format: FormatOpt = Format.auto, precision: Precision = None,
@@ -366,7 +425,7 @@ def gradient(
                     Out(format, precision, output, check), emit)
 
 
-@app.command()
+@app.command(cls=_Command)
 def jacobian(
     expression: Expression, at: At = None, vars: Vars = None, shape: Shape = None, points: Points = None,
     skip_bad: SkipBad = False, exact: Exact = False, format: FormatOpt = Format.auto, precision: Precision = None,
@@ -384,7 +443,7 @@ def jacobian(
                     Out(format, precision, output, check), emit)
 
 
-@app.command()
+@app.command(cls=_Command)
 def hessian(
     expression: Expression, at: At = None, vars: Vars = None, shape: Shape = None, points: Points = None,
     skip_bad: SkipBad = False, exact: Exact = False, format: FormatOpt = Format.auto, precision: Precision = None,
@@ -406,7 +465,7 @@ VectorOpt = Annotated[str, typer.Option(
     help="The vector: same syntax as --at (1,2,3, [[1,0],[0,1]], @file, -).")]
 
 
-@app.command()
+@app.command(cls=_Command)
 def vjp(
     expression: Expression, at: At = None, v: VectorOpt = ..., vars: Vars = None, shape: Shape = None,
     points: Points = None, skip_bad: SkipBad = False, exact: Exact = False, format: FormatOpt = Format.auto,
@@ -425,7 +484,7 @@ def vjp(
                     Out(format, precision, output, check), None, v=v)
 
 
-@app.command()
+@app.command(cls=_Command)
 def jvp(
     expression: Expression, at: At = None, v: VectorOpt = ..., vars: Vars = None, shape: Shape = None,
     points: Points = None, skip_bad: SkipBad = False, exact: Exact = False, format: FormatOpt = Format.auto,
@@ -444,7 +503,7 @@ def jvp(
                     Out(format, precision, output, check), None, v=v)
 
 
-@app.command()
+@app.command(cls=_Command)
 def chain(
     f: Annotated[str, typer.Argument(metavar="F", show_default=False, help="The inner function of x, e.g. 'x*2'.")],
     g: Annotated[str, typer.Argument(metavar="G", show_default=False,
@@ -467,11 +526,8 @@ def chain(
     emit(compute.chain(f, g, at, _variables(vars), var), Out(format, precision, output))
 
 
-_NUMBERS_AS_ARGUMENTS = {"ignore_unknown_options": True, "allow_interspersed_args": True}
-
-
 def _reject_unknown_options(ctx: typer.Context, tokens: list[str]) -> None:
-    """With unknown options ignored (so -1.3 is a logit), a stray --word must still be a usage error."""
+    """After ``--`` every word is a logit: say so when one of them is an option of the command."""
     import difflib
 
     known = [name for param in ctx.command.params for name in getattr(param, "opts", []) if name.startswith("--")]
@@ -484,7 +540,7 @@ def _reject_unknown_options(ctx: typer.Context, tokens: list[str]) -> None:
             raise click_exceptions.NoSuchOption(name, possibilities=difflib.get_close_matches(name, known), ctx=ctx)
 
 
-@app.command("softmax-jac", context_settings=_NUMBERS_AS_ARGUMENTS)
+@app.command("softmax-jac", cls=_Command)
 def softmax_jac(
     ctx: typer.Context,
     logits: Annotated[list[str] | None, typer.Argument(
@@ -496,12 +552,7 @@ def softmax_jac(
     vjp: Annotated[str | None, typer.Option("--vjp", metavar="V",
                                                help="Jᵀv in O(n) without forming J; V like a point: 1,2,3, "
                                                     "@file or -.")] = None,
-    # Long names only: a short option such as -f or -e would swallow logits like -inf or -1e3.
-    format: Annotated[Format, typer.Option("--format", help="auto: table on a terminal, plain in a pipe.",
-                                           case_sensitive=False)] = Format.auto,
-    precision: Annotated[int | None, typer.Option("--precision", min=1, max=17, metavar="N",
-                                                     help="Significant digits (table default 8, plain full).")]
-    = None,
+    format: FormatOpt = Format.auto, precision: Precision = None,
     output: Output = None,
 ) -> None:
     """The softmax Jacobian J = diag(s) − s sᵀ, with its properties checked.
@@ -520,7 +571,7 @@ def softmax_jac(
     emit(compute_softmax_jac(logits or [], temperature, log, vjp), Out(format, precision, output))
 
 
-@app.command()
+@app.command(cls=_Command)
 def check(
     expression: Expression, at: At = None, vars: Vars = None,
     format: FormatOpt = Format.auto, precision: Precision = None, output: Output = None,
