@@ -148,7 +148,15 @@ class Problem:
 
     def title(self, what: str) -> str:
         at = f" at {self.describe_point()}" if self.values is not None else ""
-        return f"{what} of {self.expression}{at}"
+        return f"{what} of {self.expression}{at}{read_as_note(self.expression)}"
+
+
+def read_as_note(expression: str) -> str:
+    """`` (read as 2*x)`` when the expression was read as more than its text with other spaces; else nothing."""
+    from .parsing import reading
+
+    read = reading(expression).read_as
+    return "" if "".join(read.split()) == "".join(expression.split()) else f" (read as {read})"
 
 
 def _labels(name: str, shape: tuple[int, ...]) -> list[str]:

@@ -52,6 +52,18 @@ def formula(expr, power: str = "**") -> str:
     return text.replace("**", "^") if power == "^" else text
 
 
+def read_as(result) -> str | None:
+    """How the expression was read (``2x^2`` as ``2*x^2``); for ``chain``, G and F; None for softmax-jac."""
+    if result.command == "softmax-jac":
+        return None
+    from .parsing import reading
+
+    if result.command == "chain":
+        x = result.extra
+        return f"{reading(x['g']).read_as} with {x['var']} = {reading(x['f']).read_as}"
+    return reading(result.expression).read_as
+
+
 def power_style(expression: str) -> str:
     """``^`` when the expression writes powers with ``^`` (or superscripts) and never ``**``; else ``**``."""
     if "**" in expression:
@@ -61,12 +73,13 @@ def power_style(expression: str) -> str:
 
 def plain(result, precision: int | None = None) -> str:
     """Numbers only, one table row per line, separated by spaces; symbolic (and exact) entries by tabs."""
+    power = power_style(result.expression)
     if result.exact is not None:
-        return "\n".join("\t".join(formula(e) for e in row) for row in result.matrix(result.exact)) + "\n"
+        return "\n".join("\t".join(formula(e, power) for e in row) for row in result.matrix(result.exact)) + "\n"
     if result.value is not None:
         return numtext.rows(result.matrix(result.value), " ", precision)
     grid = result.matrix(result.symbolic)
-    return "\n".join("\t".join(formula(e) for e in row) for row in grid) + "\n"
+    return "\n".join("\t".join(formula(e, power) for e in row) for row in grid) + "\n"
 
 
 def _json(value) -> str:
@@ -80,17 +93,20 @@ def _json(value) -> str:
 
 def to_json(result) -> str:
     """Exactly one JSON document; non-finite numbers become null and are named in ``warnings``."""
+    power = power_style(result.expression)
+    text = np.vectorize(lambda e: formula(e, power), otypes=[object])
     document = {
         "command": result.command,
         "expression": result.expression,
+        "read_as": read_as(result),
         "variables": result.variables,
         "point": result.point,
         "shape": list(result.shape),
         "value": result.value,
-        "symbolic": None if result.symbolic is None else np.vectorize(formula, otypes=[object])(result.symbolic),
+        "symbolic": None if result.symbolic is None else text(result.symbolic),
     }
     if result.exact is not None:
-        document["exact"] = np.vectorize(formula, otypes=[object])(result.exact)
+        document["exact"] = text(result.exact)
     document.update(result.extra)
     document["warnings"] = list(result.warnings)
     return "{" + ", ".join(f"{json.dumps(key)}: {_json(value)}" for key, value in document.items()) + "}\n"
@@ -354,9 +370,10 @@ def csv(result, precision: int | None = None) -> str:
     """The table as CSV: a header of column labels, then one labelled row per table row."""
     numeric = result.value is not None and result.exact is None
     grid = result.matrix(result.value if numeric else (result.exact if result.exact is not None else result.symbolic))
+    power = power_style(result.expression)
     lines = [",".join(_csv_field(c) for c in ["", *result.columns])]
     for label, row in zip(result.rows, grid):
-        cells = [number(v, precision) for v in row] if numeric else [formula(e) for e in row]
+        cells = [number(v, precision) for v in row] if numeric else [formula(e, power) for e in row]
         lines.append(",".join(_csv_field(c) for c in [label, *cells]))
     return "\n".join(lines) + "\n"
 

@@ -26,6 +26,7 @@ def test_jacobian_of_x_times_2_is_2_identity(runner):
     assert doc == {
         "command": "jacobian",
         "expression": "x*2",
+        "read_as": "x*2",
         "variables": ["x[0]", "x[1]"],
         "point": [1.0, 1.0],
         "shape": [2, 2],
