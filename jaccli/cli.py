@@ -589,6 +589,33 @@ def check(
     emit(compute.check(expression, at, _variables(vars)), Out(format, precision, output))
 
 
+class ReferenceFormat(str, Enum):
+    text = "text"
+    json = "json"
+
+
+@app.command(cls=_Command)
+def functions(
+    format: Annotated[ReferenceFormat, typer.Option("--format", "-f", case_sensitive=False,
+                                                    help="text, or json for scripts.")] = ReferenceFormat.text,
+) -> None:
+    """The expression language: operators, constants, and every function with its summary and an example.
+
+    \b
+    Example:  jaccli functions
+    Example:  jaccli functions -f json
+    """
+    import json
+
+    from . import names
+    from .functions import CONSTANTS, FUNCTIONS
+
+    if format is ReferenceFormat.json:
+        print(json.dumps(names.as_json(FUNCTIONS, CONSTANTS), ensure_ascii=False))
+    else:
+        print(names.reference(FUNCTIONS, CONSTANTS), end="")
+
+
 def app_for(args: list[str]) -> typer.Typer:
     """``app``, or a copy of it holding only the command ``args`` start with, if they start with one.
 

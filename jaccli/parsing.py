@@ -360,7 +360,9 @@ class _Builder:
         name = node.func.id
         signature = FUNCTIONS.get(name)
         if signature is None:
-            raise self.fail(f"unknown function '{name}'{suggest(name, FUNCTIONS)}", node, UnknownNameError)
+            from .names import unknown_function
+
+            raise self.fail(unknown_function(name, FUNCTIONS), node, UnknownNameError)
         if node.keywords:
             raise self.fail(f"{name}() takes no keyword arguments", node)
         if any(isinstance(arg, ast.Starred) for arg in node.args):
