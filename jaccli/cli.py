@@ -65,6 +65,7 @@ class _Group(TyperGroup):
 
 
 _NUMBER = re.compile(r"-(\d|\.\d|inf|nan)", re.IGNORECASE)  # how a negative logit starts
+_NUMBER_WORD = re.compile(r"[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?")  # a plain number
 
 
 class _Command(TyperCommand):
@@ -108,6 +109,10 @@ def _mark_arguments(command, args: list[str], marked: set[str]) -> list[str]:
         if token in takes_value:
             out += args[i:i + 2]
             i += 2
+            if token in ("--at", "-a") and due <= 0 and i < len(args) and _NUMBER_WORD.fullmatch(args[i]):
+                raise click_exceptions.UsageError(
+                    f"--at takes the point as one argument: --at {','.join(args[i - 1:i + 1])} (or quoted, "
+                    f"--at \"{' '.join(args[i - 1:i + 1])}\"); for many points, --points FILE or --points -")
             continue
         if token.startswith("-") and len(token) > 1 and token not in names and not token.startswith("--"):
             if due > 0 or (numbers and _NUMBER.match(token)):
@@ -165,8 +170,12 @@ Expression = Annotated[str, typer.Argument(
          "'jaccli functions' lists what it may use.")]
 At = Annotated[list[str] | None, typer.Option(
     "--at", "-a", metavar="POINT",
-    help="Point: values in variable order (1,2), named (x=1, repeatable), an array ([[1,1],[1,1]]), "
+    help="Point: values in variable order (1,2), named (x=1,y=2 or repeated --at), an array ([[1,1],[1,1]]), "
          "@file, or - for stdin. Without it the result is symbolic.")]
+AtRequired = Annotated[list[str] | None, typer.Option(
+    "--at", "-a", metavar="POINT", show_default=False,
+    help="The point (required): values in variable order (1,2), named (x=1,y=2 or repeated --at), an array "
+         "([[1,1],[1,1]]), @file, or - for stdin.")]
 Vars = Annotated[str | None, typer.Option("--vars", metavar="X,Y,…",
                                              help="Variable order (default: natural sort of the names).")]
 Shape = Annotated[list[str] | None, typer.Option(
@@ -199,8 +208,9 @@ def _shapes(specs: list[str] | None) -> dict[str, tuple[int, ...]]:
     return shapes
 
 
-Output = Annotated[str | None, typer.Option("--output", "-o", metavar="FILE",
-                                              help="Write the result to FILE instead of stdout.")]
+Output = Annotated[str | None, typer.Option(
+    "--output", "-o", metavar="FILE",
+    help="Write the result to FILE instead of stdout; without --format, .json, .csv, .tex and .txt set the format.")]
 Exact = Annotated[bool, typer.Option("--exact", help="Exact values at an exact point: --at 1/2,pi/3 gives sqrt(3)/2.")]
 Points = Annotated[str | None, typer.Option(
     "--points", metavar="FILE", help="Many points, one per line (- for stdin); a header line may name the columns.")]
@@ -218,6 +228,10 @@ CheckOpt = Annotated[bool, typer.Option("--check", help="Also compare with numer
 SkipBad = Annotated[bool, typer.Option("--skip-bad", help="With --points: skip bad lines with a warning.")]
 
 
+_BY_EXTENSION = {".json": Format.json, ".jsonl": Format.json, ".csv": Format.csv, ".tex": Format.latex,
+                 ".txt": Format.plain}
+
+
 @dataclass
 class Out:
     """Where and how a command prints: the options every command shares."""
@@ -227,11 +241,15 @@ class Out:
     path: str | None
     check: bool = False  # --check: compare with numeric differentiation
 
-    def resolve(self) -> Format:
+    def resolve(self, many: bool = False) -> Format:
+        """--format, or for auto: from the -o file's extension, else a table on a terminal (plain lines for
+        many points, which a table cannot hold), else plain."""
         if self.format is not Format.auto:
             return self.format
-        interactive = self.path is None and sys.stdout.isatty()
-        return Format.table if interactive else Format.plain
+        if self.path is not None:
+            suffix = os.path.splitext(self.path)[1].lower()
+            return _BY_EXTENSION.get(suffix, Format.plain)
+        return Format.table if sys.stdout.isatty() and not many else Format.plain
 
     @contextmanager
     def stream(self):
@@ -309,7 +327,7 @@ def run(compute: Callable, at: list[str] | None, points: str | None, skip_bad: b
         raise JaccliError("--exact works with --at, not --points")
     from . import batch, render
 
-    fmt = out.resolve()
+    fmt = out.resolve(many=True)
     if fmt in (Format.table, Format.latex):
         raise JaccliError(f"--points prints plain, csv or json lines, not {fmt.value}")
     source = sys.stdin if points == "-" else _open(points)
@@ -508,7 +526,7 @@ def chain(
     f: Annotated[str, typer.Argument(metavar="F", show_default=False, help="The inner function of x, e.g. 'x*2'.")],
     g: Annotated[str, typer.Argument(metavar="G", show_default=False,
                                      help="The outer scalar function of y (F's output), e.g. 'sum(y)'.")],
-    at: At = None, vars: Vars = None,
+    at: AtRequired = None, vars: Vars = None,
     var: Annotated[str | None, typer.Option("--var", metavar="NAME",
                                                help="G's variable, bound to F(x) (default: G's only variable).")]
     = None,
@@ -573,7 +591,7 @@ def softmax_jac(
 
 @app.command(cls=_Command)
 def check(
-    expression: Expression, at: At = None, vars: Vars = None,
+    expression: Expression, at: AtRequired = None, vars: Vars = None,
     format: FormatOpt = Format.auto, precision: Precision = None, output: Output = None,
 ) -> None:
     """Verify the symbolic Jacobian against the complex step or central differences at a point.
