@@ -226,6 +226,8 @@ Emit = Annotated[Language | None, typer.Option(
 CheckOpt = Annotated[bool, typer.Option("--check", help="Also compare with numeric differentiation (complex step "
                                          "or central differences); exit 1 when they disagree.")]
 SkipBad = Annotated[bool, typer.Option("--skip-bad", help="With --points: skip bad lines with a warning.")]
+NoSimplify = Annotated[bool, typer.Option("--no-simplify", help="Symbolic entries as computed, not simplified "
+                                          "(default: the shortest form, softmax entries as s_i).")]
 
 
 _BY_EXTENSION = {".json": Format.json, ".jsonl": Format.json, ".csv": Format.csv, ".tex": Format.latex,
@@ -240,6 +242,7 @@ class Out:
     precision: int | None
     path: str | None
     check: bool = False  # --check: compare with numeric differentiation
+    simplify: bool = True  # symbolic entries in their shortest readable form (pretty); --no-simplify: raw
 
     def resolve(self, many: bool = False) -> Format:
         """--format, or for auto: from the -o file's extension, else a table on a terminal (plain lines for
@@ -277,6 +280,10 @@ def emit(result, out: Out) -> None:
             raise JaccliError("--check needs a point: give --at")
         result.verify()
     fmt = out.resolve()
+    if out.simplify and _shows_formulas(result, fmt) and result.exact is None:
+        from . import pretty
+
+        pretty.readable(result)
     with out.stream() as stream:
         if fmt is Format.table:
             from rich.console import Console
@@ -289,6 +296,9 @@ def emit(result, out: Out) -> None:
             writer = {Format.json: render.to_json, Format.plain: render.plain, Format.csv: render.csv,
                       Format.latex: render.latex}[fmt]
             stream.write(writer(result) if fmt is Format.json else writer(result, out.precision))
+    if fmt in (Format.plain, Format.csv, Format.latex) and _shows_formulas(result, fmt):  # JSON: "where"
+        for note in render.where(result):
+            print(f"Note: {note}", file=sys.stderr)
     for warning in result.warnings:
         print(f"Warning: {warning}", file=sys.stderr)
     if "ok" in result.extra:
@@ -298,6 +308,16 @@ def emit(result, out: Out) -> None:
         print(f"Check: {verdict} with {x['check_method']}: max abs error {errors[0]}, max rel error {errors[1]}",
               file=sys.stderr)
     raise typer.Exit(result.exit_code)
+
+
+def _shows_formulas(result, fmt: Format) -> bool:
+    """Whether the output prints symbolic entries: JSON always, a table beside small results, else without a point."""
+    if result.symbolic is None:
+        return False
+    from . import render
+
+    return fmt is Format.json or result.value is None or (
+        fmt is Format.table and result.symbolic.size <= render.SYMBOLIC_CELLS)
 
 
 def run(compute: Callable, at: list[str] | None, points: str | None, skip_bad: bool, exact: bool, out: Out,
@@ -410,7 +430,7 @@ def derivative(
     order: Annotated[int, typer.Option("--order", "-k", help="Order k of d^k f/dx^k.")] = 1,
     at: At = None, vars: Vars = None, shape: Shape = None, points: Points = None, skip_bad: SkipBad = False,
     exact: Exact = False, format: FormatOpt = Format.auto, precision: Precision = None, output: Output = None,
-    emit: Emit = None, check: CheckOpt = False,
+    emit: Emit = None, check: CheckOpt = False, no_simplify: NoSimplify = False,
 ) -> None:
     """d^k f/dx^k, entry by entry: shaped like f.
 
@@ -423,14 +443,14 @@ def derivative(
     from . import compute
 
     _run_expression(compute.derivative, expression, vars, shape, at, points, skip_bad, exact,
-                    Out(format, precision, output, check), emit, wrt=wrt, order=order)
+                    Out(format, precision, output, check, not no_simplify), emit, wrt=wrt, order=order)
 
 
 @app.command(cls=_Command)
 def gradient(
     expression: Expression, at: At = None, vars: Vars = None, shape: Shape = None, points: Points = None,
     skip_bad: SkipBad = False, exact: Exact = False, format: FormatOpt = Format.auto, precision: Precision = None,
-    output: Output = None, emit: Emit = None, check: CheckOpt = False,
+    output: Output = None, emit: Emit = None, check: CheckOpt = False, no_simplify: NoSimplify = False,
 ) -> None:
     """∇f of a scalar function, shaped like its input.
 
@@ -440,14 +460,14 @@ def gradient(
     from . import compute
 
     _run_expression(compute.gradient, expression, vars, shape, at, points, skip_bad, exact,
-                    Out(format, precision, output, check), emit)
+                    Out(format, precision, output, check, not no_simplify), emit)
 
 
 @app.command(cls=_Command)
 def jacobian(
     expression: Expression, at: At = None, vars: Vars = None, shape: Shape = None, points: Points = None,
     skip_bad: SkipBad = False, exact: Exact = False, format: FormatOpt = Format.auto, precision: Precision = None,
-    output: Output = None, emit: Emit = None, check: CheckOpt = False,
+    output: Output = None, emit: Emit = None, check: CheckOpt = False, no_simplify: NoSimplify = False,
 ) -> None:
     """The Jacobian J, m×n: rows are the outputs, columns the inputs.
 
@@ -458,14 +478,14 @@ def jacobian(
     from . import compute
 
     _run_expression(compute.jacobian, expression, vars, shape, at, points, skip_bad, exact,
-                    Out(format, precision, output, check), emit)
+                    Out(format, precision, output, check, not no_simplify), emit)
 
 
 @app.command(cls=_Command)
 def hessian(
     expression: Expression, at: At = None, vars: Vars = None, shape: Shape = None, points: Points = None,
     skip_bad: SkipBad = False, exact: Exact = False, format: FormatOpt = Format.auto, precision: Precision = None,
-    output: Output = None, emit: Emit = None, check: CheckOpt = False,
+    output: Output = None, emit: Emit = None, check: CheckOpt = False, no_simplify: NoSimplify = False,
 ) -> None:
     """∇²f of a scalar function: n×n and symmetric.
 
@@ -475,7 +495,7 @@ def hessian(
     from . import compute
 
     _run_expression(compute.hessian, expression, vars, shape, at, points, skip_bad, exact,
-                    Out(format, precision, output, check), emit)
+                    Out(format, precision, output, check, not no_simplify), emit)
 
 
 VectorOpt = Annotated[str, typer.Option(
@@ -487,7 +507,7 @@ VectorOpt = Annotated[str, typer.Option(
 def vjp(
     expression: Expression, at: At = None, v: VectorOpt = ..., vars: Vars = None, shape: Shape = None,
     points: Points = None, skip_bad: SkipBad = False, exact: Exact = False, format: FormatOpt = Format.auto,
-    precision: Precision = None, output: Output = None, check: CheckOpt = False,
+    precision: Precision = None, output: Output = None, check: CheckOpt = False, no_simplify: NoSimplify = False,
 ) -> None:
     """Jᵀv, the vector-Jacobian product, shaped like the input: what PyTorch's y.backward(v) puts in x.grad.
 
@@ -499,14 +519,14 @@ def vjp(
     from . import compute
 
     _run_expression(compute.vjp, expression, vars, shape, at, points, skip_bad, exact,
-                    Out(format, precision, output, check), None, v=v)
+                    Out(format, precision, output, check, not no_simplify), None, v=v)
 
 
 @app.command(cls=_Command)
 def jvp(
     expression: Expression, at: At = None, v: VectorOpt = ..., vars: Vars = None, shape: Shape = None,
     points: Points = None, skip_bad: SkipBad = False, exact: Exact = False, format: FormatOpt = Format.auto,
-    precision: Precision = None, output: Output = None, check: CheckOpt = False,
+    precision: Precision = None, output: Output = None, check: CheckOpt = False, no_simplify: NoSimplify = False,
 ) -> None:
     """J·v, the Jacobian-vector product (directional derivative), shaped like the output.
 
@@ -518,7 +538,7 @@ def jvp(
     from . import compute
 
     _run_expression(compute.jvp, expression, vars, shape, at, points, skip_bad, exact,
-                    Out(format, precision, output, check), None, v=v)
+                    Out(format, precision, output, check, not no_simplify), None, v=v)
 
 
 @app.command(cls=_Command)
@@ -593,6 +613,7 @@ def softmax_jac(
 def check(
     expression: Expression, at: AtRequired = None, vars: Vars = None,
     format: FormatOpt = Format.auto, precision: Precision = None, output: Output = None,
+    no_simplify: NoSimplify = False,
 ) -> None:
     """Verify the symbolic Jacobian against the complex step or central differences at a point.
 
@@ -604,7 +625,7 @@ def check(
     """
     from . import compute
 
-    emit(compute.check(expression, at, _variables(vars)), Out(format, precision, output))
+    emit(compute.check(expression, at, _variables(vars)), Out(format, precision, output, simplify=not no_simplify))
 
 
 class ReferenceFormat(str, Enum):

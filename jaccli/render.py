@@ -52,6 +52,12 @@ def formula(expr, power: str = "**") -> str:
     return text.replace("**", "^") if power == "^" else text
 
 
+def where(result) -> list[str]:
+    """What the names in simplified formulas stand for: ``s_i = softmax(x[0], x[1])[i]``, step(x)."""
+    return [note if note.startswith(name) else f"{name} = {note}"
+            for name, note in result.extra.get("where", {}).items()]
+
+
 def read_as(result) -> str | None:
     """How the expression was read (``2x^2`` as ``2*x^2``); for ``chain``, G and F; None for softmax-jac."""
     if result.command == "softmax-jac":
@@ -151,6 +157,8 @@ def table(result, precision: int | None = None, width: int = 80, height: int | N
     properties = result.extra.get("properties", {})
     budget = lines_left - 6 - len(properties) if height else None
     parts += _main_table(result, precision, width, budget, power)
+    if result.value is None or result.symbolic is not None and result.symbolic.size <= SYMBOLIC_CELLS:
+        parts += [Text(f"where {note}", style="dim") for note in where(result)]
     parts += checks(properties)
     return Group(*parts)
 
