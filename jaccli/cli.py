@@ -21,7 +21,7 @@ from typing import Annotated
 import numpy as np
 import typer
 from typer._click import exceptions as click_exceptions
-from typer.core import TyperGroup
+from typer.core import TyperCommand, TyperGroup
 
 from . import __version__
 from .errors import JaccliError, ParseError
@@ -64,6 +64,68 @@ class _Group(TyperGroup):
         sys.exit(code if isinstance(code, int) else 0)
 
 
+_NUMBER = re.compile(r"-(\d|\.\d|inf|nan)", re.IGNORECASE)  # how a negative logit starts
+_NUMBER_WORD = re.compile(r"[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?")  # a plain number
+
+
+class _Command(TyperCommand):
+    """Reads ``-x**2`` (an expression) or ``-1.3`` (a logit) as the argument it is, not as an option.
+
+    Before click parses, a token that starts with ``-`` but is not one of the command's options is marked
+    as an argument when an argument is due: the expression(s) of an expression command, any negative
+    number for a command taking numbers. Options keep their meaning wherever they are; ``--`` still ends them.
+    """
+
+    def parse_args(self, ctx, args):
+        marked = set()
+        args = _mark_arguments(self, list(args), marked)
+        rest = super().parse_args(ctx, args)
+        for name, value in ctx.params.items():
+            if isinstance(value, str) and value in marked:
+                ctx.params[name] = value[1:]
+            elif isinstance(value, (list, tuple)):
+                ctx.params[name] = type(value)(v[1:] if isinstance(v, str) and v in marked else v for v in value)
+        return rest
+
+
+def _mark_arguments(command, args: list[str], marked: set[str]) -> list[str]:
+    """``args`` with each minus-led argument given a leading space (which click does not take for an option)."""
+    takes_value, names = set(), set()
+    due, numbers = 0, False
+    for param in command.params:
+        if param.param_type_name == "option":
+            names.update(param.opts + param.secondary_opts)
+            if not param.is_flag and not param.count:
+                takes_value.update(param.opts)
+        elif param.nargs == 1:
+            due += 1
+        else:
+            numbers = True  # LOGITS...: any number of numbers
+    out, i = [], 0
+    while i < len(args):
+        token = args[i]
+        if token == "--":
+            return out + args[i:]
+        if token in takes_value:
+            out += args[i:i + 2]
+            i += 2
+            if token in ("--at", "-a") and due <= 0 and i < len(args) and _NUMBER_WORD.fullmatch(args[i]):
+                raise click_exceptions.UsageError(
+                    f"--at takes the point as one argument: --at {','.join(args[i - 1:i + 1])} (or quoted, "
+                    f"--at \"{' '.join(args[i - 1:i + 1])}\"); for many points, --points FILE or --points -")
+            continue
+        if token.startswith("-") and len(token) > 1 and token not in names and not token.startswith("--"):
+            if due > 0 or (numbers and _NUMBER.match(token)):
+                token = " " + token
+                marked.add(token)
+                due -= 1
+        elif not token.startswith("-"):
+            due -= 1
+        out.append(token)
+        i += 1
+    return out
+
+
 def _fail(message: str, code: int, detail: str | None = None) -> int:
     print(f"Error: {message}", file=sys.stderr)
     if detail:
@@ -102,12 +164,18 @@ def _main(
 
 # --- options every command shares ------------------------------------------------------------
 
-Expression = Annotated[str, typer.Argument(metavar="EXPR", help="The function, e.g. 'x**2*y', '[r*cos(t), r*sin(t)]'.",
-                                           show_default=False)]
+Expression = Annotated[str, typer.Argument(
+    metavar="EXPR", show_default=False,
+    help="The function, e.g. 'x**2*y', '2x^2 + 3y', '[r*cos(t), r*sin(t)]'; it may start with a minus ('-x^2'). "
+         "'jaccli functions' lists what it may use.")]
 At = Annotated[list[str] | None, typer.Option(
     "--at", "-a", metavar="POINT",
-    help="Point: values in variable order (1,2), named (x=1, repeatable), an array ([[1,1],[1,1]]), "
+    help="Point: values in variable order (1,2), named (x=1,y=2 or repeated --at), an array ([[1,1],[1,1]]), "
          "@file, or - for stdin. Without it the result is symbolic.")]
+AtRequired = Annotated[list[str] | None, typer.Option(
+    "--at", "-a", metavar="POINT", show_default=False,
+    help="The point (required): values in variable order (1,2), named (x=1,y=2 or repeated --at), an array "
+         "([[1,1],[1,1]]), @file, or - for stdin.")]
 Vars = Annotated[str | None, typer.Option("--vars", metavar="X,Y,…",
                                              help="Variable order (default: natural sort of the names).")]
 Shape = Annotated[list[str] | None, typer.Option(
@@ -140,8 +208,9 @@ def _shapes(specs: list[str] | None) -> dict[str, tuple[int, ...]]:
     return shapes
 
 
-Output = Annotated[str | None, typer.Option("--output", "-o", metavar="FILE",
-                                              help="Write the result to FILE instead of stdout.")]
+Output = Annotated[str | None, typer.Option(
+    "--output", "-o", metavar="FILE",
+    help="Write the result to FILE instead of stdout; without --format, .json, .csv, .tex and .txt set the format.")]
 Exact = Annotated[bool, typer.Option("--exact", help="Exact values at an exact point: --at 1/2,pi/3 gives sqrt(3)/2.")]
 Points = Annotated[str | None, typer.Option(
     "--points", metavar="FILE", help="Many points, one per line (- for stdin); a header line may name the columns.")]
@@ -157,6 +226,12 @@ Emit = Annotated[Language | None, typer.Option(
 CheckOpt = Annotated[bool, typer.Option("--check", help="Also compare with numeric differentiation (complex step "
                                          "or central differences); exit 1 when they disagree.")]
 SkipBad = Annotated[bool, typer.Option("--skip-bad", help="With --points: skip bad lines with a warning.")]
+NoSimplify = Annotated[bool, typer.Option("--no-simplify", help="Symbolic entries as computed, not simplified "
+                                          "(default: the shortest form, softmax entries as s_i).")]
+
+
+_BY_EXTENSION = {".json": Format.json, ".jsonl": Format.json, ".csv": Format.csv, ".tex": Format.latex,
+                 ".txt": Format.plain}
 
 
 @dataclass
@@ -167,12 +242,17 @@ class Out:
     precision: int | None
     path: str | None
     check: bool = False  # --check: compare with numeric differentiation
+    simplify: bool = True  # symbolic entries in their shortest readable form (pretty); --no-simplify: raw
 
-    def resolve(self) -> Format:
+    def resolve(self, many: bool = False) -> Format:
+        """--format, or for auto: from the -o file's extension, else a table on a terminal (plain lines for
+        many points, which a table cannot hold), else plain."""
         if self.format is not Format.auto:
             return self.format
-        interactive = self.path is None and sys.stdout.isatty()
-        return Format.table if interactive else Format.plain
+        if self.path is not None:
+            suffix = os.path.splitext(self.path)[1].lower()
+            return _BY_EXTENSION.get(suffix, Format.plain)
+        return Format.table if sys.stdout.isatty() and not many else Format.plain
 
     @contextmanager
     def stream(self):
@@ -196,15 +276,25 @@ def emit(result, out: Out) -> None:
     from . import render
 
     fmt = out.resolve()
+    if out.simplify and _shows_formulas(result, fmt) and result.exact is None:
+        from . import pretty
+
+        pretty.readable(result)
     with out.stream() as stream:
         if fmt is Format.table:
             from rich.console import Console
 
-            Console(file=stream).print(render.table(result, out.precision))
+            console = Console(file=stream)
+            # the height only where there is a screen (or LINES says): a file or pipe has room for every row
+            height = console.height if console.is_terminal or "LINES" in os.environ else None
+            console.print(render.table(result, out.precision, console.width, height))
         else:
             writer = {Format.json: render.to_json, Format.plain: render.plain, Format.csv: render.csv,
                       Format.latex: render.latex}[fmt]
             stream.write(writer(result) if fmt is Format.json else writer(result, out.precision))
+    if fmt in (Format.plain, Format.csv, Format.latex) and _shows_formulas(result, fmt):  # JSON: "where"
+        for note in render.where(result):
+            print(f"Note: {note}", file=sys.stderr)
     for warning in result.warnings:
         print(f"Warning: {warning}", file=sys.stderr)
     if "ok" in result.extra:
@@ -214,6 +304,16 @@ def emit(result, out: Out) -> None:
         print(f"Check: {verdict} with {x['check_method']}: max abs error {errors[0]}, max rel error {errors[1]}",
               file=sys.stderr)
     raise typer.Exit(result.exit_code)
+
+
+def _shows_formulas(result, fmt: Format) -> bool:
+    """Whether the output prints symbolic entries: JSON always, a table beside small results, else without a point."""
+    if result.symbolic is None:
+        return False
+    from . import render
+
+    return fmt is Format.json or result.value is None or (
+        fmt is Format.table and result.symbolic.size <= render.SYMBOLIC_CELLS)
 
 
 def run(compute: Callable, at: list[str] | None, points: str | None, skip_bad: bool, exact: bool, out: Out,
@@ -243,7 +343,7 @@ def run(compute: Callable, at: list[str] | None, points: str | None, skip_bad: b
         raise JaccliError("--exact works with --at, not --points")
     from . import batch, render
 
-    fmt = out.resolve()
+    fmt = out.resolve(many=True)
     if fmt in (Format.table, Format.latex):
         raise JaccliError(f"--points prints plain, csv or json lines, not {fmt.value}")
     source = sys.stdin if points == "-" else _open(points)
@@ -318,7 +418,7 @@ def _shapes_for(expression: str, names: list[str] | None, specs: list[str] | Non
     return shapes
 
 
-@app.command()
+@app.command(cls=_Command)
 def derivative(
     expression: Expression,
     wrt: Annotated[str | None, typer.Option("--wrt", "-w", help="The variable (needed when there are several).")]
@@ -326,7 +426,7 @@ def derivative(
     order: Annotated[int, typer.Option("--order", "-k", help="Order k of d^k f/dx^k.")] = 1,
     at: At = None, vars: Vars = None, shape: Shape = None, points: Points = None, skip_bad: SkipBad = False,
     exact: Exact = False, format: FormatOpt = Format.auto, precision: Precision = None, output: Output = None,
-    emit: Emit = None, check: CheckOpt = False,
+    emit: Emit = None, check: CheckOpt = False, no_simplify: NoSimplify = False,
 ) -> None:
     """d^k f/dx^k, entry by entry: shaped like f.
 
@@ -339,14 +439,14 @@ def derivative(
     from . import compute
 
     _run_expression(compute.derivative, expression, vars, shape, at, points, skip_bad, exact,
-                    Out(format, precision, output, check), emit, wrt=wrt, order=order)
+                    Out(format, precision, output, check, not no_simplify), emit, wrt=wrt, order=order)
 
 
-@app.command()
+@app.command(cls=_Command)
 def gradient(
     expression: Expression, at: At = None, vars: Vars = None, shape: Shape = None, points: Points = None,
     skip_bad: SkipBad = False, exact: Exact = False, format: FormatOpt = Format.auto, precision: Precision = None,
-    output: Output = None, emit: Emit = None, check: CheckOpt = False,
+    output: Output = None, emit: Emit = None, check: CheckOpt = False, no_simplify: NoSimplify = False,
 ) -> None:
     """∇f of a scalar function, shaped like its input.
 
@@ -356,14 +456,14 @@ def gradient(
     from . import compute
 
     _run_expression(compute.gradient, expression, vars, shape, at, points, skip_bad, exact,
-                    Out(format, precision, output, check), emit)
+                    Out(format, precision, output, check, not no_simplify), emit)
 
 
-@app.command()
+@app.command(cls=_Command)
 def jacobian(
     expression: Expression, at: At = None, vars: Vars = None, shape: Shape = None, points: Points = None,
     skip_bad: SkipBad = False, exact: Exact = False, format: FormatOpt = Format.auto, precision: Precision = None,
-    output: Output = None, emit: Emit = None, check: CheckOpt = False,
+    output: Output = None, emit: Emit = None, check: CheckOpt = False, no_simplify: NoSimplify = False,
 ) -> None:
     """The Jacobian J, m×n: rows are the outputs, columns the inputs.
 
@@ -374,14 +474,14 @@ def jacobian(
     from . import compute
 
     _run_expression(compute.jacobian, expression, vars, shape, at, points, skip_bad, exact,
-                    Out(format, precision, output, check), emit)
+                    Out(format, precision, output, check, not no_simplify), emit)
 
 
-@app.command()
+@app.command(cls=_Command)
 def hessian(
     expression: Expression, at: At = None, vars: Vars = None, shape: Shape = None, points: Points = None,
     skip_bad: SkipBad = False, exact: Exact = False, format: FormatOpt = Format.auto, precision: Precision = None,
-    output: Output = None, emit: Emit = None, check: CheckOpt = False,
+    output: Output = None, emit: Emit = None, check: CheckOpt = False, no_simplify: NoSimplify = False,
 ) -> None:
     """∇²f of a scalar function: n×n and symmetric.
 
@@ -391,7 +491,7 @@ def hessian(
     from . import compute
 
     _run_expression(compute.hessian, expression, vars, shape, at, points, skip_bad, exact,
-                    Out(format, precision, output, check), emit)
+                    Out(format, precision, output, check, not no_simplify), emit)
 
 
 VectorOpt = Annotated[str, typer.Option(
@@ -399,11 +499,11 @@ VectorOpt = Annotated[str, typer.Option(
     help="The vector: same syntax as --at (1,2,3, [[1,0],[0,1]], @file, -).")]
 
 
-@app.command()
+@app.command(cls=_Command)
 def vjp(
     expression: Expression, at: At = None, v: VectorOpt = ..., vars: Vars = None, shape: Shape = None,
     points: Points = None, skip_bad: SkipBad = False, exact: Exact = False, format: FormatOpt = Format.auto,
-    precision: Precision = None, output: Output = None, check: CheckOpt = False,
+    precision: Precision = None, output: Output = None, check: CheckOpt = False, no_simplify: NoSimplify = False,
 ) -> None:
     """Jᵀv, the vector-Jacobian product, shaped like the input: what PyTorch's y.backward(v) puts in x.grad.
 
@@ -415,14 +515,14 @@ def vjp(
     from . import compute
 
     _run_expression(compute.vjp, expression, vars, shape, at, points, skip_bad, exact,
-                    Out(format, precision, output, check), None, v=v)
+                    Out(format, precision, output, check, not no_simplify), None, v=v)
 
 
-@app.command()
+@app.command(cls=_Command)
 def jvp(
     expression: Expression, at: At = None, v: VectorOpt = ..., vars: Vars = None, shape: Shape = None,
     points: Points = None, skip_bad: SkipBad = False, exact: Exact = False, format: FormatOpt = Format.auto,
-    precision: Precision = None, output: Output = None, check: CheckOpt = False,
+    precision: Precision = None, output: Output = None, check: CheckOpt = False, no_simplify: NoSimplify = False,
 ) -> None:
     """J·v, the Jacobian-vector product (directional derivative), shaped like the output.
 
@@ -434,14 +534,14 @@ def jvp(
     from . import compute
 
     _run_expression(compute.jvp, expression, vars, shape, at, points, skip_bad, exact,
-                    Out(format, precision, output, check), None, v=v)
+                    Out(format, precision, output, check, not no_simplify), None, v=v)
 
 
-@app.command()
+@app.command(cls=_Command)
 def hvp(
     expression: Expression, at: At = None, v: VectorOpt = ..., vars: Vars = None, shape: Shape = None,
     points: Points = None, skip_bad: SkipBad = False, exact: Exact = False, format: FormatOpt = Format.auto,
-    precision: Precision = None, output: Output = None, check: CheckOpt = False,
+    precision: Precision = None, output: Output = None, check: CheckOpt = False, no_simplify: NoSimplify = False,
 ) -> None:
     """H·v, the Hessian-vector product of a scalar function, shaped like the input: H is never formed.
 
@@ -453,15 +553,15 @@ def hvp(
     from . import compute
 
     _run_expression(compute.hvp, expression, vars, shape, at, points, skip_bad, exact,
-                    Out(format, precision, output, check), None, v=v)
+                    Out(format, precision, output, check, not no_simplify), None, v=v)
 
 
-@app.command()
+@app.command(cls=_Command)
 def chain(
     f: Annotated[str, typer.Argument(metavar="F", show_default=False, help="The inner function of x, e.g. 'x*2'.")],
     g: Annotated[str, typer.Argument(metavar="G", show_default=False,
                                      help="The outer scalar function of y (F's output), e.g. 'sum(y)'.")],
-    at: At = None, vars: Vars = None,
+    at: AtRequired = None, vars: Vars = None,
     var: Annotated[str | None, typer.Option("--var", metavar="NAME",
                                                help="G's variable, bound to F(x) (default: G's only variable).")]
     = None,
@@ -479,11 +579,8 @@ def chain(
     emit(compute.chain(f, g, at, _variables(vars), var), Out(format, precision, output))
 
 
-_NUMBERS_AS_ARGUMENTS = {"ignore_unknown_options": True, "allow_interspersed_args": True}
-
-
 def _reject_unknown_options(ctx: typer.Context, tokens: list[str]) -> None:
-    """With unknown options ignored (so -1.3 is a logit), a stray --word must still be a usage error."""
+    """After ``--`` every word is a logit: say so when one of them is an option of the command."""
     import difflib
 
     known = [name for param in ctx.command.params for name in getattr(param, "opts", []) if name.startswith("--")]
@@ -496,7 +593,7 @@ def _reject_unknown_options(ctx: typer.Context, tokens: list[str]) -> None:
             raise click_exceptions.NoSuchOption(name, possibilities=difflib.get_close_matches(name, known), ctx=ctx)
 
 
-@app.command("softmax-jac", context_settings=_NUMBERS_AS_ARGUMENTS)
+@app.command("softmax-jac", cls=_Command)
 def softmax_jac(
     ctx: typer.Context,
     logits: Annotated[list[str] | None, typer.Argument(
@@ -508,12 +605,7 @@ def softmax_jac(
     vjp: Annotated[str | None, typer.Option("--vjp", metavar="V",
                                                help="Jᵀv in O(n) without forming J; V like a point: 1,2,3, "
                                                     "@file or -.")] = None,
-    # Long names only: a short option such as -f or -e would swallow logits like -inf or -1e3.
-    format: Annotated[Format, typer.Option("--format", help="auto: table on a terminal, plain in a pipe.",
-                                           case_sensitive=False)] = Format.auto,
-    precision: Annotated[int | None, typer.Option("--precision", min=1, max=17, metavar="N",
-                                                     help="Significant digits (table default 8, plain full).")]
-    = None,
+    format: FormatOpt = Format.auto, precision: Precision = None,
     output: Output = None,
 ) -> None:
     """The softmax Jacobian J = diag(s) − s sᵀ, with its properties checked.
@@ -532,10 +624,11 @@ def softmax_jac(
     emit(compute_softmax_jac(logits or [], temperature, log, vjp), Out(format, precision, output))
 
 
-@app.command()
+@app.command(cls=_Command)
 def check(
-    expression: Expression, at: At = None, vars: Vars = None,
+    expression: Expression, at: AtRequired = None, vars: Vars = None,
     format: FormatOpt = Format.auto, precision: Precision = None, output: Output = None,
+    no_simplify: NoSimplify = False,
 ) -> None:
     """Verify the symbolic Jacobian against the complex step or central differences at a point.
 
@@ -547,7 +640,34 @@ def check(
     """
     from . import compute
 
-    emit(compute.check(expression, at, _variables(vars)), Out(format, precision, output))
+    emit(compute.check(expression, at, _variables(vars)), Out(format, precision, output, simplify=not no_simplify))
+
+
+class ReferenceFormat(str, Enum):
+    text = "text"
+    json = "json"
+
+
+@app.command(cls=_Command)
+def functions(
+    format: Annotated[ReferenceFormat, typer.Option("--format", "-f", case_sensitive=False,
+                                                    help="text, or json for scripts.")] = ReferenceFormat.text,
+) -> None:
+    """The expression language: operators, constants, and every function with its summary and an example.
+
+    \b
+    Example:  jaccli functions
+    Example:  jaccli functions -f json
+    """
+    import json
+
+    from . import names
+    from .registry import CONSTANTS, FUNCTIONS
+
+    if format is ReferenceFormat.json:
+        print(json.dumps(names.as_json(FUNCTIONS, CONSTANTS), ensure_ascii=False))
+    else:
+        print(names.reference(FUNCTIONS, CONSTANTS), end="")
 
 
 def app_for(args: list[str]) -> typer.Typer:

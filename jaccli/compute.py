@@ -103,7 +103,15 @@ class Problem:
 
     def title(self, what: str) -> str:
         at = f" at {self.describe_point()}" if self.values is not None else ""
-        return f"{what} of {self.expression}{at}"
+        return f"{what} of {self.expression}{at}{read_as_note(self.expression)}"
+
+
+def read_as_note(expression: str) -> str:
+    """`` (read as 2*x)`` when the expression was read as more than its text with other spaces; else nothing."""
+    from .parsing import reading
+
+    read = reading(expression).read_as
+    return "" if "".join(read.split()) == "".join(expression.split()) else f" (read as {read})"
 
 
 class Numbers:
@@ -217,11 +225,11 @@ def _short_array(array: np.ndarray) -> str:
 
 
 def output_labels(shape: tuple[int, ...]) -> list[str]:
-    """f for one output, f₁ … f_m for a vector, f[i, j] beyond."""
+    """f for one output, f₀ … f_(m-1) for a vector (0-based, as numpy, JSON and x[0] count), f[i, j] beyond."""
     if shape == ():
         return ["f"]
     if len(shape) == 1:
-        return [f"f{str(i + 1).translate(_SUBSCRIPTS)}" for i in range(shape[0])]
+        return [f"f{str(i).translate(_SUBSCRIPTS)}" for i in range(shape[0])]
     return [f"f[{', '.join(map(str, index))}]" for index in np.ndindex(shape)]
 
 

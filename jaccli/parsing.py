@@ -209,9 +209,7 @@ def parse_tree(text: str, *, allow_variables: bool = True) -> Node:
         raise ParseError("empty expression")
     if len(text) > MAX_LENGTH:
         raise LimitError(f"expression is {len(text)} characters long; the limit is {MAX_LENGTH}")
-    source = text.replace("^", "**")  # calculator power; '^' has no other meaning here
-    if "\n" in source.strip() or "\r" in source:
-        source = " ".join(source.split())
+    source = reading(text).python  # maths as people type it (2x, sin x, |x|, x², ^), in Python syntax
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # e.g. "invalid decimal literal" for 1if: our own error follows
@@ -229,6 +227,13 @@ def parse_tree(text: str, *, allow_variables: bool = True) -> Node:
     except ValueError as exc:  # e.g. an integer literal over Python's digit limit
         raise LimitError(f"number too long: {exc}") from None
     return _Builder(source.strip(), allow_variables).build(module.body, 0)
+
+
+def reading(text: str, power: str | None = None):
+    """How ``text`` is read (``notation.Reading``): its Python syntax, and ``read_as`` for people."""
+    from . import notation
+
+    return notation.read(text, FUNCTIONS, CONSTANTS, power)
 
 
 def parse(text: str, variables: list[str] | None = None) -> Function:
@@ -355,7 +360,9 @@ class _Builder:
         name = node.func.id
         signature = FUNCTIONS.get(name)
         if signature is None:
-            raise self.fail(f"unknown function '{name}'{suggest(name, FUNCTIONS)}", node, UnknownNameError)
+            from .names import unknown_function
+
+            raise self.fail(unknown_function(name, FUNCTIONS), node, UnknownNameError)
         if node.keywords:
             raise self.fail(f"{name}() takes no keyword arguments", node)
         if any(isinstance(arg, ast.Starred) for arg in node.args):

@@ -18,6 +18,7 @@ import numpy as np
 from .errors import JaccliError, ParseError, ShapeError, UndefinedError
 
 _NAMED = re.compile(r"\s*([A-Za-z][A-Za-z0-9_]*)\s*=(?!=)(.*)\Z", re.DOTALL)
+_NAMED_LIST = re.compile(r",\s*(?=[A-Za-z][A-Za-z0-9_]*\s*=(?!=))")  # the commas in x=2,y=3
 _NOT_FINITE = {"nan", "inf", "infinity", "+inf", "-inf", "+nan", "-nan", "-infinity", "+infinity"}
 MAX_INPUT_BYTES = 256 * 1024 * 1024
 
@@ -177,16 +178,20 @@ def bind(variables: tuple[str, ...], specs: list[str], stdin=None) -> dict[str, 
     """Map ``--at`` texts to the variables: one value each in order, or by name."""
     named: dict[str, Value] = {}
     texts: list[str] = []
+    lines = 0  # the most lines of one @file or stdin text: several points where one was expected?
     for spec in specs:
         text = read_source(spec, stdin)
-        match = _NAMED.match(text)
-        if match:
-            name, rest = match.groups()
-            if name in named:
-                raise ParseError(f"--at gives {name} twice")
-            named[name] = parse_array(read_source(rest.strip(), stdin))
-        else:
-            texts.append(text)
+        if spec == "-" or spec.startswith("@"):
+            lines = max(lines, sum(1 for line in _strip_comments(text).splitlines() if line.strip()))
+        for part in _NAMED_LIST.split(text) if _NAMED.match(text) else [text]:  # x=2,y=3 names two values
+            match = _NAMED.match(part)
+            if match:
+                name, rest = match.groups()
+                if name in named:
+                    raise ParseError(f"--at gives {name} twice")
+                named[name] = parse_array(read_source(rest.strip(), stdin))
+            else:
+                texts.append(part)
     if len(variables) == 1 and len(texts) == 1 and not named:
         return {variables[0]: parse_array(texts[0])}  # one array in one pass, however long
     positional = [value for text in texts for value in parse_values(text)]
@@ -207,7 +212,9 @@ def bind(variables: tuple[str, ...], specs: list[str], stdin=None) -> dict[str, 
     if len(variables) == 1:
         return {variables[0]: positional[0] if len(positional) == 1 else stack_values(positional)}
     if len(positional) != len(variables):
-        example = " ".join(f"--at {v}={i + 1}" for i, v in enumerate(variables[:2]))
+        example = "--at " + ",".join(f"{v}={i + 1}" for i, v in enumerate(variables[:2]))
+        several = (f" The input has {lines} lines: for one result per line (a point each), use --points "
+                   "instead of --at." if lines > 1 else "")
         raise ShapeError(f"{len(variables)} variables ({names}) need {len(variables)} values, one each in "
-                         f"that order; got {len(positional)}. Or name them: {example}")
+                         f"that order; got {len(positional)}. Or name them: {example}.{several}")
     return dict(zip(variables, positional, strict=True))

@@ -40,7 +40,8 @@ def read_logits(specs: list[str], stdin=None) -> np.ndarray:
 
 
 def _labels(stem: str, n: int) -> list[str]:
-    return [f"{stem}{str(i + 1).translate(_SUBSCRIPTS)}" for i in range(n)]
+    """z₀, z₁, …: 0-based, as numpy, JSON and every other command count."""
+    return [f"{stem}{str(i).translate(_SUBSCRIPTS)}" for i in range(n)]
 
 
 def _check(holds: bool | None, statement: str, measure: str, residual: float) -> dict:
@@ -173,7 +174,7 @@ def softmax_jac(logits, temperature: float = 1.0, log: bool = False, vjp: str | 
     result.point = z.copy()
     result.value = value
     result.extra = extra
-    result.panels = [Panel("logits and softmax", panel_rows, [str(i + 1) for i in range(n)], np.vstack(panel_values))]
+    result.panels = [Panel("logits and softmax", panel_rows, [str(i) for i in range(n)], np.vstack(panel_values))]
     if not result.finite:
         result.warnings.append("the result is not finite")
     return result
