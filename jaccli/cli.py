@@ -2,7 +2,8 @@
 
 The only module that imports typer. Errors from the maths arrive as
 ``JaccliError`` and leave as one ``Error: …`` line and an exit code, here and
-nowhere else: 0 success, 1 result not finite, 2 bad input, 3 internal error.
+nowhere else: 0 success, 1 result not finite, 2 bad input (or an output that cannot be written),
+3 internal error, 130 SIGINT, 143 SIGTERM.
 """
 
 from __future__ import annotations
@@ -23,11 +24,12 @@ import typer
 from typer._click import exceptions as click_exceptions
 from typer.core import TyperGroup
 
-from . import __version__
+from . import __version__, streams
 from .errors import JaccliError, ParseError
 from .render import Format
 
 EXIT_OK, EXIT_NOT_FINITE, EXIT_BAD_INPUT, EXIT_INTERNAL = 0, 1, 2, 3
+EXIT_INTERRUPTED, EXIT_TERMINATED = 130, 143  # 128 + SIGINT, 128 + SIGTERM
 
 
 class _Group(TyperGroup):
@@ -37,21 +39,30 @@ class _Group(TyperGroup):
         try:
             code = super().main(args=args, prog_name=prog_name or "jaccli", complete_var=complete_var,
                                 standalone_mode=False, **extra)
+            _flush_stdout()  # what print() left (help, --version): its errors are handled here too
         except JaccliError as exc:
             code = _fail(str(exc), exc.exit_code, exc.caret() if isinstance(exc, ParseError) else None)
         except click_exceptions.NoArgsIsHelpError as exc:
-            print(exc.ctx.get_help() if exc.ctx else "Usage: jaccli COMMAND --help")
+            try:
+                print(exc.ctx.get_help() if exc.ctx else "Usage: jaccli COMMAND --help")
+                _flush_stdout()
+            except (streams.ReaderGone, streams.WriteError):
+                pass
             code = EXIT_BAD_INPUT
         except click_exceptions.UsageError as exc:
             hint = f" (see 'jaccli {exc.ctx.command.name} --help')" if exc.ctx and exc.ctx.command.name else ""
             code = _fail(exc.format_message() + hint, EXIT_BAD_INPUT)
         except click_exceptions.ClickException as exc:
             code = _fail(exc.format_message(), exc.exit_code)
+        except streams.Interrupted as exc:
+            code = _fail("interrupted", exc.code)
         except (typer.Abort, KeyboardInterrupt):
-            code = _fail("interrupted", 130)
-        except BrokenPipeError:  # a reader such as `head` closed the pipe: not our failure
-            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            code = _fail("interrupted", EXIT_INTERRUPTED)
+        except (streams.ReaderGone, BrokenPipeError):  # a reader such as `head` closed stdout: not our failure
+            streams.forget_stdout()
             code = EXIT_OK
+        except streams.WriteError as exc:
+            code = _fail(str(exc), EXIT_BAD_INPUT)
         except RecursionError:
             code = _fail("the input nests too deeply", EXIT_BAD_INPUT)
         except MemoryError:
@@ -61,13 +72,28 @@ class _Group(TyperGroup):
                 raise
             code = _fail(f"internal error ({type(exc).__name__}: {exc}); please report it "
                          "(JACCLI_DEBUG=1 shows the traceback)", EXIT_INTERNAL)
-        sys.exit(code if isinstance(code, int) else 0)
+        code = code if isinstance(code, int) else 0
+        if code == EXIT_OK and streams.State.stderr_failed:  # a warning was lost: the exit code must say so
+            code = EXIT_BAD_INPUT
+        sys.exit(code)
+
+
+def _flush_stdout() -> None:
+    if sys.stdout is None:
+        return
+    try:
+        sys.stdout.flush()
+    except BrokenPipeError:
+        raise streams.ReaderGone from None
+    except OSError as exc:
+        raise streams.WriteError(f"cannot write stdout: {exc.strerror or exc}") from None
 
 
 def _fail(message: str, code: int, detail: str | None = None) -> int:
-    print(f"Error: {message}", file=sys.stderr)
+    streams.say(f"Error: {message}")
     if detail:
-        print(detail, file=sys.stderr)
+        for line in detail.splitlines():
+            streams.say(line)
     return code
 
 
@@ -171,24 +197,17 @@ class Out:
     def resolve(self) -> Format:
         if self.format is not Format.auto:
             return self.format
-        interactive = self.path is None and sys.stdout.isatty()
+        interactive = self.path is None and sys.stdout is not None and sys.stdout.isatty()
         return Format.table if interactive else Format.plain
 
     @contextmanager
     def stream(self):
+        """stdout, or ``-o FILE`` written atomically: a failed run leaves FILE as it was."""
         if self.path is None:
-            try:
-                yield sys.stdout
-                sys.stdout.flush()
-            except BrokenPipeError:  # `jaccli … | head`: the reader has all it wants
-                os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # no error at exit's flush
-                raise typer.Exit(EXIT_OK) from None
+            yield streams.stdout_sink()
             return
-        try:
-            with open(self.path, "w", encoding="utf-8") as handle:
-                yield handle
-        except OSError as exc:
-            raise JaccliError(f"cannot write {self.path}: {exc.strerror or exc}") from None
+        with streams.atomic_file(self.path) as sink:
+            yield sink
 
 
 def emit(result, out: Out) -> None:
@@ -202,22 +221,34 @@ def emit(result, out: Out) -> None:
     fmt = out.resolve()
     with out.stream() as stream:
         if fmt is Format.table:
-            from rich.console import Console
-
-            Console(file=stream).print(render.table(result, out.precision))
+            _print_table(stream, result, out.precision)
         else:
             writer = {Format.json: render.to_json, Format.plain: render.plain, Format.csv: render.csv,
                       Format.latex: render.latex}[fmt]
             stream.write(writer(result) if fmt is Format.json else writer(result, out.precision))
     for warning in result.warnings:
-        print(f"Warning: {warning}", file=sys.stderr)
+        streams.say(f"Warning: {warning}")
     if "ok" in result.extra:
         x = result.extra
         verdict = "agrees" if x["ok"] else "DISAGREES" if x["max_abs_error"] is not None else "cannot compare"
         errors = [render.number(float("nan") if x[k] is None else x[k], 3) for k in ("max_abs_error", "max_rel_error")]
-        print(f"Check: {verdict} with {x['check_method']}: max abs error {errors[0]}, max rel error {errors[1]}",
-              file=sys.stderr)
+        streams.say(f"Check: {verdict} with {x['check_method']}: max abs error {errors[0]}, max rel error {errors[1]}")
     raise typer.Exit(result.exit_code)
+
+
+def _print_table(stream, result, precision: int | None) -> None:
+    """A rich table, never narrower than its narrowest complete form: a narrow terminal wraps lines, nothing is cut."""
+    from rich.console import Console
+
+    from . import render
+
+    ascii_only = not streams.utf(stream.encoding)
+    table = render.table(result, precision, ascii_only=ascii_only)
+    console = Console(file=stream)
+    needed = console.measure(table, options=console.options.update_width(1 << 20)).minimum
+    if console.width < needed:
+        console = Console(file=stream, width=needed)
+    console.print(table)
 
 
 def run(compute: Callable, at: list[str] | None, points: str | None, skip_bad: bool, exact: bool, out: Out,
@@ -262,14 +293,14 @@ def run(compute: Callable, at: list[str] | None, points: str | None, skip_bad: b
             stream.write(render.batch_rows(fmt, chunk.values, values, result.shape, out.precision,
                                            chunk.texts))
             for message in chunk.skipped:
-                print(f"Warning: {message}", file=sys.stderr)
+                streams.say(f"Warning: {message}")
             if not np.all(np.isfinite(values)):
                 code = 1
             if chunk.error:
                 raise JaccliError(chunk.error)
             advance(reader.line_number)
     if code:
-        print("Warning: some results are not finite (NaN or infinite)", file=sys.stderr)
+        streams.say("Warning: some results are not finite (NaN or infinite)")
     raise typer.Exit(code)
 
 
@@ -283,7 +314,7 @@ def _open(path: str):
 @contextmanager
 def _progress(points: str):
     """A progress bar on stderr when it is a terminal; nothing in a pipe."""
-    if not sys.stderr.isatty():
+    if sys.stderr is None or not sys.stderr.isatty():
         yield lambda lines: None
         return
     from rich.console import Console

@@ -97,29 +97,35 @@ def _style(value: float) -> str:
     return "dim"
 
 
-def table(result, precision: int | None = None):
+def table(result, precision: int | None = None, ascii_only: bool = False):
     """A rich Table: rows and columns labelled, numbers right-aligned and coloured by sign.
 
     A large result shows its corners, as numpy prints large arrays: the first and last
     TABLE_EDGE rows and COLUMN_EDGE columns, with a line saying how to see all of it.
+    ``ascii_only`` (a terminal that is not UTF-8): labels in ASCII (f1, df/dx, -), before the layout.
     """
     from rich.console import Group
     from rich.table import Table
     from rich.text import Text
+
+    from .streams import encodable
+
+    def Text(text="", style="", _text=Text):  # rich's Text, in ASCII when the terminal wants it
+        return _text(encodable(text, "ascii") if ascii_only else text, style=style)
 
     precision = precision or TABLE_PRECISION
     rows, columns = _edges(len(result.rows), TABLE_EDGE), _edges(len(result.columns), COLUMN_EDGE)
     table = Table(header_style="bold")
     table.add_column("", style="bold cyan", no_wrap=True)
     for j in columns:
-        table.add_column("…" if j is None else result.columns[j], justify="right", no_wrap=False)
+        table.add_column(Text("…" if j is None else result.columns[j]), justify="right", no_wrap=False)
     shown = result.exact if result.exact is not None else result.symbolic  # exact values replace formulas
     symbolic = None if shown is None else result.matrix(shown)
     show_symbolic = symbolic is not None and (symbolic.size <= SYMBOLIC_CELLS or result.exact is not None)
     values = None if result.value is None else result.matrix(result.value)
     for i in rows:
         if i is None:
-            table.add_row("…", *("⋮" for _ in columns))
+            table.add_row(Text("…"), *(Text("⋮") for _ in columns))
             continue
         cells = []
         for j in columns:
@@ -133,19 +139,19 @@ def table(result, precision: int | None = None):
             value = float(values[i, j])
             cell = Text(number(value, precision), style=_style(value))
             if show_symbolic and _beside(text, symbolic[i, j], cell.plain, result.exact is not None):
-                cell.append(f"  = {text}", style="dim italic")
+                cell.append(Text(f"  = {text}", style="dim italic"))
             cells.append(cell)
-        table.add_row(result.rows[i], *cells)
+        table.add_row(Text(result.rows[i]), *cells)
     # The title as Text above the table, not markup: expressions contain [brackets].
     parts = [Text(result.title, style="bold")]
-    parts += [_panel(panel, precision) for panel in result.panels]
+    parts += [_panel(panel, precision, Text) for panel in result.panels]
     if result.panels:
         parts.append(Text(result.value_title or "value", style="bold"))
     parts.append(table)
     if None in rows or None in columns:
         parts.append(Text(f"{len(result.rows)}×{len(result.columns)}, corners shown; --format plain, csv or "
                           "json prints every entry", style="dim"))
-    parts += checks(result.extra.get("properties", {}))
+    parts += checks(result.extra.get("properties", {}), Text)
     return Group(*parts)
 
 
@@ -156,33 +162,33 @@ def _edges(count: int, edge: int) -> list[int | None]:
     return [*range(edge), None, *range(count - edge, count)]
 
 
-def _panel(panel, precision: int):
+def _panel(panel, precision: int, Text):  # Text: rich's, or its ASCII form
     """A small grid of numbers (logits, J_F, …) with the same sign colours as the main table."""
     from rich.console import Group
     from rich.table import Table
-    from rich.text import Text
 
     grid = Table(header_style="bold")
     grid.add_column("", style="bold cyan", no_wrap=True)
     for column in panel.columns:
-        grid.add_column(column, justify="right")
+        grid.add_column(Text(column), justify="right")
     values = np.asarray(panel.values, dtype=float).reshape(len(panel.rows), len(panel.columns))
     for label, row in zip(panel.rows, values, strict=True):
-        grid.add_row(label, *(Text(number(v, precision), style=_style(v)) for v in row))
+        grid.add_row(Text(label), *(Text(number(v, precision), style=_style(v)) for v in row))
     return Group(Text(panel.title, style="bold"), grid)  # a Table title would wrap to the table's width
 
 
-def checks(properties: dict) -> list:
+def checks(properties: dict, Text=None) -> list:  # Text: rich's, or its ASCII form
     """One line per checked property: ✓ or ✗, the statement, and the measured residual."""
-    from rich.text import Text
+    if Text is None:
+        from rich.text import Text
 
     lines = []
     for check in properties.values():
         mark, style = {True: ("✓", "green"), False: ("✗", "bold red"), None: ("–", "dim")}[check["holds"]]
         line = Text(f"{mark} ", style=style)
-        line.append(check["statement"])
+        line.append(Text(check["statement"]))
         if check["residual"] is not None:
-            line.append(f"   {check['measure']} = {number(check['residual'], 3)}", style="dim")
+            line.append(Text(f"   {check['measure']} = {number(check['residual'], 3)}", style="dim"))
         lines.append(line)
     return lines
 
