@@ -1,0 +1,54 @@
+"""Resource limits checked on sizes, before the work or the allocation; each message names its limit.
+
+The README's limits table lists every one. The maths modules keep their own constants for what only they
+can measure (expression length and depth, differentiation work); these are the limits on shapes and reads.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import stat
+
+from .errors import LimitError
+
+MAX_INPUT_BYTES = 256 * 1024 * 1024  # one --at/--v/logits read from @file or stdin
+MAX_BRACKETED_CHARS = 1_000_000  # a bracketed point: parsed by ast, so kept to a size that parses in ~1 s
+MAX_LINE_BYTES = 1024 * 1024  # one line of --points
+MAX_DIMENSIONS = 16  # axes of one variable (--shape x=2x2x…, or nested brackets)
+MAX_INPUT_ENTRIES = 10**7  # entries of one variable given by --shape (a point's own size is its read limit)
+MAX_SYMBOLIC_INPUTS = 100_000  # input values on the symbolic path (same value as lowering.MAX_SYMBOLIC_ENTRIES)
+MAX_DENSE_ENTRIES = 1_000_000  # a dense Jacobian m·n or Hessian n·n, on every path
+MAX_BATCH_ENTRIES = 10**7  # result entries of one chunk of --points lines held at once
+
+
+def regular_size(handle) -> int:
+    """The size of an open regular file, or 0 for a pipe, a device or a terminal (read them up to the limit)."""
+    try:
+        info = os.fstat(handle.fileno())
+    except (OSError, ValueError):
+        return 0
+    return info.st_size if stat.S_ISREG(info.st_mode) else 0
+
+
+def check_shape(name: str, shape: tuple[int, ...], where: str = "--shape") -> None:
+    """Refuse a variable shape with too many axes or entries, before any array or label is made."""
+    if len(shape) > MAX_DIMENSIONS:
+        raise LimitError(f"{where} {name}: {len(shape)} dimensions; the limit is {MAX_DIMENSIONS}")
+    entries = math.prod(shape)
+    if entries > MAX_INPUT_ENTRIES:
+        raise LimitError(f"{where} {name}: {entries} entries; the limit is {MAX_INPUT_ENTRIES:.0e} per variable")
+
+
+def check_symbolic_inputs(total: int) -> None:
+    """The symbolic path's input limit, from the shapes alone (before labels or sympy symbols exist)."""
+    if total > MAX_SYMBOLIC_INPUTS:
+        raise LimitError(f"{total} input values are too many for symbolic differentiation "
+                         f"(limit {MAX_SYMBOLIC_INPUTS})")
+
+
+def check_dense(rows: int, columns: int, what: str = "Jacobian") -> None:
+    """Refuse a dense m×n result beyond MAX_DENSE_ENTRIES, from the sizes alone."""
+    if rows * columns > MAX_DENSE_ENTRIES:
+        raise LimitError(f"the {what} would have {rows}×{columns} = {rows * columns} entries; the limit is "
+                         f"{MAX_DENSE_ENTRIES}. Use fewer inputs, or products with a vector (vjp/jvp)")
