@@ -24,7 +24,7 @@ import typer
 from typer._click import exceptions as click_exceptions
 from typer.core import TyperGroup
 
-from . import __version__, streams
+from . import __version__, limits, streams
 from .errors import JaccliError, ParseError
 from .render import Format
 
@@ -281,21 +281,23 @@ def run(compute: Callable, at: list[str] | None, points: str | None, skip_bad: b
     fmt = out.resolve()
     if fmt in (Format.table, Format.latex):
         raise JaccliError(f"--points prints plain, csv or json lines, not {fmt.value}")
-    source = sys.stdin if points == "-" else _open(points)
-    peek = batch.Peek(source)
+    peek = batch.Peek(batch.Lines(_open_points(points), skip_bad))
     result = compute(at=None, exact=False, width=peek.width, many=True)
-    reader = batch.PointReader(peek, result.variables, skip_bad)
+    entries = max(1, int(np.prod(result.shape, dtype=np.int64)) + len(result.variables))
+    reader = batch.PointReader(peek, result.variables, skip_bad,  # chunks of at most MAX_BATCH_ENTRIES numbers
+                               chunk_lines=max(1, min(batch.CHUNK_LINES, limits.MAX_BATCH_ENTRIES // entries)))
     code = 0
     with out.stream() as stream, _progress(points) as advance:
         stream.write(render.batch_header(fmt, result.variables, render.batch_labels(result)))
         for chunk in reader:
-            values, _ = result.batch(chunk.values)
-            stream.write(render.batch_rows(fmt, chunk.values, values, result.shape, out.precision,
-                                           chunk.texts))
+            if len(chunk.values):  # a chunk may hold no good line: only its warnings or its error
+                values, _ = result.batch(chunk.values)
+                stream.write(render.batch_rows(fmt, chunk.values, values, result.shape, out.precision,
+                                               chunk.texts))
+                if not np.all(np.isfinite(values)):
+                    code = 1
             for message in chunk.skipped:
                 streams.say(f"Warning: {message}")
-            if not np.all(np.isfinite(values)):
-                code = 1
             if chunk.error:
                 raise JaccliError(chunk.error)
             advance(reader.line_number)
@@ -304,11 +306,69 @@ def run(compute: Callable, at: list[str] | None, points: str | None, skip_bad: b
     raise typer.Exit(code)
 
 
-def _open(path: str):
+def _open_points(points: str):
+    """The binary stream behind --points: stdin (``-``) or the file."""
+    if points == "-":
+        if sys.stdin is None or "stdin" in streams.State.closed:
+            raise JaccliError("cannot read stdin (--points -): it is closed")
+        return getattr(sys.stdin, "buffer", sys.stdin)
     try:
-        return open(path, encoding="utf-8")
+        return open(points, "rb")
     except OSError as exc:
-        raise JaccliError(f"cannot read {path}: {exc.strerror or exc}") from None
+        raise JaccliError(f"cannot read {points}: {exc.strerror or exc}") from None
+
+
+def check_inputs(sources: list[tuple[str, str]], output: str | None) -> None:
+    """Refuse, before any work, two readers of one stream and an output file that is also an input.
+
+    ``sources`` are (option, spec) pairs: ``("--at", "-")``, ``("--v", "@v.txt")``, ``("--points", "f.csv")``.
+    stdin (``-``) may be read by one option only; so may a pipe or terminal named as a file (/dev/stdin).
+    """
+    from .points import _NAMED
+
+    seen: list[tuple[str, os.stat_result | None, bool]] = []  # (option, file identity, is stdin)
+    for option, spec in sources:
+        match = _NAMED.match(spec) if option == "--at" else None
+        text = match.group(2).strip() if match else spec
+        path = text if option == "--points" and text != "-" else text[1:] if text.startswith("@") else None
+        if text != "-" and path is None:
+            continue
+        info = _stat(path) if path is not None else (_fstat(0) if sys.stdin is not None else None)
+        for other, other_info, other_stdin in seen:
+            shared = (text == "-" and other_stdin) or _same(info, other_info) and not _regular(info)
+            if shared:
+                raise JaccliError(f"{other} and {option} both read {'stdin' if text == '-' else path}; "
+                                  "one stream can be read once: give one of them from a file")
+        seen.append((option, info, text == "-"))
+    if output is not None:
+        target = _stat(output)
+        for option, info, _ in seen:
+            if _regular(target) and _same(target, info):  # a device or FIFO as -o is not destroyed
+                raise JaccliError(f"-o {output} is also an input ({option}); write the result to another file")
+
+
+def _stat(path: str) -> os.stat_result | None:
+    try:
+        return os.stat(path)
+    except (OSError, ValueError):
+        return None
+
+
+def _fstat(fd: int) -> os.stat_result | None:
+    try:
+        return os.fstat(fd)
+    except OSError:
+        return None
+
+
+def _same(a: os.stat_result | None, b: os.stat_result | None) -> bool:
+    return a is not None and b is not None and (a.st_dev, a.st_ino) == (b.st_dev, b.st_ino)
+
+
+def _regular(info: os.stat_result | None) -> bool:
+    import stat
+
+    return info is not None and stat.S_ISREG(info.st_mode)
 
 
 @contextmanager
@@ -333,6 +393,8 @@ def _run_expression(compute: Callable, expression: str, vars: str | None, shape:
                     emit: Language | None, **options) -> None:
     """The body every expression command shares: the same computation at one point, none, or many."""
     names = _variables(vars)
+    sources = [("--at", spec) for spec in at or []] + ([("--v", options["v"])] if "v" in options else [])
+    check_inputs(sources + [("--points", points)] * (points is not None), out.path)
 
     def call(at, exact, width=None, many=False):
         return compute(expression, at=at, variables=names, shapes=_shapes_for(expression, names, shape, width),
@@ -492,6 +554,7 @@ def chain(
     """
     from . import compute
 
+    check_inputs([("--at", spec) for spec in at or []], output)
     emit(compute.chain(f, g, at, _variables(vars), var), Out(format, precision, output))
 
 
@@ -545,6 +608,7 @@ def softmax_jac(
     from .softmax_jac import softmax_jac as compute_softmax_jac
 
     _reject_unknown_options(ctx, logits or [])
+    check_inputs([("LOGITS", spec.strip()) for spec in logits or []] + [("--vjp", vjp)] * (vjp is not None), output)
     emit(compute_softmax_jac(logits or [], temperature, log, vjp), Out(format, precision, output))
 
 
@@ -563,6 +627,7 @@ def check(
     """
     from . import compute
 
+    check_inputs([("--at", spec) for spec in at or []], output)
     emit(compute.check(expression, at, _variables(vars)), Out(format, precision, output))
 
 
