@@ -21,7 +21,7 @@ from . import softmax as sm
 from .errors import JaccliError, LimitError
 from .parsing import Binary, Call, Const, Index, Node, Num, Stack, Unary, Var, children
 
-MAX_DENSE_ENTRIES = 10**8  # a dense Jacobian beyond this is refused (suggest vjp/jvp)
+MAX_DENSE_ENTRIES = 10**6  # a dense Jacobian beyond this is refused (suggest vjp/jvp): limits.MAX_DENSE_ENTRIES
 MAX_ARRAY_ENTRIES = 10**7  # any intermediate array (e.g. an outer sum x + y of a column and a row)
 CHUNK_FLOATS = 1 << 23  # cotangent floats per node per chunk (64 MiB)
 

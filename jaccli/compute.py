@@ -13,7 +13,7 @@ from functools import cached_property
 
 import numpy as np
 
-from . import points
+from . import limits, points
 from .errors import JaccliError, ShapeError
 from .parsing import Function, check_order, element_label, parse
 from .result import Panel, Result
@@ -37,12 +37,15 @@ class Problem:
         self.function: Function = parse(expression, variables)
         self.values = points.bind(self.function.variables, at, stdin) if at else None
         self.shapes = self._shapes(shapes or {}, scalar)
+        for name, shape in self.shapes.items():  # sizes first: no label, array or symbol is made beyond a limit
+            limits.check_shape(name, shape, "--shape" if self.values is None else "--at")
         self.labels = [label for name in self.function.variables for label in _labels(name, self.shapes[name])]
 
     @cached_property
     def _lowered(self):
         from . import lowering
 
+        limits.check_symbolic_size(self.function.tree, self.shapes)  # before sympy builds anything
         return lowering.lower(self.function, self.shapes, self.exact)
 
     @property
@@ -115,6 +118,9 @@ class Problem:
         for name in self.function.variables:
             if self.values is not None:
                 shapes[name] = self.values[name].shape
+                if name in given and tuple(given[name]) != shapes[name]:
+                    raise ShapeError(f"--shape {name}={'x'.join(map(str, given[name])) or 'scalar'} contradicts the "
+                                     f"point, where {name} has shape {_shape(shapes[name])}; drop --shape")
             elif name in given:
                 shapes[name] = tuple(given[name])
             elif name in self.function.indexed:  # x[2] used and no point: x has 3 entries
@@ -286,6 +292,7 @@ def jacobian(expression: str, at: list[str] | None = None, variables: list[str] 
     problem = Problem(expression, at, variables, shapes, stdin=stdin, exact=exact)
     if problem.numeric():
         graph = problem.graph
+        limits.check_dense(graph.output.size, len(problem.labels))  # the documented limit, on this path too
         value = graph.jacobian()
         result = Result("jacobian", expression, value.shape, output_labels(graph.output.shape), problem.labels,
                         title=problem.title("Jacobian"))
@@ -347,6 +354,7 @@ def hessian(expression: str, at: list[str] | None = None, variables: list[str] |
     from . import calculus, verify
 
     problem = Problem(expression, at, variables, shapes, stdin=stdin, exact=exact)
+    limits.check_dense(len(problem.labels), len(problem.labels), "Hessian")  # before sympy lowers anything
     exprs = calculus.hessian(_scalar_output(problem, "hessian"), problem.inputs)
     result = Result("hessian", expression, exprs.shape, problem.labels, problem.labels,
                     title=problem.title("Hessian"))

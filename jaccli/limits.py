@@ -51,4 +51,49 @@ def check_dense(rows: int, columns: int, what: str = "Jacobian") -> None:
     """Refuse a dense m×n result beyond MAX_DENSE_ENTRIES, from the sizes alone."""
     if rows * columns > MAX_DENSE_ENTRIES:
         raise LimitError(f"the {what} would have {rows}×{columns} = {rows * columns} entries; the limit is "
-                         f"{MAX_DENSE_ENTRIES}. Use fewer inputs, or products with a vector (vjp/jvp)")
+                         f"{MAX_DENSE_ENTRIES}: use 'jaccli vjp' or 'jaccli jvp' for products with it, or fewer inputs")
+
+
+MAX_SYMBOLIC_SIZE = 300_000  # nodes over arrays × their entries, before sympy builds them (calculus.MAX_WORK)
+
+
+def symbolic_size(tree, shapes: dict[str, tuple[int, ...]]) -> int:
+    """An estimate, from the shapes alone, of the size of the expression sympy would build: the entries of
+    every node (a node over arrays has as many as its largest operand; a reduction one). ``sum(sin(x)*cos(x))``
+    with 90,000 entries is about 450,000.
+    """
+    from .functions import FUNCTIONS
+    from .parsing import Call, Index, Stack, Var, children
+
+    total = 0
+
+    def entries(node) -> int:
+        nonlocal total
+        below = [entries(child) for child in children(node)]
+        if isinstance(node, Var):
+            count = math.prod(shapes.get(node.name, ()))
+        elif isinstance(node, Index):
+            count = 1
+        elif isinstance(node, Stack):
+            count = sum(below)
+        elif isinstance(node, Call) and (FUNCTIONS[node.name].kind == "reduction"
+                                         or (node.name in ("min", "max") and len(node.args) == 1)):
+            count = 1
+        else:
+            count = max(below, default=1)
+        total += count
+        return count
+
+    entries(tree)
+    return total
+
+
+def check_symbolic_size(tree, shapes: dict[str, tuple[int, ...]]) -> None:
+    """Refuse, before lowering, an expression whose symbolic form would take minutes to build and differentiate."""
+    total = sum(math.prod(shape) for shape in shapes.values())
+    check_symbolic_inputs(total)
+    size = symbolic_size(tree, shapes)
+    if size > MAX_SYMBOLIC_SIZE:
+        raise LimitError(f"the expression is too large to differentiate symbolically (about {size} nodes over "
+                         f"its array entries; the limit is {MAX_SYMBOLIC_SIZE}); give a point (--at) for numbers, "
+                         "or use fewer or smaller variables")
