@@ -113,6 +113,10 @@ def generate_data(directory: Path) -> Data:
     }
     for name, values in files.items():
         np.savetxt(directory / name, values, fmt="%.17g")
+    # 250,000 entries in brackets (about 1 MB, the bracketed limit): parsed in linear time
+    bracketed = rng.integers(-9, 10, size=(125_000, 2))
+    (directory / "bracketed-250000.txt").write_text(
+        "[" + ",".join(f"[{a},{b}]" for a, b in bracketed.tolist()) + "]\n", encoding="utf-8")
     n = 100_000
     rtp = np.column_stack([rng.uniform(0.5, 2.0, n), rng.uniform(0.0, math.pi, n), rng.uniform(0.0, 2 * math.pi, n)])
     np.savetxt(directory / "spherical-100000.csv", rtp, fmt="%.17g", delimiter=",")
@@ -221,6 +225,9 @@ def build_cases(data: Data, jaccli: list[str]) -> list[Case]:
         Case("big VJP (10^5)",
              run("vjp", "softmax(x)", "--at", data.arg("normal-100000.txt"), "--v", data.arg("v-100000.txt"),
                  "--format", "json", check=json_value((100_000,))), symbolic, 1.5),
+        Case("bracketed point (2.5·10^5)",
+             run("gradient", "sum(x**2)", "--at", data.arg("bracketed-250000.txt"), "--format", "json",
+                 check=json_value((125_000, 2))), symbolic, 2.0),
         Case("batch (10^5 points)",
              run("jacobian", "[r*sin(t)*cos(p), r*sin(t)*sin(p), r*cos(t)]", "--vars", "r,t,p",
                  "--points", str(data.path("spherical-100000.csv")), "--format", "csv",

@@ -111,7 +111,7 @@ app = typer.Typer(
 
 def _version(value: bool) -> None:
     if value:
-        print(f"jaccli {__version__}")
+        streams.stdout_sink().write(f"jaccli {__version__}\n")
         raise typer.Exit()
 
 

@@ -212,11 +212,50 @@ def _finish(result: Result, problem: Problem, exprs: np.ndarray, exact: bool = F
     result.verify = lambda: verify.check(result, problem.outputs, problem.inputs, env)
     if exact:
         result.exact = exact_values(exprs, problem)
+        _warn_not_finite_exact(result)
     if numbers:
         values, kinks = numbers(problem.point[None])
-        return _attach(result, problem, np.asarray(values[0]), kinks)
-    value, kinks = numeric.evaluate(exprs, env)
+        value = np.asarray(values[0])
+    else:
+        value, kinks = numeric.evaluate(exprs, env)
+    if not exact:
+        value = _accurate(result, exprs, env, value)
     return _attach(result, problem, value, kinks)
+
+
+ACCURACY_ENTRIES = 64  # results up to this size are re-evaluated in high precision at the point
+ACCURACY_RTOL = 1e-8  # a float value this far from the high-precision one is replaced (cancellation)
+
+
+def _accurate(result: Result, exprs: np.ndarray, env: dict, value: np.ndarray) -> np.ndarray:
+    """``value``, with any entry that rounding has ruined (sin(x)/x near 0: a difference of two
+    nearly equal terms) replaced by the formula evaluated in high precision at the same doubles, and a warning.
+    """
+    import sympy
+
+    if exprs.size > ACCURACY_ENTRIES or np.shape(value) != exprs.shape:
+        return value
+    subs = {symbol: sympy.Float(float(v), 40) for symbol, v in env.items()}  # each double exactly
+    fixed = np.array(value, dtype=float)
+    changed = 0
+    for index in np.ndindex(exprs.shape):
+        expr, old = exprs[index], float(fixed[index])
+        if not isinstance(expr, sympy.Expr) or expr.is_number or not np.isfinite(old):
+            continue
+        try:
+            precise = complex(expr.evalf(30, subs=subs))
+        except Exception:  # noqa: BLE001 - no high-precision form (a custom function): keep the float value
+            continue
+        if precise.imag != 0 or not np.isfinite(precise.real):
+            continue
+        if abs(old - precise.real) > ACCURACY_RTOL * abs(precise.real) + 1e-300:
+            fixed[index] = precise.real
+            changed += 1
+    if changed:
+        result.warnings.append(f"{changed} of {exprs.size} entries lost their accuracy to rounding in double "
+                               "precision here (a removable singularity or cancellation); they are evaluated in "
+                               "high precision instead")
+    return fixed
 
 
 def _points_only(result: Result, problem: Problem, numbers) -> Result:
@@ -258,6 +297,18 @@ def _attach(result: Result, problem: Problem, value: np.ndarray, kinks: set[str]
         result.warnings.append(f"the result is not finite at this point ({bad} of {result.value.size} "
                                "entries are NaN or infinite)")
     return result
+
+
+def _warn_not_finite_exact(result: Result) -> None:
+    """An exact entry that is zoo, nan or ±oo (tan at pi/2) fails the run like a non-finite float: warning, exit 1."""
+    import sympy
+
+    bad = sum(1 for e in result.exact.flat if getattr(e, "has", None) and e.has(sympy.zoo, sympy.nan, sympy.oo,
+                                                                                 -sympy.oo))
+    if bad:
+        result.failed = True
+        result.warnings.append(f"the exact result is not finite at this point ({bad} of {result.exact.size} entries "
+                               "are zoo, nan or infinite)")
 
 
 def exact_values(exprs: np.ndarray, problem: Problem) -> np.ndarray:

@@ -21,7 +21,6 @@ from .errors import JaccliError, LimitError, ParseError, ShapeError
 
 _NAMED = re.compile(r"\s*([A-Za-z][A-Za-z0-9_]*)\s*=(?!=)(.*)\Z", re.DOTALL)
 _NOT_FINITE = {"nan", "inf", "infinity", "+inf", "-inf", "+nan", "-nan", "-infinity", "+infinity"}
-MAX_INPUT_BYTES = limits.MAX_INPUT_BYTES  # kept here too: the name callers and tests have used
 
 
 @dataclass(frozen=True)
@@ -54,9 +53,9 @@ def read_source(spec: str, stdin=None) -> str:
         stream = stdin if stdin is not None else sys.stdin
         if stream is None or (stdin is None and _stdin_closed()):
             raise JaccliError("cannot read stdin: it is closed")
-        binary = getattr(stream, "buffer", None)
+        reader = getattr(stream, "buffer", stream)  # bytes where there are bytes (a StringIO gives text)
         try:
-            data = binary.read(MAX_INPUT_BYTES + 1) if binary is not None else stream.read(MAX_INPUT_BYTES + 1)
+            data = reader.read(limits.MAX_INPUT_BYTES + 1)
         except OSError as exc:
             raise JaccliError(f"cannot read stdin: {exc.strerror or exc}") from None
         return _text(data, "stdin")
@@ -64,9 +63,9 @@ def read_source(spec: str, stdin=None) -> str:
         path = spec[1:]
         try:
             with open(path, "rb") as handle:
-                if limits.regular_size(handle) > MAX_INPUT_BYTES:  # refused before reading it
+                if limits.regular_size(handle) > limits.MAX_INPUT_BYTES:  # refused before reading it
                     _too_large(spec)
-                data = handle.read(MAX_INPUT_BYTES + 1)
+                data = handle.read(limits.MAX_INPUT_BYTES + 1)
         except OSError as exc:
             raise JaccliError(f"cannot read {path}: {exc.strerror or exc}") from None
         return _text(data, spec)
@@ -80,11 +79,15 @@ def _stdin_closed() -> bool:
 
 
 def _too_large(name: str):
-    raise LimitError(f"{name} is larger than {limits.MAX_INPUT_BYTES >> 20} MiB, the limit for a point or vector")
+    raise LimitError(f"{name} is larger than {_mib(limits.MAX_INPUT_BYTES)}, the limit for a point or vector")
+
+
+def _mib(size: int) -> str:
+    return f"{size >> 20} MiB" if size >= 1 << 20 else f"{size} bytes"
 
 
 def _text(data: bytes | str, name: str) -> str:
-    if len(data) > MAX_INPUT_BYTES:
+    if len(data) > limits.MAX_INPUT_BYTES:
         _too_large(name)
     if isinstance(data, str):
         return data[1:] if data.startswith("\ufeff") else data

@@ -28,8 +28,11 @@ PIPE_BUF = getattr(os, "PIPE_BUF", None) or 4096  # POSIX: writes of at most thi
 EXIT_INTERRUPTED = {signal.SIGINT: 130, signal.SIGTERM: 143}
 
 
-class Interrupted(KeyboardInterrupt):
-    """SIGINT or SIGTERM: ``code`` is the exit code, 128 + the signal number."""
+class Interrupted(BaseException):
+    """SIGINT or SIGTERM: ``code`` is the exit code, 128 + the signal number.
+
+    Not a KeyboardInterrupt: typer turns those into a silent exit 130, whatever the signal was.
+    """
 
     def __init__(self, code: int = 130):
         super().__init__(code)

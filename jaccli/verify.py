@@ -4,7 +4,7 @@ Two independent references for the Jacobian of expressions at a point:
 
 * central finite differences, step ``ε^(1/3)·max(1, |x_j|)`` per input, with an
   error estimate from a second step of twice the size (Richardson) plus rounding;
-* the complex step ``Im f(x + ih e_j) / h`` (h = 1e-20), exact to rounding, used
+* the complex step ``Im f(x + ih e_j) / h`` (h = 1e-20·|x_j|, 1e-20 at 0), exact to rounding, used
   whenever every function on the way is analytic (no abs, relu, max, min, sign…).
 
 No terminal code: ``check`` returns plain values and attaches them to a ``Result``.
@@ -12,6 +12,7 @@ No terminal code: ``check`` returns plain values and attaches them to a ``Result
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable
 
 import numpy as np
@@ -53,16 +54,19 @@ def complex_step(exprs: np.ndarray, inputs: list, env: dict) -> np.ndarray | Non
         return None
     n = len(inputs)
     x = np.array([env[s] for s in inputs], dtype=float)
-    steps = COMPLEX_STEP * np.where(np.abs(x) > 1e-280, np.abs(x), 1e-280)  # h << |x|: no cancellation to fear
+    # h << |x| however small x is (no cancellation to fear, so no floor); at x = 0, h = 1e-20; never 0 (underflow)
+    steps = np.maximum(COMPLEX_STEP * np.where(x != 0, np.abs(x), 1.0), np.nextafter(0.0, 1.0))
     batch = {s: np.full(n, complex(env[s])) for s in inputs}
     for j, s in enumerate(inputs):
         batch[s][j] += 1j * steps[j]
     try:
-        values = numeric.ComplexEvaluator({**env, **batch}).array(exprs)
+        with np.errstate(all="ignore"):
+            values = numeric.ComplexEvaluator({**env, **batch}).array(exprs)
     except (ValueError, TypeError):  # a function with no complex form after all: fall back to differences
         return None
     values = np.broadcast_to(values, (n,) + exprs.shape).reshape(n, -1)
-    return (values.imag / steps[:, None]).T
+    with np.errstate(all="ignore"):  # an overflow is an inf entry, reported as not comparable, not a numpy warning
+        return (values.imag / steps[:, None]).T
 
 
 def reference(exprs: np.ndarray, inputs: list, env: dict) -> tuple[np.ndarray, np.ndarray, str]:
@@ -87,7 +91,9 @@ def check(result: Result, exprs: np.ndarray, inputs: list, env: dict,
     if result.value is None:
         return result
     combine = combine or (lambda jac: jac.reshape(result.shape))
-    jac, tolerance, method = reference(np.asarray(exprs, dtype=object), list(inputs), env)
+    with warnings.catch_warnings(), np.errstate(all="ignore"):  # verdicts on stderr, never numpy's warnings
+        warnings.simplefilter("ignore")
+        jac, tolerance, method = reference(np.asarray(exprs, dtype=object), list(inputs), env)
     numeric_value = np.asarray(combine(jac), dtype=float).reshape(result.shape)
     tolerance = np.abs(np.asarray(combine(tolerance), dtype=float)).reshape(result.shape)
     value = np.asarray(result.value, dtype=float).reshape(result.shape)
