@@ -185,6 +185,7 @@ class Side:
     argv: list[str]
     check: Check = nonempty
     scale: float = 1.0  # e.g. 3 for "the symbolic start-up ×3"
+    exit_code: int = 0  # 2 for a hostile input that must be refused
 
 
 @dataclass(frozen=True)
@@ -201,8 +202,8 @@ def build_cases(data: Data, jaccli: list[str]) -> list[Case]:
     def script(name: str, *args: str) -> list[str]:
         return [py, str(data.path(name)), *args]
 
-    def run(*args: str, check: Check) -> Side:
-        return Side("jaccli", [*jaccli, *args], check)
+    def run(*args: str, check: Check, exit_code: int = 0) -> Side:
+        return Side("jaccli", [*jaccli, *args], check, exit_code=exit_code)
 
     numeric = Side("numpy+typer+rich import", script("baseline_startup_numeric.py"), exit_only)
     symbolic = Side("numpy+sympy+typer+rich import", script("baseline_startup_symbolic.py"), exit_only)
@@ -228,6 +229,12 @@ def build_cases(data: Data, jaccli: list[str]) -> list[Case]:
         Case("bracketed point (2.5·10^5)",
              run("gradient", "sum(x**2)", "--at", data.arg("bracketed-250000.txt"), "--format", "json",
                  check=json_value((125_000, 2))), symbolic, 2.0),
+        # Hostile inputs are refused before the work: about a start-up (tests/test_hostile.py checks the refusal)
+        Case("hostile: power tower",
+             run("jacobian", "x*9**9**9**9", "--at", "2", check=exit_only, exit_code=2), symbolic, 1.5),
+        Case("hostile: 10^9-entry --shape",
+             run("gradient", "sum(sin(x)*cos(x))", "--shape", "x=1000000000", check=exit_only, exit_code=2),
+             symbolic, 1.5),
         Case("batch (10^5 points)",
              run("jacobian", "[r*sin(t)*cos(p), r*sin(t)*sin(p), r*cos(t)]", "--vars", "r,t,p",
                  "--points", str(data.path("spherical-100000.csv")), "--format", "csv",
@@ -272,7 +279,7 @@ def _wait(pid: int, timeout: float) -> tuple[int, os.struct_rusage, bool]:
     return status, usage, not exited
 
 
-def run_once(argv: list[str], out: Path, timeout: float) -> Run:
+def run_once(argv: list[str], out: Path, timeout: float, exit_code: int = 0) -> Run:
     """Run one process with stdout to ``out``; wall time and that child's peak RSS, or the first stderr line."""
     err = out.with_suffix(".stderr")
     with open(out, "wb") as stdout, open(err, "wb") as stderr:
@@ -288,7 +295,7 @@ def run_once(argv: list[str], out: Path, timeout: float) -> Run:
     cpu = usage.ru_utime + usage.ru_stime
     if timed_out:
         return Run(seconds, rss, f"timed out after {timeout:g} s")
-    if proc.returncode != 0:
+    if proc.returncode != exit_code:
         first = next((line for line in err.read_text(errors="replace").splitlines() if line.strip()), "(no stderr)")
         return Run(seconds, rss, f"exit {proc.returncode}: {first}"[:160])
     return Run(seconds, rss, cpu_seconds=cpu)
@@ -344,7 +351,7 @@ def _num(x: float) -> float | None:
 
 def _warm_and_check(side: Side, out: Path, timeout: float) -> Run:
     """One untimed run: it warms caches and checks the exit code and the output."""
-    run = run_once(side.argv, out, timeout)
+    run = run_once(side.argv, out, timeout, side.exit_code)
     if run.error is None and (problem := side.check(out)):
         run = Run(run.seconds, run.max_rss_mib, f"bad output: {problem}")
     return run
@@ -388,7 +395,7 @@ def measure(case: Case, repeat: int, timeout: float, work: Path, log: Callable[[
     for i in range(runs):
         for name, (side, times) in sides.items():
             if name not in errors:
-                record(name, run_once(side.argv, outs[name], timeout), times)
+                record(name, run_once(side.argv, outs[name], timeout, side.exit_code), times)
         if len(errors) < len(sides):
             log(f"  {case.name}: {i + 1}/{runs}  " + ", ".join(
                 f"{name} {times[-1]:.3f} s" for name, (_, times) in sides.items() if name not in errors))

@@ -46,9 +46,6 @@ def _is_header(tokens: list[str]) -> bool:
     return bool(tokens) and all(_NAME.match(t) and t.lower() not in ("nan", "inf", "infinity") for t in tokens)
 
 
-_TOO_LONG = f"line {{}} is longer than {limits.MAX_LINE_BYTES >> 20} MiB (the limit for a --points line)"
-
-
 class Lines:
     """The text lines of a binary stream, read a block at a time, in bounded memory.
 
@@ -86,7 +83,7 @@ class Lines:
             if b"\n" in block:
                 break
             if len(data) > limits.MAX_LINE_BYTES:
-                return self._stop([], _TOO_LONG)
+                return self._stop([], _too_long())
         end = len(data) if self.ended else data.rfind(b"\n") + 1
         data, self.rest = data[:end], data[end:]
         raw = data.splitlines(keepends=True)
@@ -95,7 +92,7 @@ class Lines:
             long = len(raw)
             raw.append(self.rest)
         if long is not None:
-            return self._stop(raw[:long], _TOO_LONG)
+            return self._stop(raw[:long], _too_long())
         return self._decode(raw)
 
     def _decode(self, raw: list[bytes]) -> list[str]:
@@ -292,6 +289,10 @@ class PointReader:
         values = np.array(rows, dtype=float).reshape(-1, width)
         return self._chunk(values, [list(column) for column in zip(*texts)] or [[] for _ in range(width)],
                            skipped, error)
+
+
+def _too_long() -> str:
+    return f"line {{}} is longer than {limits.in_bytes(limits.MAX_LINE_BYTES)} (the limit for a --points line)"
 
 
 def _few(names: list[str], shown: int = 8) -> str:

@@ -22,6 +22,11 @@ MAX_DENSE_ENTRIES = 1_000_000  # a dense Jacobian m·n or Hessian n·n, on every
 MAX_BATCH_ENTRIES = 10**7  # result entries of one chunk of --points lines held at once
 
 
+def in_bytes(size: int) -> str:
+    """A limit for a message: ``256 MiB``, ``1 MiB``, or bytes when smaller."""
+    return f"{size >> 20} MiB" if size >= 1 << 20 and size % (1 << 20) == 0 else f"{size} bytes"
+
+
 def regular_size(handle) -> int:
     """The size of an open regular file, or 0 for a pipe, a device or a terminal (read them up to the limit)."""
     try:

@@ -79,11 +79,8 @@ def _stdin_closed() -> bool:
 
 
 def _too_large(name: str):
-    raise LimitError(f"{name} is larger than {_mib(limits.MAX_INPUT_BYTES)}, the limit for a point or vector")
-
-
-def _mib(size: int) -> str:
-    return f"{size >> 20} MiB" if size >= 1 << 20 else f"{size} bytes"
+    raise LimitError(f"{name} is larger than {limits.in_bytes(limits.MAX_INPUT_BYTES)}, the limit for a point or "
+                     "vector")
 
 
 def _text(data: bytes | str, name: str) -> str:
@@ -154,7 +151,7 @@ def _bracketed(text: str, source: str | None) -> list[Value]:
     except SyntaxError as exc:
         if source:
             column = (exc.offset or 1) - (1 if exc.lineno == 1 else 0)
-            raise ParseError(f"{source}: syntax error at line {exc.lineno}, column {column}") from None
+            raise ParseError(f"{source}, line {exc.lineno}, column {column}: syntax error") from None
         raise ParseError(f"cannot read the point '{_short(text)}': {exc.msg}") from None
     except (RecursionError, MemoryError, ValueError):
         raise ParseError("the point nests too deeply or is too long") from None
@@ -243,7 +240,7 @@ def _numbers(tokens: list[str], source: str | None = None, where: list[str] | No
     def fail(index: int, problem: str, error=ParseError):
         if source is None:
             raise error(f"'{tokens[index]}' {problem}")
-        raise error(f"{source}: {where[index] if where else f'value {index + 1}'}: {problem}")
+        raise error(f"{source}, {where[index] if where else f'value {index + 1}'}: {problem.removeprefix('is ')}")
 
     for position, token in enumerate(tokens):
         if not token:

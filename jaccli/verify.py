@@ -4,7 +4,7 @@ Two independent references for the Jacobian of expressions at a point:
 
 * central finite differences, step ``ε^(1/3)·max(1, |x_j|)`` per input, with an
   error estimate from a second step of twice the size (Richardson) plus rounding;
-* the complex step ``Im f(x + ih e_j) / h`` (h = 1e-20·|x_j|, 1e-20 at 0), exact to rounding, used
+* the complex step ``Im f(x + ih e_j) / h`` (h = 1e-20·min(|x_j|, 1), 1e-20 at 0), exact to rounding, used
   whenever every function on the way is analytic (no abs, relu, max, min, sign…).
 
 No terminal code: ``check`` returns plain values and attaches them to a ``Result``.
@@ -54,8 +54,9 @@ def complex_step(exprs: np.ndarray, inputs: list, env: dict) -> np.ndarray | Non
         return None
     n = len(inputs)
     x = np.array([env[s] for s in inputs], dtype=float)
-    # h << |x| however small x is (no cancellation to fear, so no floor); at x = 0, h = 1e-20; never 0 (underflow)
-    steps = np.maximum(COMPLEX_STEP * np.where(x != 0, np.abs(x), 1.0), np.nextafter(0.0, 1.0))
+    # h << |x| however small x is (no cancellation to fear, so no floor), and h << 1 where f may vary on a scale of
+    # 1 (sin at 1e300); at x = 0, h = 1e-20; never 0 (underflow)
+    steps = np.maximum(COMPLEX_STEP * np.where(x != 0, np.minimum(np.abs(x), 1.0), 1.0), np.nextafter(0.0, 1.0))
     batch = {s: np.full(n, complex(env[s])) for s in inputs}
     for j, s in enumerate(inputs):
         batch[s][j] += 1j * steps[j]
