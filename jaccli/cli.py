@@ -46,8 +46,12 @@ class _Group(TyperGroup):
             try:
                 print(exc.ctx.get_help() if exc.ctx else "Usage: jaccli COMMAND --help")
                 _flush_stdout()
-            except (streams.ReaderGone, streams.WriteError):
-                pass
+            except (streams.ReaderGone, BrokenPipeError):
+                streams.forget_stdout()
+            except streams.WriteError as error:
+                _fail(str(error), EXIT_BAD_INPUT)
+            except OSError as error:
+                _fail(f"cannot write stdout: {error.strerror or error}", EXIT_BAD_INPUT)
             code = EXIT_BAD_INPUT
         except click_exceptions.UsageError as exc:
             hint = f" (see 'jaccli {exc.ctx.command.name} --help')" if exc.ctx and exc.ctx.command.name else ""
@@ -63,6 +67,8 @@ class _Group(TyperGroup):
             code = EXIT_OK
         except streams.WriteError as exc:
             code = _fail(str(exc), EXIT_BAD_INPUT)
+        except OSError as exc:  # inputs are read with their own messages: what is left is click writing help
+            code = _fail(f"cannot write stdout: {exc.strerror or exc}", EXIT_BAD_INPUT)
         except RecursionError:
             code = _fail("the input nests too deeply", EXIT_BAD_INPUT)
         except MemoryError:

@@ -149,6 +149,8 @@ def _bracketed(text: str, source: str | None) -> list[Value]:
             warnings.simplefilter("ignore")
             tree = ast.parse(wrapped, mode="eval").body
     except SyntaxError as exc:
+        if source and exc.lineno is None:  # e.g. a NUL byte: no position to give
+            raise ParseError(f"{source}: syntax error") from None
         if source:
             column = (exc.offset or 1) - (1 if exc.lineno == 1 else 0)
             raise ParseError(f"{source}, line {exc.lineno}, column {column}: syntax error") from None

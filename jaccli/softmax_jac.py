@@ -91,7 +91,8 @@ def jacobian_properties(jac: np.ndarray, s: np.ndarray, temperature: float = 1.0
                                          "(an O(n³) check); J·1 = 0 above", "σ_min", np.nan)
     if log:
         scaled = jac * temperature
-        residual = np.max(np.abs(np.einsum("ij,jk->ik", scaled, scaled) - scaled))  # einsum: no BLAS, same digits everywhere
+        # einsum: no BLAS, same digits everywhere
+        residual = np.max(np.abs(np.einsum("ij,jk->ik", scaled, scaled) - scaled))
         props["idempotent"] = _check(residual <= tol * temperature, f"{'T·' if over_t else ''}J is a projection: "
                                      f"({'T·' if over_t else ''}J)² = {'T·' if over_t else ''}J",
                                      "max|residual|", residual)

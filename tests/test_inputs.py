@@ -199,10 +199,12 @@ def test_the_parser_path_still_reads_everything(text, expected):
     assert [v.array.tolist() for v in points.parse_values(text)] == expected
 
 
-def test_the_parser_path_is_linear_in_the_entries():
-    # 20,000 entries that need the parser (pi): each entry's text is sliced from its offsets, not looked up
-    value = points.parse_array("[" + ", ".join(["pi/4"] * 20_000) + "]")
-    assert value.shape == (20_000,) and value.texts[-1] == "pi/4" and value.array[0] == np.pi / 4
+def test_the_parser_path_slices_each_entry_from_its_offsets():
+    # 50,000 entries that need the parser (parentheses), across lines: each entry's text from its offsets
+    text = "[" + ",\n ".join(f"({i}.5)" for i in range(50_000)) + ", pi]"
+    value = points.parse_array(text)
+    assert value.shape == (50_001,) and value.texts[49_999] == "49999.5" and value.texts[-1] == "pi"
+    np.testing.assert_array_equal(value.array[:-1], np.arange(50_000) + 0.5)
 
 
 @pytest.mark.parametrize(("text", "fragment"), [

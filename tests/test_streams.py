@@ -354,3 +354,21 @@ def test_ascii_labels_read_as_they_should():
     proc = _run("jacobian", "sinn(x)", "--at", "1", env={"PYTHONIOENCODING": "ascii"})
     assert proc.returncode == 2 and proc.stderr.decode("ascii").startswith("Error: unknown function 'sinn' -- did")
     assert streams.encodable("∂²f/∂x² − f₁₂ × Jᵀv", "ascii") == "d2f/dx2 - f12 x JTv"
+
+
+@pytest.mark.parametrize("args", [
+    ["--help"], [], ["jacobian", "--help"], ["softmax-jac", "1", "2"], ["jacobian", "x*2", "--emit", "c"],
+    ["jacobian", "x*2", "--at", "1,2", "-f", "table"],
+])
+def test_every_kind_of_output_to_a_full_disk_is_reported(args):
+    with open("/dev/full", "w") as full:
+        proc = _run(*args, stdout=full)
+    assert proc.returncode == 2
+    assert proc.stderr.decode() == "Error: cannot write stdout: No space left on device\n"
+
+
+def test_a_file_with_nul_bytes_is_refused_without_echo(run, tmp_path):
+    path = tmp_path / "environ"
+    path.write_bytes(b"SECRET=hunter2\x00PATH=/bin\x00")
+    code, _, err = run("derivative", "x**2", "--at", f"@{path}")
+    assert code == 2 and "hunter2" not in err and "None" not in err
