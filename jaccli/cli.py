@@ -2,7 +2,8 @@
 
 The only module that imports typer. Errors from the maths arrive as
 ``JaccliError`` and leave as one ``Error: …`` line and an exit code, here and
-nowhere else: 0 success, 1 result not finite, 2 bad input, 3 internal error.
+nowhere else: 0 success, 1 result not finite, 2 bad input (or an output that cannot be written),
+3 internal error, 130 SIGINT, 143 SIGTERM.
 """
 
 from __future__ import annotations
@@ -23,11 +24,12 @@ import typer
 from typer._click import exceptions as click_exceptions
 from typer.core import TyperCommand, TyperGroup
 
-from . import __version__
+from . import __version__, limits, streams
 from .errors import JaccliError, ParseError
 from .render import Format
 
 EXIT_OK, EXIT_NOT_FINITE, EXIT_BAD_INPUT, EXIT_INTERNAL = 0, 1, 2, 3
+EXIT_INTERRUPTED, EXIT_TERMINATED = 130, 143  # 128 + SIGINT, 128 + SIGTERM
 
 
 class _Group(TyperGroup):
@@ -37,21 +39,36 @@ class _Group(TyperGroup):
         try:
             code = super().main(args=args, prog_name=prog_name or "jaccli", complete_var=complete_var,
                                 standalone_mode=False, **extra)
+            _flush_stdout()  # what print() left (help, --version): its errors are handled here too
         except JaccliError as exc:
             code = _fail(str(exc), exc.exit_code, exc.caret() if isinstance(exc, ParseError) else None)
         except click_exceptions.NoArgsIsHelpError as exc:
-            print(exc.ctx.get_help() if exc.ctx else "Usage: jaccli COMMAND --help")
+            try:
+                print(exc.ctx.get_help() if exc.ctx else "Usage: jaccli COMMAND --help")
+                _flush_stdout()
+            except (streams.ReaderGone, BrokenPipeError):
+                streams.forget_stdout()
+            except streams.WriteError as error:
+                _fail(str(error), EXIT_BAD_INPUT)
+            except OSError as error:
+                _fail(f"cannot write stdout: {error.strerror or error}", EXIT_BAD_INPUT)
             code = EXIT_BAD_INPUT
         except click_exceptions.UsageError as exc:
             hint = f" (see 'jaccli {exc.ctx.command.name} --help')" if exc.ctx and exc.ctx.command.name else ""
             code = _fail(exc.format_message() + hint, EXIT_BAD_INPUT)
         except click_exceptions.ClickException as exc:
             code = _fail(exc.format_message(), exc.exit_code)
+        except streams.Interrupted as exc:
+            code = _fail("interrupted", exc.code)
         except (typer.Abort, KeyboardInterrupt):
-            code = _fail("interrupted", 130)
-        except BrokenPipeError:  # a reader such as `head` closed the pipe: not our failure
-            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            code = _fail("interrupted", EXIT_INTERRUPTED)
+        except (streams.ReaderGone, BrokenPipeError):  # a reader such as `head` closed stdout: not our failure
+            streams.forget_stdout()
             code = EXIT_OK
+        except streams.WriteError as exc:
+            code = _fail(str(exc), EXIT_BAD_INPUT)
+        except OSError as exc:  # inputs are read with their own messages: what is left is click writing help
+            code = _fail(f"cannot write stdout: {exc.strerror or exc}", EXIT_BAD_INPUT)
         except RecursionError:
             code = _fail("the input nests too deeply", EXIT_BAD_INPUT)
         except MemoryError:
@@ -61,7 +78,21 @@ class _Group(TyperGroup):
                 raise
             code = _fail(f"internal error ({type(exc).__name__}: {exc}); please report it "
                          "(JACCLI_DEBUG=1 shows the traceback)", EXIT_INTERNAL)
-        sys.exit(code if isinstance(code, int) else 0)
+        code = code if isinstance(code, int) else 0
+        if code == EXIT_OK and streams.State.stderr_failed:  # a warning was lost: the exit code must say so
+            code = EXIT_BAD_INPUT
+        sys.exit(code)
+
+
+def _flush_stdout() -> None:
+    if sys.stdout is None:
+        return
+    try:
+        sys.stdout.flush()
+    except BrokenPipeError:
+        raise streams.ReaderGone from None
+    except OSError as exc:
+        raise streams.WriteError(f"cannot write stdout: {exc.strerror or exc}") from None
 
 
 _NUMBER = re.compile(r"-(\d|\.\d|inf|nan)", re.IGNORECASE)  # how a negative logit starts
@@ -127,9 +158,10 @@ def _mark_arguments(command, args: list[str], marked: set[str]) -> list[str]:
 
 
 def _fail(message: str, code: int, detail: str | None = None) -> int:
-    print(f"Error: {message}", file=sys.stderr)
+    streams.say(f"Error: {message}")
     if detail:
-        print(detail, file=sys.stderr)
+        for line in detail.splitlines():
+            streams.say(line)
     return code
 
 
@@ -147,7 +179,7 @@ app = typer.Typer(
 
 def _version(value: bool) -> None:
     if value:
-        print(f"jaccli {__version__}")
+        streams.stdout_sink().write(f"jaccli {__version__}\n")
         raise typer.Exit()
 
 
@@ -252,23 +284,17 @@ class Out:
         if self.path is not None:
             suffix = os.path.splitext(self.path)[1].lower()
             return _BY_EXTENSION.get(suffix, Format.plain)
-        return Format.table if sys.stdout.isatty() and not many else Format.plain
+        interactive = sys.stdout is not None and sys.stdout.isatty()
+        return Format.table if interactive and not many else Format.plain
 
     @contextmanager
     def stream(self):
+        """stdout, or ``-o FILE`` written atomically: a failed run leaves FILE as it was."""
         if self.path is None:
-            try:
-                yield sys.stdout
-                sys.stdout.flush()
-            except BrokenPipeError:  # `jaccli … | head`: the reader has all it wants
-                os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # no error at exit's flush
-                raise typer.Exit(EXIT_OK) from None
+            yield streams.stdout_sink()
             return
-        try:
-            with open(self.path, "w", encoding="utf-8") as handle:
-                yield handle
-        except OSError as exc:
-            raise JaccliError(f"cannot write {self.path}: {exc.strerror or exc}") from None
+        with streams.atomic_file(self.path) as sink:
+            yield sink
 
 
 def emit(result, out: Out) -> None:
@@ -282,12 +308,7 @@ def emit(result, out: Out) -> None:
         pretty.readable(result)
     with out.stream() as stream:
         if fmt is Format.table:
-            from rich.console import Console
-
-            console = Console(file=stream)
-            # the height only where there is a screen (or LINES says): a file or pipe has room for every row
-            height = console.height if console.is_terminal or "LINES" in os.environ else None
-            console.print(render.table(result, out.precision, console.width, height))
+            _print_table(stream, result, out.precision)
         else:
             writer = {Format.json: render.to_json, Format.plain: render.plain, Format.csv: render.csv,
                       Format.latex: render.latex}[fmt]
@@ -296,13 +317,12 @@ def emit(result, out: Out) -> None:
         for note in render.where(result):
             print(f"Note: {note}", file=sys.stderr)
     for warning in result.warnings:
-        print(f"Warning: {warning}", file=sys.stderr)
+        streams.say(f"Warning: {warning}")
     if "ok" in result.extra:
         x = result.extra
         verdict = "agrees" if x["ok"] else "DISAGREES" if x["max_abs_error"] is not None else "cannot compare"
         errors = [render.number(float("nan") if x[k] is None else x[k], 3) for k in ("max_abs_error", "max_rel_error")]
-        print(f"Check: {verdict} with {x['check_method']}: max abs error {errors[0]}, max rel error {errors[1]}",
-              file=sys.stderr)
+        streams.say(f"Check: {verdict} with {x['check_method']}: max abs error {errors[0]}, max rel error {errors[1]}")
     raise typer.Exit(result.exit_code)
 
 
@@ -314,6 +334,23 @@ def _shows_formulas(result, fmt: Format) -> bool:
 
     return fmt is Format.json or result.value is None or (
         fmt is Format.table and result.symbolic.size <= render.SYMBOLIC_CELLS)
+
+
+def _print_table(stream, result, precision: int | None) -> None:
+    """A rich table filling the terminal, never narrower than its narrowest complete form: a narrow terminal
+    wraps lines, nothing is cut."""
+    from rich.console import Console
+
+    from . import render
+
+    console = Console(file=stream)
+    # the height only where there is a screen (or LINES says): a file or pipe has room for every row
+    height = console.height if console.is_terminal or "LINES" in os.environ else None
+    table = render.table(result, precision, console.width, height, ascii_only=not streams.utf(stream.encoding))
+    needed = console.measure(table, options=console.options.update_width(1 << 20)).minimum
+    if console.width < needed:
+        console = Console(file=stream, width=needed)
+    console.print(table)
 
 
 def run(compute: Callable, at: list[str] | None, points: str | None, skip_bad: bool, exact: bool, out: Out,
@@ -346,40 +383,100 @@ def run(compute: Callable, at: list[str] | None, points: str | None, skip_bad: b
     fmt = out.resolve(many=True)
     if fmt in (Format.table, Format.latex):
         raise JaccliError(f"--points prints plain, csv or json lines, not {fmt.value}")
-    source = sys.stdin if points == "-" else _open(points)
-    peek = batch.Peek(source)
+    peek = batch.Peek(batch.Lines(_open_points(points), skip_bad))
     result = compute(at=None, exact=False, width=peek.width, many=True, check=False)
-    reader = batch.PointReader(peek, result.variables, skip_bad)
+    entries = max(1, int(np.prod(result.shape, dtype=np.int64)) + len(result.variables))
+    reader = batch.PointReader(peek, result.variables, skip_bad,  # chunks of at most MAX_BATCH_ENTRIES numbers
+                               chunk_lines=max(1, min(batch.CHUNK_LINES, limits.MAX_BATCH_ENTRIES // entries)))
     code = 0
     with out.stream() as stream, _progress(points) as advance:
         stream.write(render.batch_header(fmt, result.variables, render.batch_labels(result)))
         for chunk in reader:
-            values, _ = result.numbers.at(chunk.values)
-            stream.write(render.batch_rows(fmt, chunk.values, values, result.shape, out.precision,
-                                           chunk.texts))
+            if len(chunk.values):  # a chunk may hold no good line: only its warnings or its error
+                values, _ = result.numbers.at(chunk.values)
+                stream.write(render.batch_rows(fmt, chunk.values, values, result.shape, out.precision,
+                                               chunk.texts))
+                if not np.all(np.isfinite(values)):
+                    code = 1
             for message in chunk.skipped:
-                print(f"Warning: {message}", file=sys.stderr)
-            if not np.all(np.isfinite(values)):
-                code = 1
+                streams.say(f"Warning: {message}")
             if chunk.error:
                 raise JaccliError(chunk.error)
             advance(reader.line_number)
     if code:
-        print("Warning: some results are not finite (NaN or infinite)", file=sys.stderr)
+        streams.say("Warning: some results are not finite (NaN or infinite)")
     raise typer.Exit(code)
 
 
-def _open(path: str):
+def _open_points(points: str):
+    """The binary stream behind --points: stdin (``-``) or the file."""
+    if points == "-":
+        if sys.stdin is None or "stdin" in streams.State.closed:
+            raise JaccliError("cannot read stdin (--points -): it is closed")
+        return getattr(sys.stdin, "buffer", sys.stdin)
     try:
-        return open(path, encoding="utf-8")
+        return open(points, "rb")
     except OSError as exc:
-        raise JaccliError(f"cannot read {path}: {exc.strerror or exc}") from None
+        raise JaccliError(f"cannot read {points}: {exc.strerror or exc}") from None
+
+
+def check_inputs(sources: list[tuple[str, str]], output: str | None) -> None:
+    """Refuse, before any work, two readers of one stream and an output file that is also an input.
+
+    ``sources`` are (option, spec) pairs: ``("--at", "-")``, ``("--v", "@v.txt")``, ``("--points", "f.csv")``.
+    stdin (``-``) may be read by one option only; so may a pipe or terminal named as a file (/dev/stdin).
+    """
+    from .points import _NAMED
+
+    seen: list[tuple[str, os.stat_result | None, bool]] = []  # (option, file identity, is stdin)
+    for option, spec in sources:
+        match = _NAMED.match(spec) if option == "--at" else None
+        text = match.group(2).strip() if match else spec
+        path = text if option == "--points" and text != "-" else text[1:] if text.startswith("@") else None
+        if text != "-" and path is None:
+            continue
+        info = _stat(path) if path is not None else (_fstat(0) if sys.stdin is not None else None)
+        for other, other_info, other_stdin in seen:
+            shared = (text == "-" and other_stdin) or _same(info, other_info) and not _regular(info)
+            if shared:
+                raise JaccliError(f"{other} and {option} both read {'stdin' if text == '-' else path}; "
+                                  "one stream can be read once: give one of them from a file")
+        seen.append((option, info, text == "-"))
+    if output is not None:
+        target = _stat(output)
+        for option, info, _ in seen:
+            if _regular(target) and _same(target, info):  # a device or FIFO as -o is not destroyed
+                raise JaccliError(f"-o {output} is also an input ({option}); write the result to another file")
+
+
+def _stat(path: str) -> os.stat_result | None:
+    try:
+        return os.stat(path)
+    except (OSError, ValueError):
+        return None
+
+
+def _fstat(fd: int) -> os.stat_result | None:
+    try:
+        return os.fstat(fd)
+    except OSError:
+        return None
+
+
+def _same(a: os.stat_result | None, b: os.stat_result | None) -> bool:
+    return a is not None and b is not None and (a.st_dev, a.st_ino) == (b.st_dev, b.st_ino)
+
+
+def _regular(info: os.stat_result | None) -> bool:
+    import stat
+
+    return info is not None and stat.S_ISREG(info.st_mode)
 
 
 @contextmanager
 def _progress(points: str):
     """A progress bar on stderr when it is a terminal; nothing in a pipe."""
-    if not sys.stderr.isatty():
+    if sys.stderr is None or not sys.stderr.isatty():
         yield lambda lines: None
         return
     from rich.console import Console
@@ -398,6 +495,8 @@ def _run_expression(compute: Callable, expression: str, vars: str | None, shape:
                     emit: Language | None, **options) -> None:
     """The body every expression command shares: the same computation at one point, none, or many."""
     names = _variables(vars)
+    sources = [("--at", spec) for spec in at or []] + ([("--v", options["v"])] if "v" in options else [])
+    check_inputs(sources + [("--points", points)] * (points is not None), out.path)
 
     def call(at, exact, check, width=None, many=False):
         return compute(expression, at=at, variables=names, shapes=_shapes_for(expression, names, shape, width),
@@ -576,6 +675,7 @@ def chain(
     """
     from . import compute
 
+    check_inputs([("--at", spec) for spec in at or []], output)
     emit(compute.chain(f, g, at, _variables(vars), var), Out(format, precision, output))
 
 
@@ -621,6 +721,7 @@ def softmax_jac(
     from .softmax_report import softmax_jac as compute_softmax_jac
 
     _reject_unknown_options(ctx, logits or [])
+    check_inputs([("LOGITS", spec.strip()) for spec in logits or []] + [("--vjp", vjp)] * (vjp is not None), output)
     emit(compute_softmax_jac(logits or [], temperature, log, vjp), Out(format, precision, output))
 
 
@@ -640,6 +741,7 @@ def check(
     """
     from . import compute
 
+    check_inputs([("--at", spec) for spec in at or []], output)
     emit(compute.check(expression, at, _variables(vars)), Out(format, precision, output, simplify=not no_simplify))
 
 

@@ -15,8 +15,8 @@ from functools import cached_property
 
 import numpy as np
 
-from . import ad, ir, points
-from .errors import JaccliError, LimitError, ShapeError
+from . import ad, ir, limits, points
+from .errors import JaccliError, ShapeError
 from .parsing import Function, check_order, element_label, parse
 from .result import Panel, Result
 
@@ -37,6 +37,8 @@ class Problem:
         self.function: Function = parse(expression, variables)
         self.values = points.bind(self.function.variables, at, stdin) if at else None
         self.shapes = self._shapes(shapes or {}, scalar)
+        for name, shape in self.shapes.items():  # sizes first: no label, array or symbol is made beyond a limit
+            limits.check_shape(name, shape, "--shape" if self.values is None else "--at")
         self.layout = [(name, self.shapes[name]) for name in self.function.variables]
         self.labels = [label for name in self.function.variables for label in _labels(name, self.shapes[name])]
         self.root = ir.build(self.function.tree, self.shapes)  # every shape rule and size limit, before any work
@@ -73,6 +75,9 @@ class Problem:
         for name in self.function.variables:
             if self.values is not None:
                 shapes[name] = self.values[name].shape
+                if name in given and tuple(given[name]) != shapes[name]:
+                    raise ShapeError(f"--shape {name}={'x'.join(map(str, given[name])) or 'scalar'} contradicts the "
+                                     f"point, where {name} has shape {_shape(shapes[name])}; drop --shape")
             elif name in given:
                 shapes[name] = tuple(given[name])
             elif name in self.function.indexed:  # x[2] used and no point: x has 3 entries
@@ -88,6 +93,11 @@ class Problem:
         if self.values is None:
             return None
         return np.concatenate([self.values[n].array.ravel() for n in self.function.variables] or [np.zeros(0)])
+
+    def symbol_values(self) -> dict:
+        """Each input's sympy symbol -> its float value at the point."""
+        return {symbol: float(value) for name in self.function.variables
+                for symbol, value in zip(self.symbols[name].flat, self.values[name].array.flat, strict=True)}
 
     @property
     def point_values(self) -> dict[str, np.ndarray]:
@@ -264,13 +274,55 @@ def _finish(result: Result, problem: Problem, numbers: Numbers, exprs: np.ndarra
         return result
     if exact:
         result.exact = exact_values(exprs, problem)
+        _warn_not_finite_exact(result)
     values, kinks = numbers.at(problem.point[None])
-    _attach(result, problem, np.asarray(values[0]), kinks)
+    value = np.asarray(values[0])
+    if not exact and exprs is not None:
+        value = _accurate(result, exprs, problem.symbol_values(), value)
+    _attach(result, problem, value, kinks)
     if check:
         from . import verify
 
         roots, variables = numbers.check_roots()
         verify.check(result, roots, variables, problem.point_values, combine)
+    return result
+
+
+ACCURACY_ENTRIES = 64  # results up to this size are re-evaluated in high precision at the point
+ACCURACY_RTOL = 1e-8  # a float value this far from the high-precision one is replaced (cancellation)
+
+
+def _accurate(result: Result, exprs: np.ndarray, env: dict, value: np.ndarray) -> np.ndarray:
+    """``value``, with any entry that rounding has ruined (sin(x)/x near 0: a difference of two
+    nearly equal terms) replaced by the formula evaluated in high precision at the same doubles, and a warning.
+    """
+    import sympy
+
+    if exprs.size > ACCURACY_ENTRIES or np.shape(value) != exprs.shape:
+        return value
+    subs = {symbol: sympy.Float(float(v), 40) for symbol, v in env.items()}  # each double exactly
+    fixed = np.array(value, dtype=float)
+    changed = 0
+    for index in np.ndindex(exprs.shape):
+        expr, old = exprs[index], float(fixed[index])
+        if not isinstance(expr, sympy.Expr) or expr.is_number or not np.isfinite(old):
+            continue
+        try:
+            precise = complex(expr.evalf(30, subs=subs))
+        except Exception:  # noqa: BLE001 - no high-precision form (a custom function): keep the float value
+            continue
+        if precise.imag != 0 or not np.isfinite(precise.real):
+            continue
+        if abs(old - precise.real) > ACCURACY_RTOL * abs(precise.real) + 1e-300:
+            fixed[index] = precise.real
+            changed += 1
+    if changed:
+        result.warnings.append(f"{changed} of {exprs.size} entries lost their accuracy to rounding in double "
+                               "precision here (a removable singularity or cancellation); they are evaluated in "
+                               "high precision instead")
+    return fixed
+
+
     return result
 
 
@@ -291,6 +343,18 @@ def _attach(result: Result, problem: Problem, value: np.ndarray, kinks: set[str]
     return result
 
 
+def _warn_not_finite_exact(result: Result) -> None:
+    """An exact entry that is zoo, nan or ±oo (tan at pi/2) fails the run like a non-finite float: warning, exit 1."""
+    import sympy
+
+    bad = sum(1 for e in result.exact.flat if getattr(e, "has", None) and e.has(sympy.zoo, sympy.nan, sympy.oo,
+                                                                                 -sympy.oo))
+    if bad:
+        result.failed = True
+        result.warnings.append(f"the exact result is not finite at this point ({bad} of {result.exact.size} entries "
+                               "are zoo, nan or infinite)")
+
+
 def exact_values(exprs: np.ndarray, problem: Problem) -> np.ndarray:
     """Each entry at the point as typed (0.1 is 1/10, pi/3 is π/3), simplified: exact, like a CAS."""
     import sympy
@@ -309,9 +373,6 @@ def exact_values(exprs: np.ndarray, problem: Problem) -> np.ndarray:
     return out
 
 
-MAX_SYMBOLIC_ENTRIES = 100_000  # input values, and entries of any intermediate array, on the symbolic path
-
-
 def _symbolic(problem: Problem, many: bool) -> bool:
     """Whether to build the symbolic result: small enough to read, and wanted (not only --points).
 
@@ -319,14 +380,7 @@ def _symbolic(problem: Problem, many: bool) -> bool:
     """
     if problem.numeric() or (many and problem.values is None):
         return False
-    total = len(problem.labels)
-    if total > MAX_SYMBOLIC_ENTRIES:
-        raise LimitError(f"{total} input values are too many for symbolic differentiation "
-                         f"(limit {MAX_SYMBOLIC_ENTRIES})")
-    for node in ir.topological([problem.root]):
-        if node.size > MAX_SYMBOLIC_ENTRIES:
-            raise LimitError(f"an intermediate array of shape {ir.shape_text(node.shape)} has {node.size} entries, "
-                             f"too many for symbolic differentiation (limit {MAX_SYMBOLIC_ENTRIES})")
+    limits.check_symbolic_size(problem.root, len(problem.labels))
     return True
 
 
@@ -341,7 +395,7 @@ def jacobian(expression: str, at: list[str] | None = None, variables: list[str] 
     n = len(problem.labels)
     m = problem.root.size
     symbolic = _symbolic(problem, many)
-    _check_dense(m, n, "Jacobian")
+    limits.check_dense(m, n, "Jacobian")
     result = Result("jacobian", expression, (m, n), output_labels(problem.output_shape), problem.labels,
                     title=problem.title("Jacobian"))
     exprs = None
@@ -350,17 +404,6 @@ def jacobian(expression: str, at: list[str] | None = None, variables: list[str] 
 
         exprs = calculus.jacobian(problem.outputs, problem.inputs)
     return _finish(result, problem, Numbers(problem, "jacobian", (m, n)), exprs, exact, check)
-
-
-MAX_DENSE_ENTRIES = 1_000_000  # m*n of a Jacobian or n*n of a Hessian, on every path
-
-
-def _check_dense(rows: int, columns: int, what: str) -> None:
-    """Refuse, before any work, a dense result beyond the documented limit."""
-    if rows * columns > MAX_DENSE_ENTRIES:
-        advice = "'jaccli vjp' or 'jaccli jvp'" if what == "Jacobian" else "'jaccli hvp'"
-        raise LimitError(f"the {what} would have {rows}×{columns} = {rows * columns} entries; the limit is "
-                         f"{MAX_DENSE_ENTRIES}. Use fewer inputs, or use {advice} for products with it")
 
 
 def gradient(expression: str, at: list[str] | None = None, variables: list[str] | None = None,
@@ -395,7 +438,7 @@ def hessian(expression: str, at: list[str] | None = None, variables: list[str] |
     problem = Problem(expression, at, variables, shapes, stdin=stdin, exact=exact)
     _check_scalar(problem.output_shape, "hessian")
     n = len(problem.labels)
-    _check_dense(n, n, "Hessian")
+    limits.check_dense(n, n, "Hessian")
     result = Result("hessian", expression, (n, n), problem.labels, problem.labels, title=problem.title("Hessian"))
     exprs = None
     if _symbolic(problem, many):

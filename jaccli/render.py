@@ -129,7 +129,7 @@ def _style(value: float) -> str:
 
 
 def table(result, precision: int | None = None, width: int = 80, height: int | None = None,
-          power: str | None = None):
+          power: str | None = None, ascii_only: bool = False):
     """A rich renderable: the title, panels, the result as a table, notes, and the checked properties.
 
     Every number is shown whole at ``precision`` significant digits (large and tiny ones in scientific
@@ -137,10 +137,13 @@ def table(result, precision: int | None = None, width: int = 80, height: int | N
     the table. The table fills ``width`` terminal cells and ``height`` lines; only rows and columns that
     do not fit are left out (the first and last ones stay) and a note says which and how to see them.
     ``power``: how formulas write powers (``"^"`` when the user typed ``^``; default from the expression).
+    ``ascii_only`` (a terminal that is not UTF-8): labels in ASCII (f1, df/dx, -), before the layout.
     """
     from rich.console import Group
     from rich.text import Text
 
+    if ascii_only:
+        result = _in_ascii(result)
     precision = precision or TABLE_PRECISION
     power = power or power_style(result.expression)
     # The title as Text above the table, not markup: expressions contain [brackets].
@@ -161,6 +164,21 @@ def table(result, precision: int | None = None, width: int = 80, height: int | N
         parts += [Text(f"where {note}", style="dim") for note in where(result)]
     parts += checks(properties)
     return Group(*parts)
+
+
+def _in_ascii(result):
+    """A copy of ``result`` whose labels and titles are ASCII (f1, d/dx, -): laid out as they will print."""
+    from dataclasses import replace
+
+    from .streams import encodable
+
+    def text(value: str) -> str:
+        return encodable(value, "ascii")
+
+    return replace(result, title=text(result.title), value_title=text(result.value_title),
+                   rows=[text(r) for r in result.rows], columns=[text(c) for c in result.columns],
+                   panels=[replace(p, title=text(p.title), rows=[text(r) for r in p.rows],
+                                   columns=[text(c) for c in p.columns]) for p in result.panels])
 
 
 def _main_table(result, precision: int, width: int, row_budget: int | None, power: str) -> list:
@@ -348,17 +366,18 @@ def _hidden(row_labels, column_labels, rows, columns) -> list:
                  f"--format plain, csv or json prints every entry{narrower}", style="dim")]
 
 
-def checks(properties: dict) -> list:
+def checks(properties: dict, Text=None) -> list:  # Text: rich's, or its ASCII form
     """One line per checked property: ✓ or ✗, the statement, and the measured residual."""
-    from rich.text import Text
+    if Text is None:
+        from rich.text import Text
 
     lines = []
     for check in properties.values():
         mark, style = {True: ("✓", "green"), False: ("✗", "bold red"), None: ("–", "dim")}[check["holds"]]
         line = Text(f"{mark} ", style=style)
-        line.append(check["statement"])
+        line.append(Text(check["statement"]))
         if check["residual"] is not None:
-            line.append(f"   {check['measure']} = {number(check['residual'], 3)}", style="dim")
+            line.append(Text(f"   {check['measure']} = {number(check['residual'], 3)}", style="dim"))
         lines.append(line)
     return lines
 

@@ -29,7 +29,7 @@ def read_logits(specs: list[str], stdin=None) -> np.ndarray:
             text = text.strip(",")  # `softmax-jac 1, 2, 3` arrives as "1," "2," "3"
             if not text:
                 continue
-        value = points.parse_array(points.read_source(text, stdin))
+        value = points.read_vector(text, stdin)
         if value.array.ndim > 1:
             raise ShapeError(f"the logits must be one vector, got an array of shape "
                              f"{'×'.join(map(str, value.shape))}")

@@ -4,7 +4,7 @@ Two independent references for the Jacobian of IR at a point, both from the eval
 
 * central finite differences, step ``ε^(1/3)·max(1, |x_j|)`` per input, with an
   error estimate from a second step of twice the size (Richardson) plus rounding;
-* the complex step ``Im f(x + ih e_j) / h`` (h = 1e-20), exact to rounding, used
+* the complex step ``Im f(x + ih e_j) / h`` (h = 1e-20·min(|x_j|, 1), 1e-20 at 0), exact to rounding, used
   whenever every function on the way is analytic (no abs, relu, max, min, sign…).
 
 No terminal code: ``check`` returns plain values and attaches them to a ``Result``.
@@ -12,6 +12,7 @@ No terminal code: ``check`` returns plain values and attaches them to a ``Result
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable
 
 import numpy as np
@@ -72,14 +73,17 @@ def complex_step(root: ir.Node, variables, point: dict) -> np.ndarray | None:
     """m×n Jacobian from Im f(x + ih e_j)/h, or None when an operation on the way is not analytic."""
     x = _flat_point(variables, point)
     n = x.size
-    steps = COMPLEX_STEP * np.where(np.abs(x) > 1e-280, np.abs(x), 1e-280)  # h << |x|: no cancellation to fear
+    # h << |x| however small x is (no cancellation to fear, so no floor), and h << 1 where f may vary on a scale of
+    # 1 (sin at 1e300); at x = 0, h = 1e-20; never 0 (underflow)
+    steps = np.maximum(COMPLEX_STEP * np.where(x != 0, np.minimum(np.abs(x), 1.0), 1.0), np.nextafter(0.0, 1.0))
     try:
         with np.errstate(all="ignore"):
             values = Evaluator(_perturbed(variables, point, 1j * steps[None], complex), 1, complex)(root)
     except (NotAnalytic, TypeError, ValueError):  # abs, max, erf…: the complex step cannot go through
         return None
     values = np.broadcast_to(values, (n,) + root.shape).reshape(n, -1)
-    return (values.imag / steps[:, None]).T
+    with np.errstate(all="ignore"):  # an overflow is an inf entry, reported as not comparable, not a numpy warning
+        return (values.imag / steps[:, None]).T
 
 
 def reference(roots, variables, point: dict) -> tuple[np.ndarray, np.ndarray, str]:
@@ -109,7 +113,9 @@ def check(result: Result, root, variables, point: dict,
     if result.value is None:
         return result
     combine = combine or (lambda jac: jac.reshape(result.shape))
-    jac, tolerance, method = reference(root, variables, point)
+    with warnings.catch_warnings(), np.errstate(all="ignore"):  # verdicts on stderr, never numpy's warnings
+        warnings.simplefilter("ignore")
+        jac, tolerance, method = reference(root, variables, point)
     numeric_value = np.asarray(combine(jac), dtype=float).reshape(result.shape)
     tolerance = np.abs(np.asarray(combine(tolerance), dtype=float)).reshape(result.shape)
     value = np.asarray(result.value, dtype=float).reshape(result.shape)

@@ -60,7 +60,7 @@ def test_bad_line_is_exit_2_with_its_number(runner):
     assert result.stdout == "2 1\n"  # the good lines before it are still printed
 
 
-@pytest.mark.parametrize("bad, message", [("abc 1", "'abc' is not a number"), ("nan 1", "NaN and infinity")])
+@pytest.mark.parametrize("bad, message", [("abc 1", "value 1 is not a number"), ("nan 1", "NaN and infinity")])
 def test_skip_bad_skips_with_a_warning_and_keeps_the_rest(runner, bad, message):
     result = runner.invoke(app, ["gradient", "x*y", "--points", "-", "--skip-bad"], input=f"1 2\n{bad}\n3 4\n")
     assert result.exit_code == 0
