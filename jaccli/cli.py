@@ -336,6 +336,9 @@ def _shows_formulas(result, fmt: Format) -> bool:
         fmt is Format.table and result.symbolic.size <= render.SYMBOLIC_CELLS)
 
 
+MIN_TABLE_WIDTH = 40  # a terminal narrower than this gets every entry rather than one column
+
+
 def _print_table(stream, result, precision: int | None) -> None:
     """A rich table filling the terminal, never narrower than its narrowest complete form: a narrow terminal
     wraps lines, nothing is cut."""
@@ -346,7 +349,8 @@ def _print_table(stream, result, precision: int | None) -> None:
     console = Console(file=stream)
     # the height only where there is a screen (or LINES says): a file or pipe has room for every row
     height = console.height if console.is_terminal or "LINES" in os.environ else None
-    table = render.table(result, precision, console.width, height, ascii_only=not streams.utf(stream.encoding))
+    width = max(console.width, MIN_TABLE_WIDTH)  # narrower (COLUMNS=0, 10): lay out for this, let lines wrap
+    table = render.table(result, precision, width, height, ascii_only=not streams.utf(stream.encoding))
     needed = console.measure(table, options=console.options.update_width(1 << 20)).minimum
     if console.width < needed:
         console = Console(file=stream, width=needed)

@@ -75,6 +75,12 @@ def check_symbolic_size(root, inputs: int) -> None:
     """Refuse, before lowering, an expression whose symbolic form would take minutes to build and differentiate
     (``root``: its IR; ``inputs``: the number of input values)."""
     check_symbolic_inputs(inputs)
+    from .ir import shape_text, topological
+
+    for node in topological([root]):
+        if node.size > MAX_SYMBOLIC_INPUTS:
+            raise LimitError(f"an intermediate array of shape {shape_text(node.shape)} has {node.size} entries, "
+                             f"too many for symbolic differentiation (limit {MAX_SYMBOLIC_INPUTS})")
     size = symbolic_size(root)
     if size > MAX_SYMBOLIC_SIZE:
         raise LimitError(f"the expression is too large to differentiate symbolically (about {size} nodes over "

@@ -11,7 +11,7 @@ import reference
 from hypothesis import given
 from hypothesis import strategies as st
 
-from jaccli import compute
+from jaccli import compute, limits
 from jaccli.errors import LimitError
 
 CASES = [
@@ -76,7 +76,7 @@ def test_softmax_tiny_diagonal_is_exact():
 
 
 def test_dense_jacobian_limit_suggests_products(monkeypatch):
-    monkeypatch.setattr(compute, "MAX_DENSE_ENTRIES", 99)
+    monkeypatch.setattr(limits, "MAX_DENSE_ENTRIES", 99)
     with pytest.raises(LimitError, match="vjp"):
         compute.jacobian("x*2", [",".join(["1"] * 10)])
 

@@ -55,7 +55,7 @@ def test_functions_as_json_is_the_mapping(jaccli):
 
 
 @pytest.mark.parametrize("typed, says, never", [
-    ("sinn", "did you mean 'sin', 'sinh' or 'asin'?", None),
+    ("sinn", "did you mean 'sin', 'sinh' or 'sign'?", None),
     ("lg", "did you mean 'log10'?", "'log'"),
     ("erfc", "jaccli has no erfc; write 1 - erf(x)", "erf'"),
     ("det", "jaccli has no det", "dot"),
