@@ -82,6 +82,27 @@ BASELINE_SCRIPTS = {
         jac = jax.jacfwd(jax.nn.softmax)(x)
         sys.stdout.write(json.dumps({"value": np.asarray(jac).tolist()}))
         '''),
+    "baseline_jax_hessian.py": textwrap.dedent('''\
+        """A dense Hessian with JAX: jax.hessian (forward-over-reverse), no jit, float64, JSON out."""
+        import json
+        import os
+        import sys
+
+        os.environ.setdefault("JAX_PLATFORMS", "cpu")  # no accelerator probing
+
+        import jax
+        import numpy as np
+
+        jax.config.update("jax_enable_x64", True)  # the same precision as jaccli
+        jnp = jax.numpy
+        functions = {
+            "quartic": lambda x: jnp.sum(x**4) + jnp.sum(x) ** 2,
+            "logsumexp": jax.scipy.special.logsumexp,
+        }
+        x = jnp.asarray(np.loadtxt(sys.argv[2]))
+        hess = jax.hessian(functions[sys.argv[1]])(x)
+        sys.stdout.write(json.dumps({"value": np.asarray(hess).tolist()}))
+        '''),
 }
 
 
@@ -110,9 +131,15 @@ def generate_data(directory: Path) -> Data:
         "normal-1000.txt": rng.normal(size=1_000),
         "normal-100000.txt": rng.normal(size=100_000),
         "v-100000.txt": rng.normal(size=100_000),
+        "normal-1000000.txt": rng.normal(size=1_000_000),
+        "v-1000000.txt": rng.normal(size=1_000_000),
     }
     for name, values in files.items():
         np.savetxt(directory / name, values, fmt="%.17g")
+    # 250,000 entries in brackets (about 1 MB, the bracketed limit): parsed in linear time
+    bracketed = rng.integers(-9, 10, size=(125_000, 2))
+    (directory / "bracketed-250000.txt").write_text(
+        "[" + ",".join(f"[{a},{b}]" for a, b in bracketed.tolist()) + "]\n", encoding="utf-8")
     n = 100_000
     rtp = np.column_stack([rng.uniform(0.5, 2.0, n), rng.uniform(0.0, math.pi, n), rng.uniform(0.0, 2 * math.pi, n)])
     np.savetxt(directory / "spherical-100000.csv", rtp, fmt="%.17g", delimiter=",")
@@ -181,6 +208,7 @@ class Side:
     argv: list[str]
     check: Check = nonempty
     scale: float = 1.0  # e.g. 3 for "the symbolic start-up ×3"
+    exit_code: int = 0  # 2 for a hostile input that must be refused
 
 
 @dataclass(frozen=True)
@@ -197,16 +225,23 @@ def build_cases(data: Data, jaccli: list[str]) -> list[Case]:
     def script(name: str, *args: str) -> list[str]:
         return [py, str(data.path(name)), *args]
 
-    def run(*args: str, check: Check) -> Side:
-        return Side("jaccli", [*jaccli, *args], check)
+    def run(*args: str, check: Check, exit_code: int = 0) -> Side:
+        return Side("jaccli", [*jaccli, *args], check, exit_code=exit_code)
 
     numeric = Side("numpy+typer+rich import", script("baseline_startup_numeric.py"), exit_only)
     symbolic = Side("numpy+sympy+typer+rich import", script("baseline_startup_symbolic.py"), exit_only)
     if HAS_JAX:
         dense = Side("JAX jacfwd (no jit, x64)", script("baseline_jax.py", str(data.path("normal-1000.txt"))),
                      json_value((1000, 1000)))
+        hessians = {name: Side("JAX hessian (no jit, x64)",
+                               script("baseline_jax_hessian.py", name, str(data.path("normal-1000.txt"))),
+                               json_value((1000, 1000))) for name in ("quartic", "logsumexp")}
     else:
         dense = Side("sympy import x3 (no JAX)", symbolic.argv, exit_only, scale=3.0)
+        hessians = dict.fromkeys(("quartic", "logsumexp"), dense)
+    vjp_million = Side("jaccli vjp softmax (10^6)",
+                       [*jaccli, "vjp", "softmax(x)", "--at", data.arg("normal-1000000.txt"), "--v",
+                        data.arg("v-1000000.txt"), "--format", "json"], json_value((1_000_000,)))
     return [
         Case("start-up, numeric only",
              run("softmax-jac", "-1.3", "0.5", "2.1", "--format", "json", check=json_value((3, 3))), numeric, 1.2),
@@ -221,6 +256,27 @@ def build_cases(data: Data, jaccli: list[str]) -> list[Case]:
         Case("big VJP (10^5)",
              run("vjp", "softmax(x)", "--at", data.arg("normal-100000.txt"), "--v", data.arg("v-100000.txt"),
                  "--format", "json", check=json_value((100_000,))), symbolic, 1.5),
+        Case("dense Hessian, sum(x**4) + sum(x)**2 (10^6)",
+             run("hessian", "sum(x**4) + sum(x)**2", "--at", data.arg("normal-1000.txt"), "--format", "json",
+                 check=json_value((1000, 1000))), hessians["quartic"], 0.5 if HAS_JAX else 1.0),
+        Case("dense Hessian, logsumexp (10^6)",
+             run("hessian", "logsumexp(x)", "--at", data.arg("normal-1000.txt"), "--format", "json",
+                 check=json_value((1000, 1000))), hessians["logsumexp"], 0.5 if HAS_JAX else 1.0),
+        Case("HVP (10^5)",
+             run("hvp", "logsumexp(x)", "--at", data.arg("normal-100000.txt"), "--v", data.arg("v-100000.txt"),
+                 "--format", "json", check=json_value((100_000,))), symbolic, 1.5),
+        Case("HVP (10^6) vs VJP (10^6)",
+             run("hvp", "logsumexp(x)", "--at", data.arg("normal-1000000.txt"), "--v", data.arg("v-1000000.txt"),
+                 "--format", "json", check=json_value((1_000_000,))), vjp_million, 2.0),
+        Case("bracketed point (2.5·10^5)",
+             run("gradient", "sum(x**2)", "--at", data.arg("bracketed-250000.txt"), "--format", "json",
+                 check=json_value((125_000, 2))), symbolic, 2.0),
+        # Hostile inputs are refused before the work: about a start-up (tests/test_hostile.py checks the refusal)
+        Case("hostile: power tower",
+             run("jacobian", "x*9**9**9**9", "--at", "2", check=exit_only, exit_code=2), symbolic, 1.5),
+        Case("hostile: 10^9-entry --shape",
+             run("gradient", "sum(sin(x)*cos(x))", "--shape", "x=1000000000", check=exit_only, exit_code=2),
+             symbolic, 1.5),
         Case("batch (10^5 points)",
              run("jacobian", "[r*sin(t)*cos(p), r*sin(t)*sin(p), r*cos(t)]", "--vars", "r,t,p",
                  "--points", str(data.path("spherical-100000.csv")), "--format", "csv",
@@ -265,7 +321,7 @@ def _wait(pid: int, timeout: float) -> tuple[int, os.struct_rusage, bool]:
     return status, usage, not exited
 
 
-def run_once(argv: list[str], out: Path, timeout: float) -> Run:
+def run_once(argv: list[str], out: Path, timeout: float, exit_code: int = 0) -> Run:
     """Run one process with stdout to ``out``; wall time and that child's peak RSS, or the first stderr line."""
     err = out.with_suffix(".stderr")
     with open(out, "wb") as stdout, open(err, "wb") as stderr:
@@ -281,7 +337,7 @@ def run_once(argv: list[str], out: Path, timeout: float) -> Run:
     cpu = usage.ru_utime + usage.ru_stime
     if timed_out:
         return Run(seconds, rss, f"timed out after {timeout:g} s")
-    if proc.returncode != 0:
+    if proc.returncode != exit_code:
         first = next((line for line in err.read_text(errors="replace").splitlines() if line.strip()), "(no stderr)")
         return Run(seconds, rss, f"exit {proc.returncode}: {first}"[:160])
     return Run(seconds, rss, cpu_seconds=cpu)
@@ -337,7 +393,7 @@ def _num(x: float) -> float | None:
 
 def _warm_and_check(side: Side, out: Path, timeout: float) -> Run:
     """One untimed run: it warms caches and checks the exit code and the output."""
-    run = run_once(side.argv, out, timeout)
+    run = run_once(side.argv, out, timeout, side.exit_code)
     if run.error is None and (problem := side.check(out)):
         run = Run(run.seconds, run.max_rss_mib, f"bad output: {problem}")
     return run
@@ -381,7 +437,7 @@ def measure(case: Case, repeat: int, timeout: float, work: Path, log: Callable[[
     for i in range(runs):
         for name, (side, times) in sides.items():
             if name not in errors:
-                record(name, run_once(side.argv, outs[name], timeout), times)
+                record(name, run_once(side.argv, outs[name], timeout, side.exit_code), times)
         if len(errors) < len(sides):
             log(f"  {case.name}: {i + 1}/{runs}  " + ", ".join(
                 f"{name} {times[-1]:.3f} s" for name, (_, times) in sides.items() if name not in errors))

@@ -9,13 +9,13 @@ from __future__ import annotations
 
 __version__ = "0.1.0"
 
-_API = {"jacobian", "gradient", "hessian", "derivative", "vjp", "jvp", "chain"}
+_API = {"jacobian", "gradient", "hessian", "derivative", "vjp", "jvp", "hvp", "chain"}
 
 
 def __getattr__(name: str):
     # Lazy: ``import jaccli`` must not import sympy (start-up time of softmax-jac).
     if name == "softmax_jac":  # numpy only
-        from .softmax_jac import softmax_jac
+        from .softmax_report import softmax_jac
 
         return softmax_jac
     if name in _API:

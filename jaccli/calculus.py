@@ -78,9 +78,9 @@ def check_work(outputs, inputs, limit: int = MAX_WORK) -> None:
                 continue
             work += used * _count_nodes(term, (limit - work) // used + 1)
             if work > limit:
+                order = ", or a lower --order" if limit == MAX_ORDER_WORK else ""  # only derivative has --order
                 raise LimitError(f"the expression is too large to differentiate symbolically (its size times the "
-                                 f"number of inputs exceeds {limit}); use fewer or smaller variables, "
-                                 "or a lower --order")
+                                 f"number of inputs exceeds {limit}); use fewer or smaller variables{order}")
 
 
 def _count_nodes(expr, budget: int) -> int:

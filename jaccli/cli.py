@@ -2,7 +2,8 @@
 
 The only module that imports typer. Errors from the maths arrive as
 ``JaccliError`` and leave as one ``Error: …`` line and an exit code, here and
-nowhere else: 0 success, 1 result not finite, 2 bad input, 3 internal error.
+nowhere else: 0 success, 1 result not finite, 2 bad input (or an output that cannot be written),
+3 internal error, 130 SIGINT, 143 SIGTERM.
 """
 
 from __future__ import annotations
@@ -21,13 +22,14 @@ from typing import Annotated
 import numpy as np
 import typer
 from typer._click import exceptions as click_exceptions
-from typer.core import TyperGroup
+from typer.core import TyperCommand, TyperGroup
 
-from . import __version__
+from . import __version__, limits, streams
 from .errors import JaccliError, ParseError
 from .render import Format
 
 EXIT_OK, EXIT_NOT_FINITE, EXIT_BAD_INPUT, EXIT_INTERNAL = 0, 1, 2, 3
+EXIT_INTERRUPTED, EXIT_TERMINATED = 130, 143  # 128 + SIGINT, 128 + SIGTERM
 
 
 class _Group(TyperGroup):
@@ -37,21 +39,36 @@ class _Group(TyperGroup):
         try:
             code = super().main(args=args, prog_name=prog_name or "jaccli", complete_var=complete_var,
                                 standalone_mode=False, **extra)
+            _flush_stdout()  # what print() left (help, --version): its errors are handled here too
         except JaccliError as exc:
             code = _fail(str(exc), exc.exit_code, exc.caret() if isinstance(exc, ParseError) else None)
         except click_exceptions.NoArgsIsHelpError as exc:
-            print(exc.ctx.get_help() if exc.ctx else "Usage: jaccli COMMAND --help")
+            try:
+                print(exc.ctx.get_help() if exc.ctx else "Usage: jaccli COMMAND --help")
+                _flush_stdout()
+            except (streams.ReaderGone, BrokenPipeError):
+                streams.forget_stdout()
+            except streams.WriteError as error:
+                _fail(str(error), EXIT_BAD_INPUT)
+            except OSError as error:
+                _fail(f"cannot write stdout: {error.strerror or error}", EXIT_BAD_INPUT)
             code = EXIT_BAD_INPUT
         except click_exceptions.UsageError as exc:
             hint = f" (see 'jaccli {exc.ctx.command.name} --help')" if exc.ctx and exc.ctx.command.name else ""
             code = _fail(exc.format_message() + hint, EXIT_BAD_INPUT)
         except click_exceptions.ClickException as exc:
             code = _fail(exc.format_message(), exc.exit_code)
+        except streams.Interrupted as exc:
+            code = _fail("interrupted", exc.code)
         except (typer.Abort, KeyboardInterrupt):
-            code = _fail("interrupted", 130)
-        except BrokenPipeError:  # a reader such as `head` closed the pipe: not our failure
-            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            code = _fail("interrupted", EXIT_INTERRUPTED)
+        except (streams.ReaderGone, BrokenPipeError):  # a reader such as `head` closed stdout: not our failure
+            streams.forget_stdout()
             code = EXIT_OK
+        except streams.WriteError as exc:
+            code = _fail(str(exc), EXIT_BAD_INPUT)
+        except OSError as exc:  # inputs are read with their own messages: what is left is click writing help
+            code = _fail(f"cannot write stdout: {exc.strerror or exc}", EXIT_BAD_INPUT)
         except RecursionError:
             code = _fail("the input nests too deeply", EXIT_BAD_INPUT)
         except MemoryError:
@@ -61,13 +78,90 @@ class _Group(TyperGroup):
                 raise
             code = _fail(f"internal error ({type(exc).__name__}: {exc}); please report it "
                          "(JACCLI_DEBUG=1 shows the traceback)", EXIT_INTERNAL)
-        sys.exit(code if isinstance(code, int) else 0)
+        code = code if isinstance(code, int) else 0
+        if code == EXIT_OK and streams.State.stderr_failed:  # a warning was lost: the exit code must say so
+            code = EXIT_BAD_INPUT
+        sys.exit(code)
+
+
+def _flush_stdout() -> None:
+    if sys.stdout is None:
+        return
+    try:
+        sys.stdout.flush()
+    except BrokenPipeError:
+        raise streams.ReaderGone from None
+    except OSError as exc:
+        raise streams.WriteError(f"cannot write stdout: {exc.strerror or exc}") from None
+
+
+_NUMBER = re.compile(r"-(\d|\.\d|inf|nan)", re.IGNORECASE)  # how a negative logit starts
+_NUMBER_WORD = re.compile(r"[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?")  # a plain number
+
+
+class _Command(TyperCommand):
+    """Reads ``-x**2`` (an expression) or ``-1.3`` (a logit) as the argument it is, not as an option.
+
+    Before click parses, a token that starts with ``-`` but is not one of the command's options is marked
+    as an argument when an argument is due: the expression(s) of an expression command, any negative
+    number for a command taking numbers. Options keep their meaning wherever they are; ``--`` still ends them.
+    """
+
+    def parse_args(self, ctx, args):
+        marked = set()
+        args = _mark_arguments(self, list(args), marked)
+        rest = super().parse_args(ctx, args)
+        for name, value in ctx.params.items():
+            if isinstance(value, str) and value in marked:
+                ctx.params[name] = value[1:]
+            elif isinstance(value, (list, tuple)):
+                ctx.params[name] = type(value)(v[1:] if isinstance(v, str) and v in marked else v for v in value)
+        return rest
+
+
+def _mark_arguments(command, args: list[str], marked: set[str]) -> list[str]:
+    """``args`` with each minus-led argument given a leading space (which click does not take for an option)."""
+    takes_value, names = set(), set()
+    due, numbers = 0, False
+    for param in command.params:
+        if param.param_type_name == "option":
+            names.update(param.opts + param.secondary_opts)
+            if not param.is_flag and not param.count:
+                takes_value.update(param.opts)
+        elif param.nargs == 1:
+            due += 1
+        else:
+            numbers = True  # LOGITS...: any number of numbers
+    out, i = [], 0
+    while i < len(args):
+        token = args[i]
+        if token == "--":
+            return out + args[i:]
+        if token in takes_value:
+            out += args[i:i + 2]
+            i += 2
+            if token in ("--at", "-a") and due <= 0 and i < len(args) and _NUMBER_WORD.fullmatch(args[i]):
+                raise click_exceptions.UsageError(
+                    f"--at takes the point as one argument: --at {','.join(args[i - 1:i + 1])} (or quoted, "
+                    f"--at \"{' '.join(args[i - 1:i + 1])}\"); for many points, --points FILE or --points -")
+            continue
+        if token.startswith("-") and len(token) > 1 and token not in names and not token.startswith("--"):
+            if due > 0 or (numbers and _NUMBER.match(token)):
+                token = " " + token
+                marked.add(token)
+                due -= 1
+        elif not token.startswith("-"):
+            due -= 1
+        out.append(token)
+        i += 1
+    return out
 
 
 def _fail(message: str, code: int, detail: str | None = None) -> int:
-    print(f"Error: {message}", file=sys.stderr)
+    streams.say(f"Error: {message}")
     if detail:
-        print(detail, file=sys.stderr)
+        for line in detail.splitlines():
+            streams.say(line)
     return code
 
 
@@ -85,7 +179,7 @@ app = typer.Typer(
 
 def _version(value: bool) -> None:
     if value:
-        print(f"jaccli {__version__}")
+        streams.stdout_sink().write(f"jaccli {__version__}\n")
         raise typer.Exit()
 
 
@@ -102,12 +196,18 @@ def _main(
 
 # --- options every command shares ------------------------------------------------------------
 
-Expression = Annotated[str, typer.Argument(metavar="EXPR", help="The function, e.g. 'x**2*y', '[r*cos(t), r*sin(t)]'.",
-                                           show_default=False)]
+Expression = Annotated[str, typer.Argument(
+    metavar="EXPR", show_default=False,
+    help="The function, e.g. 'x**2*y', '2x^2 + 3y', '[r*cos(t), r*sin(t)]'; it may start with a minus ('-x^2'). "
+         "'jaccli functions' lists what it may use.")]
 At = Annotated[list[str] | None, typer.Option(
     "--at", "-a", metavar="POINT",
-    help="Point: values in variable order (1,2), named (x=1, repeatable), an array ([[1,1],[1,1]]), "
+    help="Point: values in variable order (1,2), named (x=1,y=2 or repeated --at), an array ([[1,1],[1,1]]), "
          "@file, or - for stdin. Without it the result is symbolic.")]
+AtRequired = Annotated[list[str] | None, typer.Option(
+    "--at", "-a", metavar="POINT", show_default=False,
+    help="The point (required): values in variable order (1,2), named (x=1,y=2 or repeated --at), an array "
+         "([[1,1],[1,1]]), @file, or - for stdin.")]
 Vars = Annotated[str | None, typer.Option("--vars", metavar="X,Y,…",
                                              help="Variable order (default: natural sort of the names).")]
 Shape = Annotated[list[str] | None, typer.Option(
@@ -140,8 +240,9 @@ def _shapes(specs: list[str] | None) -> dict[str, tuple[int, ...]]:
     return shapes
 
 
-Output = Annotated[str | None, typer.Option("--output", "-o", metavar="FILE",
-                                              help="Write the result to FILE instead of stdout.")]
+Output = Annotated[str | None, typer.Option(
+    "--output", "-o", metavar="FILE",
+    help="Write the result to FILE instead of stdout; without --format, .json, .csv, .tex and .txt set the format.")]
 Exact = Annotated[bool, typer.Option("--exact", help="Exact values at an exact point: --at 1/2,pi/3 gives sqrt(3)/2.")]
 Points = Annotated[str | None, typer.Option(
     "--points", metavar="FILE", help="Many points, one per line (- for stdin); a header line may name the columns.")]
@@ -157,6 +258,12 @@ Emit = Annotated[Language | None, typer.Option(
 CheckOpt = Annotated[bool, typer.Option("--check", help="Also compare with numeric differentiation (complex step "
                                          "or central differences); exit 1 when they disagree.")]
 SkipBad = Annotated[bool, typer.Option("--skip-bad", help="With --points: skip bad lines with a warning.")]
+NoSimplify = Annotated[bool, typer.Option("--no-simplify", help="Symbolic entries as computed, not simplified "
+                                          "(default: the shortest form, softmax entries as s_i).")]
+
+
+_BY_EXTENSION = {".json": Format.json, ".jsonl": Format.json, ".csv": Format.csv, ".tex": Format.latex,
+                 ".txt": Format.plain}
 
 
 @dataclass
@@ -167,57 +274,87 @@ class Out:
     precision: int | None
     path: str | None
     check: bool = False  # --check: compare with numeric differentiation
+    simplify: bool = True  # symbolic entries in their shortest readable form (pretty); --no-simplify: raw
 
-    def resolve(self) -> Format:
+    def resolve(self, many: bool = False) -> Format:
+        """--format, or for auto: from the -o file's extension, else a table on a terminal (plain lines for
+        many points, which a table cannot hold), else plain."""
         if self.format is not Format.auto:
             return self.format
-        interactive = self.path is None and sys.stdout.isatty()
-        return Format.table if interactive else Format.plain
+        if self.path is not None:
+            suffix = os.path.splitext(self.path)[1].lower()
+            return _BY_EXTENSION.get(suffix, Format.plain)
+        interactive = sys.stdout is not None and sys.stdout.isatty()
+        return Format.table if interactive and not many else Format.plain
 
     @contextmanager
     def stream(self):
+        """stdout, or ``-o FILE`` written atomically: a failed run leaves FILE as it was."""
         if self.path is None:
-            try:
-                yield sys.stdout
-                sys.stdout.flush()
-            except BrokenPipeError:  # `jaccli … | head`: the reader has all it wants
-                os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # no error at exit's flush
-                raise typer.Exit(EXIT_OK) from None
+            yield streams.stdout_sink()
             return
-        try:
-            with open(self.path, "w", encoding="utf-8") as handle:
-                yield handle
-        except OSError as exc:
-            raise JaccliError(f"cannot write {self.path}: {exc.strerror or exc}") from None
+        with streams.atomic_file(self.path) as sink:
+            yield sink
 
 
 def emit(result, out: Out) -> None:
     """Print ``result`` as ``out`` says, its warnings on stderr, and exit with its code."""
     from . import render
 
-    if out.check and "ok" not in result.extra:
-        if result.verify is None:
-            raise JaccliError("--check needs a point: give --at")
-        result.verify()
     fmt = out.resolve()
+    if out.simplify and _shows_formulas(result, fmt) and result.exact is None:
+        from . import pretty
+
+        pretty.readable(result)
     with out.stream() as stream:
         if fmt is Format.table:
-            from rich.console import Console
-
-            Console(file=stream).print(render.table(result, out.precision))
+            _print_table(stream, result, out.precision)
         else:
             writer = {Format.json: render.to_json, Format.plain: render.plain, Format.csv: render.csv,
                       Format.latex: render.latex}[fmt]
             stream.write(writer(result) if fmt is Format.json else writer(result, out.precision))
+    if fmt in (Format.plain, Format.csv, Format.latex) and _shows_formulas(result, fmt):  # JSON: "where"
+        for note in render.where(result):
+            print(f"Note: {note}", file=sys.stderr)
     for warning in result.warnings:
-        print(f"Warning: {warning}", file=sys.stderr)
+        streams.say(f"Warning: {warning}")
     if "ok" in result.extra:
         x = result.extra
         verdict = "agrees" if x["ok"] else "DISAGREES" if x["max_abs_error"] is not None else "cannot compare"
         errors = [render.number(float("nan") if x[k] is None else x[k], 3) for k in ("max_abs_error", "max_rel_error")]
-        print(f"Check: {verdict} with {x['check_method']}: max abs error {errors[0]}, max rel error {errors[1]}",
-              file=sys.stderr)
+        streams.say(f"Check: {verdict} with {x['check_method']}: max abs error {errors[0]}, max rel error {errors[1]}")
     raise typer.Exit(result.exit_code)
+
+
+def _shows_formulas(result, fmt: Format) -> bool:
+    """Whether the output prints symbolic entries: JSON always, a table beside small results, else without a point."""
+    if result.symbolic is None:
+        return False
+    from . import render
+
+    return fmt is Format.json or result.value is None or (
+        fmt is Format.table and result.symbolic.size <= render.SYMBOLIC_CELLS)
+
+
+MIN_TABLE_WIDTH = 40  # a terminal narrower than this gets every entry rather than one column
+
+
+def _print_table(stream, result, precision: int | None) -> None:
+    """A rich table filling the terminal, never narrower than its narrowest complete form: a narrow terminal
+    wraps lines, nothing is cut."""
+    from rich.console import Console
+
+    from . import render
+
+    console = Console(file=stream)
+    # the height only where there is a screen (or LINES says): a file or pipe has room for every row
+    height = console.height if console.is_terminal or "LINES" in os.environ else None
+    width = max(console.width, MIN_TABLE_WIDTH)  # narrower (COLUMNS=0, 10): lay out for this, let lines wrap
+    table = render.table(result, precision, width, height, ascii_only=not streams.utf(stream.encoding))
+    needed = console.measure(table, options=console.options.update_width(1 << 20)).minimum
+    if console.width < needed:
+        console = Console(file=stream, width=needed)
+    console.print(table)
 
 
 def run(compute: Callable, at: list[str] | None, points: str | None, skip_bad: bool, exact: bool, out: Out,
@@ -231,14 +368,14 @@ def run(compute: Callable, at: list[str] | None, points: str | None, skip_bad: b
 
         if points is not None or exact:
             raise JaccliError("--emit prints code for the symbolic result; drop --points and --exact")
-        result = compute(at=at, exact=False)
+        result = compute(at=at, exact=False, check=False)
         with out.stream() as stream:
             stream.write(codegen.for_result(result, result.symbols, language))
         raise typer.Exit(0)
     if points is None:
         if skip_bad:
             raise JaccliError("--skip-bad goes with --points")
-        emit(compute(at=at, exact=exact), out)
+        emit(compute(at=at, exact=exact, check=out.check), out)
     if at:
         raise JaccliError("give either --at or --points, not both")
     if out.check:
@@ -247,43 +384,103 @@ def run(compute: Callable, at: list[str] | None, points: str | None, skip_bad: b
         raise JaccliError("--exact works with --at, not --points")
     from . import batch, render
 
-    fmt = out.resolve()
+    fmt = out.resolve(many=True)
     if fmt in (Format.table, Format.latex):
         raise JaccliError(f"--points prints plain, csv or json lines, not {fmt.value}")
-    source = sys.stdin if points == "-" else _open(points)
-    peek = batch.Peek(source)
-    result = compute(at=None, exact=False, width=peek.width, many=True)
-    reader = batch.PointReader(peek, result.variables, skip_bad)
+    peek = batch.Peek(batch.Lines(_open_points(points), skip_bad))
+    result = compute(at=None, exact=False, width=peek.width, many=True, check=False)
+    entries = max(1, int(np.prod(result.shape, dtype=np.int64)) + len(result.variables))
+    reader = batch.PointReader(peek, result.variables, skip_bad,  # chunks of at most MAX_BATCH_ENTRIES numbers
+                               chunk_lines=max(1, min(batch.CHUNK_LINES, limits.MAX_BATCH_ENTRIES // entries)))
     code = 0
     with out.stream() as stream, _progress(points) as advance:
         stream.write(render.batch_header(fmt, result.variables, render.batch_labels(result)))
         for chunk in reader:
-            values, _ = result.batch(chunk.values)
-            stream.write(render.batch_rows(fmt, chunk.values, values, result.shape, out.precision,
-                                           chunk.texts))
+            if len(chunk.values):  # a chunk may hold no good line: only its warnings or its error
+                values, _ = result.numbers.at(chunk.values)
+                stream.write(render.batch_rows(fmt, chunk.values, values, result.shape, out.precision,
+                                               chunk.texts))
+                if not np.all(np.isfinite(values)):
+                    code = 1
             for message in chunk.skipped:
-                print(f"Warning: {message}", file=sys.stderr)
-            if not np.all(np.isfinite(values)):
-                code = 1
+                streams.say(f"Warning: {message}")
             if chunk.error:
                 raise JaccliError(chunk.error)
             advance(reader.line_number)
     if code:
-        print("Warning: some results are not finite (NaN or infinite)", file=sys.stderr)
+        streams.say("Warning: some results are not finite (NaN or infinite)")
     raise typer.Exit(code)
 
 
-def _open(path: str):
+def _open_points(points: str):
+    """The binary stream behind --points: stdin (``-``) or the file."""
+    if points == "-":
+        if sys.stdin is None or "stdin" in streams.State.closed:
+            raise JaccliError("cannot read stdin (--points -): it is closed")
+        return getattr(sys.stdin, "buffer", sys.stdin)
     try:
-        return open(path, encoding="utf-8")
+        return open(points, "rb")
     except OSError as exc:
-        raise JaccliError(f"cannot read {path}: {exc.strerror or exc}") from None
+        raise JaccliError(f"cannot read {points}: {exc.strerror or exc}") from None
+
+
+def check_inputs(sources: list[tuple[str, str]], output: str | None) -> None:
+    """Refuse, before any work, two readers of one stream and an output file that is also an input.
+
+    ``sources`` are (option, spec) pairs: ``("--at", "-")``, ``("--v", "@v.txt")``, ``("--points", "f.csv")``.
+    stdin (``-``) may be read by one option only; so may a pipe or terminal named as a file (/dev/stdin).
+    """
+    from .points import _NAMED
+
+    seen: list[tuple[str, os.stat_result | None, bool]] = []  # (option, file identity, is stdin)
+    for option, spec in sources:
+        match = _NAMED.match(spec) if option == "--at" else None
+        text = match.group(2).strip() if match else spec
+        path = text if option == "--points" and text != "-" else text[1:] if text.startswith("@") else None
+        if text != "-" and path is None:
+            continue
+        info = _stat(path) if path is not None else (_fstat(0) if sys.stdin is not None else None)
+        for other, other_info, other_stdin in seen:
+            shared = (text == "-" and other_stdin) or _same(info, other_info) and not _regular(info)
+            if shared:
+                raise JaccliError(f"{other} and {option} both read {'stdin' if text == '-' else path}; "
+                                  "one stream can be read once: give one of them from a file")
+        seen.append((option, info, text == "-"))
+    if output is not None:
+        target = _stat(output)
+        for option, info, _ in seen:
+            if _regular(target) and _same(target, info):  # a device or FIFO as -o is not destroyed
+                raise JaccliError(f"-o {output} is also an input ({option}); write the result to another file")
+
+
+def _stat(path: str) -> os.stat_result | None:
+    try:
+        return os.stat(path)
+    except (OSError, ValueError):
+        return None
+
+
+def _fstat(fd: int) -> os.stat_result | None:
+    try:
+        return os.fstat(fd)
+    except OSError:
+        return None
+
+
+def _same(a: os.stat_result | None, b: os.stat_result | None) -> bool:
+    return a is not None and b is not None and (a.st_dev, a.st_ino) == (b.st_dev, b.st_ino)
+
+
+def _regular(info: os.stat_result | None) -> bool:
+    import stat
+
+    return info is not None and stat.S_ISREG(info.st_mode)
 
 
 @contextmanager
 def _progress(points: str):
     """A progress bar on stderr when it is a terminal; nothing in a pipe."""
-    if not sys.stderr.isatty():
+    if sys.stderr is None or not sys.stderr.isatty():
         yield lambda lines: None
         return
     from rich.console import Console
@@ -302,10 +499,12 @@ def _run_expression(compute: Callable, expression: str, vars: str | None, shape:
                     emit: Language | None, **options) -> None:
     """The body every expression command shares: the same computation at one point, none, or many."""
     names = _variables(vars)
+    sources = [("--at", spec) for spec in at or []] + ([("--v", options["v"])] if "v" in options else [])
+    check_inputs(sources + [("--points", points)] * (points is not None), out.path)
 
-    def call(at, exact, width=None, many=False):
+    def call(at, exact, check, width=None, many=False):
         return compute(expression, at=at, variables=names, shapes=_shapes_for(expression, names, shape, width),
-                       exact=exact, many=many, **options)
+                       exact=exact, many=many, check=check, **options)
 
     run(call, at, points, skip_bad, exact, out, emit.value if emit else None)
 
@@ -322,7 +521,7 @@ def _shapes_for(expression: str, names: list[str] | None, specs: list[str] | Non
     return shapes
 
 
-@app.command()
+@app.command(cls=_Command)
 def derivative(
     expression: Expression,
     wrt: Annotated[str | None, typer.Option("--wrt", "-w", help="The variable (needed when there are several).")]
@@ -330,7 +529,7 @@ def derivative(
     order: Annotated[int, typer.Option("--order", "-k", help="Order k of d^k f/dx^k.")] = 1,
     at: At = None, vars: Vars = None, shape: Shape = None, points: Points = None, skip_bad: SkipBad = False,
     exact: Exact = False, format: FormatOpt = Format.auto, precision: Precision = None, output: Output = None,
-    emit: Emit = None, check: CheckOpt = False,
+    emit: Emit = None, check: CheckOpt = False, no_simplify: NoSimplify = False,
 ) -> None:
     """d^k f/dx^k, entry by entry: shaped like f.
 
@@ -343,14 +542,14 @@ def derivative(
     from . import compute
 
     _run_expression(compute.derivative, expression, vars, shape, at, points, skip_bad, exact,
-                    Out(format, precision, output, check), emit, wrt=wrt, order=order)
+                    Out(format, precision, output, check, not no_simplify), emit, wrt=wrt, order=order)
 
 
-@app.command()
+@app.command(cls=_Command)
 def gradient(
     expression: Expression, at: At = None, vars: Vars = None, shape: Shape = None, points: Points = None,
     skip_bad: SkipBad = False, exact: Exact = False, format: FormatOpt = Format.auto, precision: Precision = None,
-    output: Output = None, emit: Emit = None, check: CheckOpt = False,
+    output: Output = None, emit: Emit = None, check: CheckOpt = False, no_simplify: NoSimplify = False,
 ) -> None:
     """∇f of a scalar function, shaped like its input.
 
@@ -360,14 +559,14 @@ def gradient(
     from . import compute
 
     _run_expression(compute.gradient, expression, vars, shape, at, points, skip_bad, exact,
-                    Out(format, precision, output, check), emit)
+                    Out(format, precision, output, check, not no_simplify), emit)
 
 
-@app.command()
+@app.command(cls=_Command)
 def jacobian(
     expression: Expression, at: At = None, vars: Vars = None, shape: Shape = None, points: Points = None,
     skip_bad: SkipBad = False, exact: Exact = False, format: FormatOpt = Format.auto, precision: Precision = None,
-    output: Output = None, emit: Emit = None, check: CheckOpt = False,
+    output: Output = None, emit: Emit = None, check: CheckOpt = False, no_simplify: NoSimplify = False,
 ) -> None:
     """The Jacobian J, m×n: rows are the outputs, columns the inputs.
 
@@ -378,14 +577,14 @@ def jacobian(
     from . import compute
 
     _run_expression(compute.jacobian, expression, vars, shape, at, points, skip_bad, exact,
-                    Out(format, precision, output, check), emit)
+                    Out(format, precision, output, check, not no_simplify), emit)
 
 
-@app.command()
+@app.command(cls=_Command)
 def hessian(
     expression: Expression, at: At = None, vars: Vars = None, shape: Shape = None, points: Points = None,
     skip_bad: SkipBad = False, exact: Exact = False, format: FormatOpt = Format.auto, precision: Precision = None,
-    output: Output = None, emit: Emit = None, check: CheckOpt = False,
+    output: Output = None, emit: Emit = None, check: CheckOpt = False, no_simplify: NoSimplify = False,
 ) -> None:
     """∇²f of a scalar function: n×n and symmetric.
 
@@ -395,7 +594,7 @@ def hessian(
     from . import compute
 
     _run_expression(compute.hessian, expression, vars, shape, at, points, skip_bad, exact,
-                    Out(format, precision, output, check), emit)
+                    Out(format, precision, output, check, not no_simplify), emit)
 
 
 VectorOpt = Annotated[str, typer.Option(
@@ -403,11 +602,11 @@ VectorOpt = Annotated[str, typer.Option(
     help="The vector: same syntax as --at (1,2,3, [[1,0],[0,1]], @file, -).")]
 
 
-@app.command()
+@app.command(cls=_Command)
 def vjp(
     expression: Expression, at: At = None, v: VectorOpt = ..., vars: Vars = None, shape: Shape = None,
     points: Points = None, skip_bad: SkipBad = False, exact: Exact = False, format: FormatOpt = Format.auto,
-    precision: Precision = None, output: Output = None, check: CheckOpt = False,
+    precision: Precision = None, output: Output = None, check: CheckOpt = False, no_simplify: NoSimplify = False,
 ) -> None:
     """Jᵀv, the vector-Jacobian product, shaped like the input: what PyTorch's y.backward(v) puts in x.grad.
 
@@ -419,14 +618,14 @@ def vjp(
     from . import compute
 
     _run_expression(compute.vjp, expression, vars, shape, at, points, skip_bad, exact,
-                    Out(format, precision, output, check), None, v=v)
+                    Out(format, precision, output, check, not no_simplify), None, v=v)
 
 
-@app.command()
+@app.command(cls=_Command)
 def jvp(
     expression: Expression, at: At = None, v: VectorOpt = ..., vars: Vars = None, shape: Shape = None,
     points: Points = None, skip_bad: SkipBad = False, exact: Exact = False, format: FormatOpt = Format.auto,
-    precision: Precision = None, output: Output = None, check: CheckOpt = False,
+    precision: Precision = None, output: Output = None, check: CheckOpt = False, no_simplify: NoSimplify = False,
 ) -> None:
     """J·v, the Jacobian-vector product (directional derivative), shaped like the output.
 
@@ -438,15 +637,34 @@ def jvp(
     from . import compute
 
     _run_expression(compute.jvp, expression, vars, shape, at, points, skip_bad, exact,
-                    Out(format, precision, output, check), None, v=v)
+                    Out(format, precision, output, check, not no_simplify), None, v=v)
 
 
-@app.command()
+@app.command(cls=_Command)
+def hvp(
+    expression: Expression, at: At = None, v: VectorOpt = ..., vars: Vars = None, shape: Shape = None,
+    points: Points = None, skip_bad: SkipBad = False, exact: Exact = False, format: FormatOpt = Format.auto,
+    precision: Precision = None, output: Output = None, check: CheckOpt = False, no_simplify: NoSimplify = False,
+) -> None:
+    """H·v, the Hessian-vector product of a scalar function, shaped like the input: H is never formed.
+
+    V has one entry per input. Forward-over-reverse: the cost of a few evaluations of f, at any size.
+
+    \b
+    Example:  jaccli hvp "x**2*y + y**3" --at 1,2 --v 1,0                   → [4, 2]
+    """
+    from . import compute
+
+    _run_expression(compute.hvp, expression, vars, shape, at, points, skip_bad, exact,
+                    Out(format, precision, output, check, not no_simplify), None, v=v)
+
+
+@app.command(cls=_Command)
 def chain(
     f: Annotated[str, typer.Argument(metavar="F", show_default=False, help="The inner function of x, e.g. 'x*2'.")],
     g: Annotated[str, typer.Argument(metavar="G", show_default=False,
                                      help="The outer scalar function of y (F's output), e.g. 'sum(y)'.")],
-    at: At = None, vars: Vars = None,
+    at: AtRequired = None, vars: Vars = None,
     var: Annotated[str | None, typer.Option("--var", metavar="NAME",
                                                help="G's variable, bound to F(x) (default: G's only variable).")]
     = None,
@@ -461,14 +679,12 @@ def chain(
     """
     from . import compute
 
+    check_inputs([("--at", spec) for spec in at or []], output)
     emit(compute.chain(f, g, at, _variables(vars), var), Out(format, precision, output))
 
 
-_NUMBERS_AS_ARGUMENTS = {"ignore_unknown_options": True, "allow_interspersed_args": True}
-
-
 def _reject_unknown_options(ctx: typer.Context, tokens: list[str]) -> None:
-    """With unknown options ignored (so -1.3 is a logit), a stray --word must still be a usage error."""
+    """After ``--`` every word is a logit: say so when one of them is an option of the command."""
     import difflib
 
     known = [name for param in ctx.command.params for name in getattr(param, "opts", []) if name.startswith("--")]
@@ -481,7 +697,7 @@ def _reject_unknown_options(ctx: typer.Context, tokens: list[str]) -> None:
             raise click_exceptions.NoSuchOption(name, possibilities=difflib.get_close_matches(name, known), ctx=ctx)
 
 
-@app.command("softmax-jac", context_settings=_NUMBERS_AS_ARGUMENTS)
+@app.command("softmax-jac", cls=_Command)
 def softmax_jac(
     ctx: typer.Context,
     logits: Annotated[list[str] | None, typer.Argument(
@@ -493,12 +709,7 @@ def softmax_jac(
     vjp: Annotated[str | None, typer.Option("--vjp", metavar="V",
                                                help="Jᵀv in O(n) without forming J; V like a point: 1,2,3, "
                                                     "@file or -.")] = None,
-    # Long names only: a short option such as -f or -e would swallow logits like -inf or -1e3.
-    format: Annotated[Format, typer.Option("--format", help="auto: table on a terminal, plain in a pipe.",
-                                           case_sensitive=False)] = Format.auto,
-    precision: Annotated[int | None, typer.Option("--precision", min=1, max=17, metavar="N",
-                                                     help="Significant digits (table default 8, plain full).")]
-    = None,
+    format: FormatOpt = Format.auto, precision: Precision = None,
     output: Output = None,
 ) -> None:
     """The softmax Jacobian J = diag(s) − s sᵀ, with its properties checked.
@@ -511,16 +722,18 @@ def softmax_jac(
     Example:  jaccli softmax-jac -1.3 0.5 2.1
     Example:  jaccli softmax-jac 1 2 3 --vjp 1,0,0 --temperature 2
     """
-    from .softmax_jac import softmax_jac as compute_softmax_jac
+    from .softmax_report import softmax_jac as compute_softmax_jac
 
     _reject_unknown_options(ctx, logits or [])
+    check_inputs([("LOGITS", spec.strip()) for spec in logits or []] + [("--vjp", vjp)] * (vjp is not None), output)
     emit(compute_softmax_jac(logits or [], temperature, log, vjp), Out(format, precision, output))
 
 
-@app.command()
+@app.command(cls=_Command)
 def check(
-    expression: Expression, at: At = None, vars: Vars = None,
+    expression: Expression, at: AtRequired = None, vars: Vars = None,
     format: FormatOpt = Format.auto, precision: Precision = None, output: Output = None,
+    no_simplify: NoSimplify = False,
 ) -> None:
     """Verify the symbolic Jacobian against the complex step or central differences at a point.
 
@@ -532,7 +745,35 @@ def check(
     """
     from . import compute
 
-    emit(compute.check(expression, at, _variables(vars)), Out(format, precision, output))
+    check_inputs([("--at", spec) for spec in at or []], output)
+    emit(compute.check(expression, at, _variables(vars)), Out(format, precision, output, simplify=not no_simplify))
+
+
+class ReferenceFormat(str, Enum):
+    text = "text"
+    json = "json"
+
+
+@app.command(cls=_Command)
+def functions(
+    format: Annotated[ReferenceFormat, typer.Option("--format", "-f", case_sensitive=False,
+                                                    help="text, or json for scripts.")] = ReferenceFormat.text,
+) -> None:
+    """The expression language: operators, constants, and every function with its summary and an example.
+
+    \b
+    Example:  jaccli functions
+    Example:  jaccli functions -f json
+    """
+    import json
+
+    from . import names
+    from .registry import CONSTANTS, FUNCTIONS
+
+    if format is ReferenceFormat.json:
+        print(json.dumps(names.as_json(FUNCTIONS, CONSTANTS), ensure_ascii=False))
+    else:
+        print(names.reference(FUNCTIONS, CONSTANTS), end="")
 
 
 def app_for(args: list[str]) -> typer.Typer:

@@ -221,6 +221,19 @@ class _Printing:
     def _call(self, helper: str, *args) -> str:
         return f"{self._function(helper)}({', '.join(self._print(a) for a in args)})"
 
+    def _print_Function(self, expr):
+        """A function from the registry whose record says how to print it (e.g. cbrt), else sympy's own rule."""
+        from .registry import OPS
+
+        op = OPS.get(type(expr).__name__)
+        code = op.code.get(self._language) if op is not None else None
+        if code is None:
+            return super()._print_Function(expr)
+        template, source = code
+        if source is not None:
+            self.helpers.add(op.name)
+        return template.format(*(self._print(a) for a in expr.args))
+
     def _reciprocal(self, expr, function):
         return f"(1.0/{self._print(function(expr.args[0]))})"
 
@@ -232,15 +245,6 @@ class _Printing:
 
     def _print_cot(self, expr):
         return self._reciprocal(expr, sympy.tan)
-
-    def _print_sigmoid(self, expr):
-        return self._call("sigmoid", *expr.args)
-
-    def _print_softplus(self, expr):
-        return self._call("softplus", *expr.args)
-
-    def _print_relu(self, expr):
-        return self._call("relu", *expr.args)
 
     def _print_Heaviside(self, expr):
         # sympy's convention H(0) = 1/2, the value jaccli uses; an explicit second argument wins
@@ -285,6 +289,7 @@ class _Printing:
 
 class _NumpyPrinter(_Printing, NumPyPrinter):
     _inf, _nan = "np.inf", "np.nan"
+    _language = "numpy"
     _helper_prefix = "_"  # variables start with a letter, so helpers cannot clash with them
 
     def __init__(self, entries: dict):
@@ -299,15 +304,13 @@ class _NumpyPrinter(_Printing, NumPyPrinter):
             return f"np.{helper}imum"
         return super()._function(helper)
 
-    def _print_relu(self, expr):
-        return f"np.maximum({self._print(expr.args[0])}, 0.0)"
-
     def _logits(self, logits) -> str:
         return ", ".join(self._print(z) for z in logits)
 
 
 class _CPrinter(_Printing, C99CodePrinter):
     _inf, _nan = "HUGE_VAL", "NAN"
+    _language = "c"
     _helper_prefix = "jaccli_"
 
     def __init__(self, entries: dict):
@@ -325,15 +328,6 @@ class _CPrinter(_Printing, C99CodePrinter):
 # The formulas of ``numeric`` and ``softmax``: shifted by the max, and 1 - s_i never by subtraction.
 
 _PY_HELPERS = {
-    "sigmoid": ((), '''
-def _sigmoid(x):
-    e = np.exp(-abs(x))  # never overflows
-    return 1 / (1 + e) if x >= 0 else e / (1 + e)
-'''),
-    "softplus": ((), '''
-def _softplus(x):
-    return np.logaddexp(0.0, x)  # log(1 + exp(x)) without overflow
-'''),
     "heaviside": ((), '''
 def _heaviside(x, h0):
     return np.heaviside(x, h0)
@@ -370,25 +364,6 @@ def _log_softmax(i, *z):
 
 _C_MAX_DOC = "/* NaN-propagating like numpy's maximum/minimum (fmax/fmin drop NaN) */"
 _C_HELPERS = {
-    "sigmoid": ((), '''
-static double jaccli_sigmoid(double x)
-{
-    const double e = exp(-fabs(x)); /* never overflows */
-    return x >= 0 ? 1.0 / (1.0 + e) : e / (1.0 + e);
-}
-'''),
-    "softplus": ((), '''
-static double jaccli_softplus(double x)
-{
-    return (x > 0 ? x : 0.0) + log1p(exp(-fabs(x))); /* log(1 + exp(x)) without overflow */
-}
-'''),
-    "relu": ((), '''
-static double jaccli_relu(double x)
-{
-    return x < 0 ? 0.0 : x;
-}
-'''),
     "max": ((), f'''
 {_C_MAX_DOC}
 static double jaccli_max(double a, double b)
@@ -473,8 +448,13 @@ static double jaccli_log_softmax(int i, int n, const double *z)
 }
 
 
-def _helper_sources(used: set[str], table: dict) -> list[str]:
-    """The helpers' sources, dependencies first, each once, in the table's order."""
+def _helper_sources(used: set[str], table: dict, language: str) -> list[str]:
+    """The helpers' sources, dependencies first, each once: the registry's records', then the table's."""
+    from .registry import public_ops
+
+    records = {op.name: ((), op.code[language][1]) for op in public_ops()
+               if op.code.get(language) and op.code[language][1]}
+    table = {**records, **table}
     needed = set()
     pending = list(used)
     while pending:
@@ -553,7 +533,7 @@ def _python_source(command, expression, params, shapes, shape, lines, outputs, h
             body.append(f"    out[{', '.join(map(str, index)) if index else '()'}] = {text}")
     body.append("    return out")
     imports = ["import math", "import numpy as np"] if "math" in modules else ["import numpy as np"]
-    parts = ["\n".join(imports)] + _helper_sources(helpers, _PY_HELPERS) + ["\n".join(head + body)]
+    parts = ["\n".join(imports)] + _helper_sources(helpers, _PY_HELPERS, "numpy") + ["\n".join(head + body)]
     return "\n\n\n".join(parts) + "\n"
 
 
@@ -582,5 +562,5 @@ def _c_source(command, expression, params, shapes, shape, lines, outputs, helper
         body.append("        out[k] = 0.0;")
     body += [f"    out[{k}] = {text};" for k, text in enumerate(outputs) if text is not None]
     function = "\n".join([f"void {command}({', '.join(arguments)})", "{", *body, "}"])
-    parts = ["\n".join(comment) + "\n#include <math.h>"] + _helper_sources(helpers, _C_HELPERS) + [function]
+    parts = ["\n".join(comment) + "\n#include <math.h>"] + _helper_sources(helpers, _C_HELPERS, "c") + [function]
     return "\n\n".join(parts) + "\n"

@@ -38,3 +38,7 @@ class ShapeError(JaccliError):
 
 class LimitError(JaccliError):
     """Input beyond a documented resource limit (length, depth, size)."""
+
+
+class UndefinedError(JaccliError):
+    """A constant part of the expression has no real value (sqrt(-1), acos(2), 0/0)."""

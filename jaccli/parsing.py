@@ -2,7 +2,7 @@
 
 User text is never evaluated: ``ast.parse`` only builds a syntax tree, and every
 node is checked against the whitelist below before it becomes one of the small
-node types of this module. ``lowering`` turns that tree into sympy expressions.
+node types of this module. ``ir.build`` turns that tree into IR.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from dataclasses import FrozenInstanceError
 from operator import attrgetter
 
 from .errors import JaccliError, LimitError, ParseError, UnknownNameError
-from .functions import CONSTANTS, FUNCTIONS
+from .registry import CONSTANTS, FUNCTIONS
 
 MAX_LENGTH = 10_000  # characters of one expression
 MAX_DEPTH = 100  # nesting of operations and calls
@@ -30,7 +30,7 @@ MAX_EXPONENT = 10_000  # |n| in x**n, and the size of exact powers of numbers (c
 class _Frozen:
     """Base of the tree's types: a frozen dataclass by hand. The annotated fields, in order, are set once
     by position; instances are immutable, equal when of the same type with equal fields, hashed by their
-    fields (nodes are dict keys in ``autodiff``), and shown as ``Var(name='x')``.
+    fields (nodes are dict keys in ``ir.build``), and shown as ``Var(name='x')``.
 
     Not ``dataclass(frozen=True)``: that generates and compiles six methods per class, about 1 ms each
     class on every start-up of every expression command; these take a few microseconds.
@@ -209,9 +209,7 @@ def parse_tree(text: str, *, allow_variables: bool = True) -> Node:
         raise ParseError("empty expression")
     if len(text) > MAX_LENGTH:
         raise LimitError(f"expression is {len(text)} characters long; the limit is {MAX_LENGTH}")
-    source = text.replace("^", "**")  # calculator power; '^' has no other meaning here
-    if "\n" in source.strip() or "\r" in source:
-        source = " ".join(source.split())
+    source = reading(text).python  # maths as people type it (2x, sin x, |x|, x², ^), in Python syntax
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # e.g. "invalid decimal literal" for 1if: our own error follows
@@ -229,6 +227,13 @@ def parse_tree(text: str, *, allow_variables: bool = True) -> Node:
     except ValueError as exc:  # e.g. an integer literal over Python's digit limit
         raise LimitError(f"number too long: {exc}") from None
     return _Builder(source.strip(), allow_variables).build(module.body, 0)
+
+
+def reading(text: str, power: str | None = None):
+    """How ``text`` is read (``notation.Reading``): its Python syntax, and ``read_as`` for people."""
+    from . import notation
+
+    return notation.read(text, FUNCTIONS, CONSTANTS, power)
 
 
 def parse(text: str, variables: list[str] | None = None) -> Function:
@@ -355,19 +360,22 @@ class _Builder:
         name = node.func.id
         signature = FUNCTIONS.get(name)
         if signature is None:
-            raise self.fail(f"unknown function '{name}'{suggest(name, FUNCTIONS)}", node, UnknownNameError)
+            from .names import unknown_function
+
+            raise self.fail(unknown_function(name, FUNCTIONS), node, UnknownNameError)
         if node.keywords:
             raise self.fail(f"{name}() takes no keyword arguments", node)
         if any(isinstance(arg, ast.Starred) for arg in node.args):
             raise self.fail("'*' unpacking is not allowed", node)
         count = len(node.args)
-        if count < signature.min_args or (signature.max_args is not None and count > signature.max_args):
-            if signature.max_args is None:
-                wanted = f"at least {signature.min_args}"
-            elif signature.min_args == signature.max_args:
-                wanted = str(signature.min_args)
+        least, most = signature.arity
+        if count < least or (most is not None and count > most):
+            if most is None:
+                wanted = f"at least {least}"
+            elif least == most:
+                wanted = str(least)
             else:
-                wanted = f"{signature.min_args} or {signature.max_args}"
+                wanted = f"{least} or {most}"
             plural = "" if wanted == "1" else "s"
             raise self.fail(f"{name}() takes {wanted} argument{plural}, got {count}", node)
         return Call(name, tuple(self.build(arg, depth + 1) for arg in node.args))

@@ -8,6 +8,7 @@ text it was typed as, so exact mode can read ``0.1`` as 1/10.
 from __future__ import annotations
 
 import ast
+import math
 import re
 import sys
 import warnings
@@ -15,11 +16,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .errors import JaccliError, ParseError, ShapeError
+from . import limits
+from .errors import JaccliError, LimitError, ParseError, ShapeError, UndefinedError
 
 _NAMED = re.compile(r"\s*([A-Za-z][A-Za-z0-9_]*)\s*=(?!=)(.*)\Z", re.DOTALL)
+_NAMED_LIST = re.compile(r",\s*(?=[A-Za-z][A-Za-z0-9_]*\s*=(?!=))")  # the commas in x=2,y=3
 _NOT_FINITE = {"nan", "inf", "infinity", "+inf", "-inf", "+nan", "-nan", "-infinity", "+infinity"}
-MAX_INPUT_BYTES = 256 * 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -34,20 +36,63 @@ class Value:
         return self.array.shape
 
 
-def read_source(spec: str, stdin=None) -> str:
-    """The text behind ``@file`` or ``-`` (stdin); any other text as it is."""
+def origin(spec: str) -> str | None:
+    """Where the text of ``spec`` comes from, when that is not the command line: ``stdin`` or ``@file``."""
     if spec == "-":
-        return (stdin or sys.stdin).read()
+        return "stdin"
+    if spec.startswith("@"):
+        return spec
+    return None
+
+
+def read_source(spec: str, stdin=None) -> str:
+    """The text behind ``@file`` or ``-`` (stdin); any other text as it is.
+
+    At most ``limits.MAX_INPUT_BYTES`` are read: a larger input is refused, never cut. A UTF-8 BOM is dropped.
+    """
+    if spec == "-":
+        stream = stdin if stdin is not None else sys.stdin
+        if stream is None or (stdin is None and _stdin_closed()):
+            raise JaccliError("cannot read stdin: it is closed")
+        reader = getattr(stream, "buffer", stream)  # bytes where there are bytes (a StringIO gives text)
+        try:
+            data = reader.read(limits.MAX_INPUT_BYTES + 1)
+        except OSError as exc:
+            raise JaccliError(f"cannot read stdin: {exc.strerror or exc}") from None
+        return _text(data, "stdin")
     if spec.startswith("@"):
         path = spec[1:]
         try:
-            with open(path, encoding="utf-8") as handle:
-                return handle.read(MAX_INPUT_BYTES)
+            with open(path, "rb") as handle:
+                if limits.regular_size(handle) > limits.MAX_INPUT_BYTES:  # refused before reading it
+                    _too_large(spec)
+                data = handle.read(limits.MAX_INPUT_BYTES + 1)
         except OSError as exc:
             raise JaccliError(f"cannot read {path}: {exc.strerror or exc}") from None
-        except UnicodeDecodeError:
-            raise JaccliError(f"cannot read {path}: it is not UTF-8 text") from None
+        return _text(data, spec)
     return spec
+
+
+def _stdin_closed() -> bool:
+    from .streams import State
+
+    return "stdin" in State.closed
+
+
+def _too_large(name: str):
+    raise LimitError(f"{name} is larger than {limits.in_bytes(limits.MAX_INPUT_BYTES)}, the limit for a point or "
+                     "vector")
+
+
+def _text(data: bytes | str, name: str) -> str:
+    if len(data) > limits.MAX_INPUT_BYTES:
+        _too_large(name)
+    if isinstance(data, str):
+        return data[1:] if data.startswith("\ufeff") else data
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise JaccliError(f"cannot read {name}: it is not UTF-8 text (byte {exc.start + 1})") from None
 
 
 def _strip_comments(text: str) -> str:
@@ -56,71 +101,169 @@ def _strip_comments(text: str) -> str:
     return "\n".join(line.split("#", 1)[0] for line in text.splitlines())
 
 
-def parse_values(text: str) -> list[Value]:
-    """The top-level values of a point text: ``1, 2`` is two, ``[1, 2]`` is one array."""
-    flat = _plain(text)
+def parse_values(text: str, source: str | None = None) -> list[Value]:
+    """The top-level values of a point text: ``1, 2`` is two, ``[1, 2]`` is one array.
+
+    ``source`` (``stdin``, ``@file``): the text was read from there, and errors name it and a position,
+    never the text itself.
+    """
+    flat = _plain(text, source)
     if flat is not None:
         return [Value(flat.array[i], flat.texts[i:i + 1].reshape(())) for i in range(flat.array.size)]
-    return _bracketed(text)
+    return _bracketed(text, source)
 
 
-def parse_array(text: str) -> Value:
+def parse_array(text: str, source: str | None = None) -> Value:
     """A point text as one array: its single top-level value, or its values stacked (``1,2,3`` is 1-D)."""
-    flat = _plain(text)
+    flat = _plain(text, source)
     if flat is not None:
         return flat if flat.array.size != 1 else Value(flat.array[0], flat.texts[0:1].reshape(()))
-    values = _bracketed(text)
+    values = _bracketed(text, source)
     return values[0] if len(values) == 1 else stack_values(values)
 
 
-def _plain(text: str) -> Value | None:
+def _plain(text: str, source: str | None) -> Value | None:
     """Plain numbers (no brackets) as a 1-D Value in one numpy pass; None for bracketed text."""
     text = _strip_comments(text).strip()
     if not text:
-        raise ParseError("no values given")
+        raise ParseError(f"{source}: no values given" if source else "no values given")
     if any(ch in text for ch in "[]()"):
         return None
     separator = "," if "," in text else None
     tokens = [t.strip() for t in text.split(separator)]
-    return Value(_numbers(tokens), np.array(tokens, dtype=object))
+    return Value(_numbers(tokens, source), np.array(tokens, dtype=object))
 
 
-def _bracketed(text: str) -> list[Value]:
-    from .parsing import MAX_LENGTH  # not at the top: plain numbers (softmax-jac's start-up) never need the parser
-
+def _bracketed(text: str, source: str | None) -> list[Value]:
+    """Bracketed values, in time linear in the text: one parse, each entry's text sliced from its offsets."""
     text = _strip_comments(text).strip()
-    if len(text) > MAX_LENGTH * 100:
-        raise ParseError("a bracketed point is too long; give plain comma- or space-separated numbers")
+    if len(text) > limits.MAX_BRACKETED_CHARS:
+        raise LimitError(f"{source + ': ' if source else ''}a bracketed point is longer than "
+                         f"{limits.MAX_BRACKETED_CHARS} characters; give plain comma- or space-separated numbers")
+    if "(" not in text and ")" not in text:
+        fast = _regular_array(text)
+        if fast is not None:
+            return [fast]
+    wrapped = "(" + text + "\n)"  # brackets join the lines, and "1, [2, 3]" is a tuple of values
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            tree = ast.parse(" ".join(text.split()), mode="eval").body
+            tree = ast.parse(wrapped, mode="eval").body
     except SyntaxError as exc:
+        if source and exc.lineno is None:  # e.g. a NUL byte: no position to give
+            raise ParseError(f"{source}: syntax error") from None
+        if source:
+            column = (exc.offset or 1) - (1 if exc.lineno == 1 else 0)
+            raise ParseError(f"{source}, line {exc.lineno}, column {column}: syntax error") from None
         raise ParseError(f"cannot read the point '{_short(text)}': {exc.msg}") from None
     except (RecursionError, MemoryError, ValueError):
         raise ParseError("the point nests too deeply or is too long") from None
-    source = " ".join(text.split())
+    encoded = wrapped.encode()
+    starts = [0] + [m.end() for m in re.finditer(b"\n", encoded)]  # byte offset of each line
     items = tree.elts if isinstance(tree, ast.Tuple) else [tree]
-    return [_item(node, source) for node in items]
+    values = []
+    for item in items:
+        leaves: list[ast.AST] = []
+        shape = _shape(item, leaves, 0)
+        tokens = [encoded[starts[n.lineno - 1] + n.col_offset:starts[n.end_lineno - 1] + n.end_col_offset].decode()
+                  for n in leaves]
+        where = [f"line {n.lineno}, column {n.col_offset + (n.lineno > 1)}" for n in leaves] \
+            if source else None
+        texts = np.empty(len(tokens), dtype=object)
+        texts[:] = tokens
+        values.append(Value(_numbers(tokens, source, where).reshape(shape), texts.reshape(shape)))
+    return values
+
+
+_TOKEN = re.compile(r"[^\s\[\],]+")
+
+
+def _regular_array(text: str) -> Value | None:
+    """One regular array of plain numbers (``[[1, 2], [3, 4]]``) without the Python parser, or None.
+
+    The text's skeleton (each number an ``n``, whitespace dropped) must equal the skeleton of the
+    shape read off its first entries; anything else (several values, ragged, names, a stray token)
+    takes the parser's path, which also words the error.
+    """
+    skeleton = "".join(_TOKEN.sub("n", text).split())
+    rank = len(skeleton) - len(skeleton.lstrip("["))
+    if rank == 0 or rank > limits.MAX_DIMENSIONS:
+        return None
+    codes = np.frombuffer(skeleton.encode(), dtype=np.uint8)
+    depth = np.cumsum((codes == ord("[")).astype(np.int64) - (codes == ord("]")))
+    shape = []
+    for level in range(1, rank + 1):  # children of the first list at each level: its commas at that depth, + 1
+        start = level - 1
+        end = start + int(np.argmax(depth[start:] < level))
+        shape.append(int(np.count_nonzero((codes[start:end] == ord(",")) & (depth[start:end] == level))) + 1)
+    if math.prod(shape) > len(skeleton):  # every entry needs its own "n": not this shape (and no bomb below)
+        return None
+    expected = "n"
+    for size in reversed(shape):
+        expected = "[" + ",".join([expected] * size) + "]"
+    if expected != skeleton:
+        return None
+    tokens = _TOKEN.findall(text)
+    try:
+        floats = np.array(tokens, dtype=float)
+    except ValueError:
+        return None
+    if not np.all(np.isfinite(floats)):
+        return None
+    texts = np.empty(len(tokens), dtype=object)
+    texts[:] = tokens
+    return Value(floats.reshape(shape), texts.reshape(shape))
+
+
+def _shape(node: ast.AST, leaves: list, depth: int) -> tuple[int, ...]:
+    """The shape of nested brackets, their entries appended to ``leaves`` in row-major order."""
+    if not isinstance(node, (ast.List, ast.Tuple)):
+        leaves.append(node)
+        return ()
+    if not node.elts:
+        raise ParseError("empty brackets in the point")
+    if depth >= limits.MAX_DIMENSIONS:
+        raise LimitError(f"the point nests brackets more than {limits.MAX_DIMENSIONS} deep "
+                         f"(limit {limits.MAX_DIMENSIONS} dimensions)")
+    shapes = [_shape(child, leaves, depth + 1) for child in node.elts]
+    if any(s != shapes[0] for s in shapes):
+        raise ShapeError("the entries of a bracketed point must have equal shapes (a ragged array?)")
+    return (len(shapes),) + shapes[0]
 
 
 def _short(text: str) -> str:
     return text if len(text) <= 40 else text[:37] + "..."
 
 
-def _numbers(tokens: list[str]) -> np.ndarray:
-    """The tokens' float values: numpy for plain numbers, the safe parser otherwise."""
+def _numbers(tokens: list[str], source: str | None = None, where: list[str] | None = None) -> np.ndarray:
+    """The tokens' float values: numpy for plain numbers, the safe parser otherwise.
+
+    With a ``source``, an error names it and the value's position (``where``, else "value N"), not its text.
+    """
+    def fail(index: int, problem: str, error=ParseError):
+        if source is None:
+            raise error(f"'{tokens[index]}' {problem}")
+        raise error(f"{source}, {where[index] if where else f'value {index + 1}'}: {problem.removeprefix('is ')}")
+
     for position, token in enumerate(tokens):
         if not token:
-            raise ParseError(f"empty value at position {position + 1} (two separators in a row?)")
+            raise ParseError(f"{source + ': ' if source else ''}empty value at position {position + 1} "
+                             "(two separators in a row?)")
     try:
         floats = np.array(tokens, dtype=float)
     except ValueError:
-        floats = np.array([_number(tok) for tok in tokens], dtype=float)
+        floats = np.empty(len(tokens))
+        for index, token in enumerate(tokens):
+            if source is None:
+                floats[index] = _number(token)
+                continue
+            try:
+                floats[index] = _number(token)
+            except JaccliError:
+                fail(index, "is not a finite real number")
     bad = ~np.isfinite(floats)
     if bad.any():
-        token = tokens[int(np.argmax(bad))]
-        raise ParseError(f"'{token}' is not a finite number; NaN and infinity are not allowed as input")
+        fail(int(np.argmax(bad)), "is not a finite number; NaN and infinity are not allowed as input")
     return floats
 
 
@@ -131,9 +274,12 @@ def _number(token: str) -> float:
         return float(token)
     except ValueError:
         pass
-    from .lowering import constant  # sympy only when a value is an expression like pi/4
+    from .symbolic import constant  # sympy only when a value is an expression like pi/4
 
-    value = constant(token)
+    try:
+        value = constant(token)
+    except UndefinedError:  # e.g. sqrt(-1): refused when the constant is built
+        raise ParseError(f"'{token}' is not a real number") from None
     try:
         result = float(value)
     except TypeError:
@@ -141,21 +287,6 @@ def _number(token: str) -> float:
     if not np.isfinite(result):
         raise ParseError(f"'{token}' is not a finite number")
     return result
-
-
-def _scalar(token: str, value: float) -> Value:
-    texts = np.empty((), dtype=object)
-    texts[()] = token
-    return Value(np.array(value, dtype=float), texts)
-
-
-def _item(node: ast.AST, source: str) -> Value:
-    if isinstance(node, (ast.List, ast.Tuple)):
-        if not node.elts:
-            raise ParseError("empty brackets in the point")
-        return stack_values([_item(child, source) for child in node.elts])
-    token = ast.get_source_segment(source, node) or ""
-    return _scalar(token, float(_numbers([token])[0]))
 
 
 def stack_values(values: list[Value]) -> Value:
@@ -167,26 +298,33 @@ def stack_values(values: list[Value]) -> Value:
 
 def read_vector(spec: str, stdin=None) -> Value:
     """One array from a point-like text (``1,2,3``, ``[[1,2],[3,4]]``, ``@file``, ``-``): for ``--v``."""
-    return parse_array(read_source(spec, stdin))
+    return parse_array(read_source(spec, stdin), origin(spec))
 
 
 def bind(variables: tuple[str, ...], specs: list[str], stdin=None) -> dict[str, Value]:
     """Map ``--at`` texts to the variables: one value each in order, or by name."""
     named: dict[str, Value] = {}
     texts: list[str] = []
+    sources: list[str | None] = []
+    lines = 0  # the most lines of one @file or stdin text: several points where one was expected?
     for spec in specs:
         text = read_source(spec, stdin)
-        match = _NAMED.match(text)
-        if match:
-            name, rest = match.groups()
-            if name in named:
-                raise ParseError(f"--at gives {name} twice")
-            named[name] = parse_array(read_source(rest.strip(), stdin))
-        else:
-            texts.append(text)
+        if spec == "-" or spec.startswith("@"):
+            lines = max(lines, sum(1 for line in _strip_comments(text).splitlines() if line.strip()))
+        for part in _NAMED_LIST.split(text) if _NAMED.match(text) else [text]:  # x=2,y=3 names two values
+            match = _NAMED.match(part)
+            if match:
+                name, rest = match.groups()
+                if name in named:
+                    raise ParseError(f"--at gives {name} twice")
+                rest = rest.strip()
+                named[name] = parse_array(read_source(rest, stdin), origin(rest) or origin(spec))
+            else:
+                texts.append(part)
+                sources.append(origin(spec))
     if len(variables) == 1 and len(texts) == 1 and not named:
-        return {variables[0]: parse_array(texts[0])}  # one array in one pass, however long
-    positional = [value for text in texts for value in parse_values(text)]
+        return {variables[0]: parse_array(texts[0], sources[0])}  # one array in one pass, however long
+    positional = [value for text, source in zip(texts, sources) for value in parse_values(text, source)]
     names = ", ".join(variables) or "none"
     if named and positional:
         raise ParseError("--at mixes named (x=1) and positional values; use one style")
@@ -204,7 +342,9 @@ def bind(variables: tuple[str, ...], specs: list[str], stdin=None) -> dict[str, 
     if len(variables) == 1:
         return {variables[0]: positional[0] if len(positional) == 1 else stack_values(positional)}
     if len(positional) != len(variables):
-        example = " ".join(f"--at {v}={i + 1}" for i, v in enumerate(variables[:2]))
+        example = "--at " + ",".join(f"{v}={i + 1}" for i, v in enumerate(variables[:2]))
+        several = (f" The input has {lines} lines: for one result per line (a point each), use --points "
+                   "instead of --at." if lines > 1 else "")
         raise ShapeError(f"{len(variables)} variables ({names}) need {len(variables)} values, one each in "
-                         f"that order; got {len(positional)}. Or name them: {example}")
+                         f"that order; got {len(positional)}. Or name them: {example}.{several}")
     return dict(zip(variables, positional, strict=True))

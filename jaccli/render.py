@@ -12,13 +12,11 @@ from enum import Enum
 
 import numpy as np
 
-from . import numtext
+from . import layout, numtext
 
-SYMBOLIC_WIDTH = 28  # a symbolic entry longer than this is left out of the table
+SYMBOLIC_WIDTH = 28  # beside a value, a formula longer than this is left out (it is in JSON and without --at)
 SYMBOLIC_CELLS = 64  # and so are all of them when the table has more cells
 TABLE_PRECISION = 8  # significant digits in tables unless --precision says otherwise
-TABLE_EDGE = 10  # a table with more rows shows the first and last 10
-COLUMN_EDGE = 3  # … and of more columns, the first and last 3
 
 
 class Format(str, Enum):
@@ -43,21 +41,51 @@ def number(value: float, precision: int | None = None) -> str:
     return f"{value:.{precision}g}"
 
 
-def formula(expr) -> str:
-    """A symbolic entry as text: sympy's form, with floats shown without trailing zeros."""
+def formula(expr, power: str = "**") -> str:
+    """A symbolic entry as text: sympy's form, with floats shown without trailing zeros.
+
+    ``power="^"`` writes powers as ``x^2``, for users who typed ``^`` (``**`` means nothing else there).
+    """
     import sympy
 
-    return sympy.sstr(expr, full_prec=False) if isinstance(expr, sympy.Basic) else str(expr)
+    text = sympy.sstr(expr, full_prec=False) if isinstance(expr, sympy.Basic) else str(expr)
+    return text.replace("**", "^") if power == "^" else text
+
+
+def where(result) -> list[str]:
+    """What the names in simplified formulas stand for: ``s_i = softmax(x[0], x[1])[i]``, step(x)."""
+    return [note if note.startswith(name) else f"{name} = {note}"
+            for name, note in result.extra.get("where", {}).items()]
+
+
+def read_as(result) -> str | None:
+    """How the expression was read (``2x^2`` as ``2*x^2``); for ``chain``, G and F; None for softmax-jac."""
+    if result.command == "softmax-jac":
+        return None
+    from .parsing import reading
+
+    if result.command == "chain":
+        x = result.extra
+        return f"{reading(x['g']).read_as} with {x['var']} = {reading(x['f']).read_as}"
+    return reading(result.expression).read_as
+
+
+def power_style(expression: str) -> str:
+    """``^`` when the expression writes powers with ``^`` (or superscripts) and never ``**``; else ``**``."""
+    if "**" in expression:
+        return "**"
+    return "^" if any(ch in expression for ch in "^²³¹⁰⁴⁵⁶⁷⁸⁹⁻") else "**"
 
 
 def plain(result, precision: int | None = None) -> str:
     """Numbers only, one table row per line, separated by spaces; symbolic (and exact) entries by tabs."""
+    power = power_style(result.expression)
     if result.exact is not None:
-        return "\n".join("\t".join(formula(e) for e in row) for row in result.matrix(result.exact)) + "\n"
+        return "\n".join("\t".join(formula(e, power) for e in row) for row in result.matrix(result.exact)) + "\n"
     if result.value is not None:
         return numtext.rows(result.matrix(result.value), " ", precision)
     grid = result.matrix(result.symbolic)
-    return "\n".join("\t".join(formula(e) for e in row) for row in grid) + "\n"
+    return "\n".join("\t".join(formula(e, power) for e in row) for row in grid) + "\n"
 
 
 def _json(value) -> str:
@@ -71,17 +99,20 @@ def _json(value) -> str:
 
 def to_json(result) -> str:
     """Exactly one JSON document; non-finite numbers become null and are named in ``warnings``."""
+    power = power_style(result.expression)
+    text = np.vectorize(lambda e: formula(e, power), otypes=[object])
     document = {
         "command": result.command,
         "expression": result.expression,
+        "read_as": read_as(result),
         "variables": result.variables,
         "point": result.point,
         "shape": list(result.shape),
         "value": result.value,
-        "symbolic": None if result.symbolic is None else np.vectorize(formula, otypes=[object])(result.symbolic),
+        "symbolic": None if result.symbolic is None else text(result.symbolic),
     }
     if result.exact is not None:
-        document["exact"] = np.vectorize(formula, otypes=[object])(result.exact)
+        document["exact"] = text(result.exact)
     document.update(result.extra)
     document["warnings"] = list(result.warnings)
     return "{" + ", ".join(f"{json.dumps(key)}: {_json(value)}" for key, value in document.items()) + "}\n"
@@ -97,92 +128,256 @@ def _style(value: float) -> str:
     return "dim"
 
 
-def table(result, precision: int | None = None):
-    """A rich Table: rows and columns labelled, numbers right-aligned and coloured by sign.
+def table(result, precision: int | None = None, width: int = 80, height: int | None = None,
+          power: str | None = None, ascii_only: bool = False):
+    """A rich renderable: the title, panels, the result as a table, notes, and the checked properties.
 
-    A large result shows its corners, as numpy prints large arrays: the first and last
-    TABLE_EDGE rows and COLUMN_EDGE columns, with a line saying how to see all of it.
+    Every number is shown whole at ``precision`` significant digits (large and tiny ones in scientific
+    notation) and every formula whole: wrapped at operators in its cell, or as a numbered footnote below
+    the table. The table fills ``width`` terminal cells and ``height`` lines; only rows and columns that
+    do not fit are left out (the first and last ones stay) and a note says which and how to see them.
+    ``power``: how formulas write powers (``"^"`` when the user typed ``^``; default from the expression).
+    ``ascii_only`` (a terminal that is not UTF-8): labels in ASCII (f1, df/dx, -), before the layout.
     """
     from rich.console import Group
-    from rich.table import Table
     from rich.text import Text
 
+    if ascii_only:
+        result = _in_ascii(result)
     precision = precision or TABLE_PRECISION
-    rows, columns = _edges(len(result.rows), TABLE_EDGE), _edges(len(result.columns), COLUMN_EDGE)
-    table = Table(header_style="bold")
-    table.add_column("", style="bold cyan", no_wrap=True)
-    for j in columns:
-        table.add_column("…" if j is None else result.columns[j], justify="right", no_wrap=False)
+    power = power or power_style(result.expression)
+    # The title as Text above the table, not markup: expressions contain [brackets].
+    parts = [Text(result.title, style="bold")]
+    lines_left = (height or 0) - 2 - layout.cell_width(result.title) // max(width, 1)
+    for panel in result.panels:
+        values = np.asarray(panel.values, dtype=float).reshape(len(panel.rows), len(panel.columns))
+        grid, notes = _numbers_table(panel.rows, panel.columns, values, precision, width)
+        parts += [Text(panel.title, style="bold"), grid, *notes]  # a Table title would wrap to its width
+        lines_left -= len(panel.rows) + 5 + len(notes)
+    if result.panels:
+        parts.append(Text(result.value_title or "value", style="bold"))
+        lines_left -= 1
+    properties = result.extra.get("properties", {})
+    budget = lines_left - 6 - len(properties) if height else None
+    parts += _main_table(result, precision, width, budget, power)
+    if result.value is None or result.symbolic is not None and result.symbolic.size <= SYMBOLIC_CELLS:
+        parts += [Text(f"where {note}", style="dim") for note in where(result)]
+    parts += checks(properties)
+    return Group(*parts)
+
+
+def _in_ascii(result):
+    """A copy of ``result`` whose labels and titles are ASCII (f1, d/dx, -): laid out as they will print."""
+    from dataclasses import replace
+
+    from .streams import encodable
+
+    def text(value: str) -> str:
+        return encodable(value, "ascii")
+
+    return replace(result, title=text(result.title), value_title=text(result.value_title),
+                   rows=[text(r) for r in result.rows], columns=[text(c) for c in result.columns],
+                   panels=[replace(p, title=text(p.title), rows=[text(r) for r in p.rows],
+                                   columns=[text(c) for c in p.columns]) for p in result.panels])
+
+
+def _main_table(result, precision: int, width: int, row_budget: int | None, power: str) -> list:
+    """The result's table and the notes below it: what was left out, footnotes."""
     shown = result.exact if result.exact is not None else result.symbolic  # exact values replace formulas
     symbolic = None if shown is None else result.matrix(shown)
-    show_symbolic = symbolic is not None and (symbolic.size <= SYMBOLIC_CELLS or result.exact is not None)
     values = None if result.value is None else result.matrix(result.value)
+    if values is not None and result.exact is None:
+        beside = symbolic if symbolic is not None and symbolic.size <= SYMBOLIC_CELLS else None
+        grid, notes = _numbers_table(result.rows, result.columns, values, precision, width, row_budget,
+                                     beside, power)
+        return [grid, *notes]
+    return _formula_table(result, symbolic, values, precision, width, row_budget, power)
+
+
+def _numbers_table(row_labels, column_labels, values: np.ndarray, precision: int, width: int,
+                   row_budget: int | None = None, beside: np.ndarray | None = None, power: str = "**"):
+    """A grid of numbers coloured by sign, with short formulas beside them when the whole table has room."""
+    from rich.text import Text
+
+    rows = layout.rows(len(row_labels), row_budget)
+    shown_rows = [i for i in rows if i is not None]
+    label_width = max((layout.cell_width(row_labels[i]) for i in shown_rows), default=0)
+    texts: dict[tuple[int, int], str] = {}
+
+    def text(i: int, j: int) -> str:
+        if (i, j) not in texts:
+            texts[i, j] = number(values[i, j], precision)
+        return texts[i, j]
+
+    def column_width(j: int, formulas=None) -> int:
+        cells = [layout.cell_width(text(i, j) + (formulas or {}).get((i, j), "")) for i in shown_rows]
+        return max([layout.cell_width(column_labels[j]), *cells])
+
+    notes = []
+    if beside is not None:  # short formulas beside their values, if every column then still fits
+        formulas = {}
+        for i in shown_rows:
+            for j in range(len(column_labels)):
+                shown = formula(beside[i, j], power)
+                if _beside(shown, beside[i, j], text(i, j), False):
+                    formulas[i, j] = f"  = {shown}"
+        widths = [column_width(j, formulas) for j in range(len(column_labels))]
+        if formulas and layout.table_width([label_width, *widths]) <= width and None not in rows:
+            return _grid(row_labels, column_labels, rows, list(range(len(column_labels))), text, values,
+                         formulas), notes
+        if formulas:
+            notes.append(Text("the formulas beside the values are left out for width: run without --at, "
+                              "or with --format json, to see them", style="dim"))
+    columns = layout.columns(len(column_labels), column_width, label_width, width)
+    notes[:0] = _hidden(row_labels, column_labels, rows, columns)
+    return _grid(row_labels, column_labels, rows, columns, text, values, {}), notes
+
+
+def _grid(row_labels, column_labels, rows, columns, text, values, formulas):
+    """The rich Table of ``rows`` × ``columns`` (None: the ⋮ row or … column) of numbers and formulas."""
+    from rich.text import Text
+
+    grid = _frame(column_labels, columns)
     for i in rows:
         if i is None:
-            table.add_row("…", *("⋮" for _ in columns))
+            grid.add_row("⋮", *("⋮" for _ in columns))
             continue
         cells = []
         for j in columns:
             if j is None:
                 cells.append(Text("…"))
                 continue
-            text = formula(symbolic[i, j]) if symbolic is not None else ""
-            if values is None:
-                cells.append(Text(text))
-                continue
-            value = float(values[i, j])
-            cell = Text(number(value, precision), style=_style(value))
-            if show_symbolic and _beside(text, symbolic[i, j], cell.plain, result.exact is not None):
-                cell.append(f"  = {text}", style="dim italic")
+            cell = Text(text(i, j), style=_style(float(values[i, j])))
+            if (i, j) in formulas:
+                cell.append(formulas[i, j], style="dim italic")
             cells.append(cell)
-        table.add_row(result.rows[i], *cells)
-    # The title as Text above the table, not markup: expressions contain [brackets].
-    parts = [Text(result.title, style="bold")]
-    parts += [_panel(panel, precision) for panel in result.panels]
-    if result.panels:
-        parts.append(Text(result.value_title or "value", style="bold"))
-    parts.append(table)
-    if None in rows or None in columns:
-        parts.append(Text(f"{len(result.rows)}×{len(result.columns)}, corners shown; --format plain, csv or "
-                          "json prints every entry", style="dim"))
-    parts += checks(result.extra.get("properties", {}))
-    return Group(*parts)
+        grid.add_row(row_labels[i], *cells)
+    return grid
 
 
-def _edges(count: int, edge: int) -> list[int | None]:
-    """All indices, or the first and last ``edge`` with None (an ellipsis) between them."""
-    if count <= 2 * edge + 1:
-        return list(range(count))
-    return [*range(edge), None, *range(count - edge, count)]
-
-
-def _panel(panel, precision: int):
-    """A small grid of numbers (logits, J_F, …) with the same sign colours as the main table."""
-    from rich.console import Group
+def _frame(column_labels, columns):
+    """An empty table: the label column, then ``columns`` right-aligned, never wrapped by rich."""
     from rich.table import Table
-    from rich.text import Text
 
     grid = Table(header_style="bold")
     grid.add_column("", style="bold cyan", no_wrap=True)
-    for column in panel.columns:
-        grid.add_column(column, justify="right")
-    values = np.asarray(panel.values, dtype=float).reshape(len(panel.rows), len(panel.columns))
-    for label, row in zip(panel.rows, values, strict=True):
-        grid.add_row(label, *(Text(number(v, precision), style=_style(v)) for v in row))
-    return Group(Text(panel.title, style="bold"), grid)  # a Table title would wrap to the table's width
+    for j in columns:
+        grid.add_column("…" if j is None else column_labels[j], justify="right", no_wrap=True, overflow="fold")
+    return grid
 
 
-def checks(properties: dict) -> list:
-    """One line per checked property: ✓ or ✗, the statement, and the measured residual."""
+def _formula_table(result, symbolic: np.ndarray, values, precision: int, width: int, row_budget: int | None,
+                   power: str) -> list:
+    """Formulas (no point), or numbers with their exact values: each whole, wrapped or as a footnote."""
     from rich.text import Text
+
+    rows = layout.rows(len(result.rows), row_budget)
+    shown_rows = [i for i in rows if i is not None]
+    label_width = max((layout.cell_width(result.rows[i]) for i in shown_rows), default=0)
+    n = len(result.columns)
+    heads, bodies = {}, {}
+    for i in shown_rows:
+        for j in range(n):
+            head = "" if values is None else number(values[i, j], precision)
+            body = formula(symbolic[i, j], power)
+            if head and (body == head or not _beside(body, symbolic[i, j], head, True)):
+                body = ""
+            heads[i, j], bodies[i, j] = head, body
+
+    def lines(i: int, j: int, cap: int) -> list[str] | None:
+        """The cell in lines about ``cap`` wide, or None when it needs more than MAX_LINES (a footnote)."""
+        head, body = heads[i, j], bodies[i, j]
+        if not body:
+            return [head]
+        one = f"{head}  = {body}" if head else body
+        if layout.cell_width(one) <= cap:
+            return [one]
+        cut = ([head] if head else []) + layout.wrap(f"= {body}" if head else body, cap)
+        return cut if len(cut) <= layout.MAX_LINES else None
+
+    def widths(cap: int) -> list[int]:
+        out = []
+        for j in range(n):
+            cells = []
+            for i in shown_rows:
+                cut = lines(i, j, cap)
+                cells.append(max(map(layout.cell_width, cut)) if cut else len(heads[i, j]) + 6)  # "  [99]"
+            out.append(max([layout.cell_width(result.columns[j]), *cells]))
+        return out
+
+    cap = max([layout.cell_width(f"{heads[k]}  = {bodies[k]}") for k in heads] + [layout.MIN_CELL])
+    if layout.table_width([label_width, *widths(cap)]) > width:  # the widest cap at which every column fits
+        low, high = layout.MIN_CELL, cap
+        while low < high:
+            middle = (low + high + 1) // 2
+            if layout.table_width([label_width, *widths(middle)]) <= width:
+                low = middle
+            else:
+                high = middle - 1
+        cap = low
+    column_widths = widths(cap)
+    columns = layout.columns(n, lambda j: column_widths[j], label_width, width)
+    table = _frame(result.columns, columns)
+    footnotes = []
+    for i in rows:
+        if i is None:
+            table.add_row("⋮", *("⋮" for _ in columns))
+            continue
+        cells = []
+        for j in columns:
+            if j is None:
+                cells.append(Text("…"))
+                continue
+            head = heads[i, j]
+            cell = Text(head, style=_style(float(values[i, j])) if values is not None else "")
+            cut = lines(i, j, cap)
+            if cut is None:
+                footnotes.append(bodies[i, j])
+                cell.append(f"{'  ' if head else ''}[{len(footnotes)}]", style="dim")
+            else:
+                cell.append("\n".join(cut)[len(head):], style="dim italic" if head else "")
+                if len(cut) > 1:  # a formula over several lines reads from the left
+                    cell.justify = "left"
+            cells.append(cell)
+        table.add_row(result.rows[i], *cells)
+    notes = _hidden(result.rows, result.columns, rows, columns)
+    for k, body in enumerate(footnotes, 1):  # below the table, in lines as wide as the terminal
+        mark = f"[{k}] "
+        cut = layout.wrap(f"= {body}" if values is not None else body, max(width - len(mark), layout.MIN_CELL))
+        notes.append(Text(mark + ("\n" + " " * len(mark)).join(cut)))
+    return [table, *notes]
+
+
+def _hidden(row_labels, column_labels, rows, columns) -> list:
+    """One dim line naming the rows and columns left out, and how to see every entry."""
+    from rich.text import Text
+
+    parts = []
+    for what, labels, shown in (("rows", row_labels, rows), ("columns", column_labels, columns)):
+        if None in shown:
+            gap = shown.index(None)
+            first = shown[gap - 1] + 1 if gap else 0
+            last = (shown[gap + 1] if gap + 1 < len(shown) else len(labels)) - 1
+            parts.append(f"{what} {labels[first]} … {labels[last]} ({last - first + 1} of {len(labels)})")
+    if not parts:
+        return []
+    narrower = ", and a smaller --precision (e.g. -p 4) fits more columns" if None in columns else ""
+    return [Text(f"{len(row_labels)}×{len(column_labels)}: {' and '.join(parts)} left out to fit; "
+                 f"--format plain, csv or json prints every entry{narrower}", style="dim")]
+
+
+def checks(properties: dict, Text=None) -> list:  # Text: rich's, or its ASCII form
+    """One line per checked property: ✓ or ✗, the statement, and the measured residual."""
+    if Text is None:
+        from rich.text import Text
 
     lines = []
     for check in properties.values():
         mark, style = {True: ("✓", "green"), False: ("✗", "bold red"), None: ("–", "dim")}[check["holds"]]
         line = Text(f"{mark} ", style=style)
-        line.append(check["statement"])
+        line.append(Text(check["statement"]))
         if check["residual"] is not None:
-            line.append(f"   {check['measure']} = {number(check['residual'], 3)}", style="dim")
+            line.append(Text(f"   {check['measure']} = {number(check['residual'], 3)}", style="dim"))
         lines.append(line)
     return lines
 
@@ -202,9 +397,10 @@ def csv(result, precision: int | None = None) -> str:
     """The table as CSV: a header of column labels, then one labelled row per table row."""
     numeric = result.value is not None and result.exact is None
     grid = result.matrix(result.value if numeric else (result.exact if result.exact is not None else result.symbolic))
+    power = power_style(result.expression)
     lines = [",".join(_csv_field(c) for c in ["", *result.columns])]
     for label, row in zip(result.rows, grid):
-        cells = [number(v, precision) for v in row] if numeric else [formula(e) for e in row]
+        cells = [number(v, precision) for v in row] if numeric else [formula(e, power) for e in row]
         lines.append(",".join(_csv_field(c) for c in [label, *cells]))
     return "\n".join(lines) + "\n"
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -47,9 +46,7 @@ class Result:
     symbols: dict | None = field(default=None, repr=False)  # variable name -> its sympy symbols (for --emit)
     panels: list[Panel] = field(default_factory=list)  # shown above the main table
     failed: bool = False  # a self-check disagreed (e.g. chain rule vs direct gradient): exit 1
-    verify: Callable[[], object] | None = field(default=None, repr=False)  # runs verify.check (--check)
-    # --points: P×n inputs (columns in ``variables`` order) -> (values, P × ``shape``; the kinks met)
-    batch: Callable[[np.ndarray], tuple[np.ndarray, set[str]]] | None = field(default=None, repr=False)
+    numbers: object = field(default=None, repr=False)  # compute.Numbers: how the numbers are computed at points
 
     @property
     def finite(self) -> bool:

@@ -1,7 +1,8 @@
-"""Sympy functions that sympy lacks, each with its derivative beside it.
+"""Sympy functions that sympy lacks: the softmax family here, one-argument ones made by ``define``.
 
 They stay unevaluated in symbolic results (``sigmoid(x)`` reads better than its
-expansion) and ``numeric`` evaluates them with the stable formulas of ``softmax``.
+expansion). A one-argument function (sigmoid, softplus, relu, cbrt) takes its rules from its
+registry record through ``define``; the softmax family is a kernel of its own.
 Softmax entries take the whole logit vector as arguments: ``Softmax(i, z0, .., zn)``.
 Its derivative uses ``SoftmaxRest`` (1 - s_i, never formed by subtraction), so
 that Jacobians and Hessians through softmax keep their tiny entries.
@@ -10,7 +11,7 @@ that Jacobians and Hessians through softmax keep their tiny entries.
 from __future__ import annotations
 
 import sympy
-from sympy import Function, Heaviside, Integer, exp, log
+from sympy import Function, Integer, exp, log
 
 
 class _Real(Function):
@@ -24,53 +25,35 @@ class _Real(Function):
         return sympy.core.logic.fuzzy_and(a.is_extended_real for a in self.args)
 
 
-class sigmoid(_Real):  # noqa: N801 - named as printed
-    """1 / (1 + exp(-x))."""
+class Defined(_Real):
+    """A one-argument function whose rules come from its registry record (``define``): derivative,
+    definition in elementary functions (for --exact) and values at numbers."""
 
     nargs = 1
+    _derivative = _definition = _value = None
 
     def fdiff(self, argindex=1):
-        x = self.args[0]
-        return sigmoid(x) * sigmoid(-x)  # = s(1 - s), without the cancellation
+        return type(self)._derivative(sympy, self.args[0])
 
     def _eval_rewrite_as_exp(self, x, **kwargs):
-        return 1 / (1 + exp(-x))
+        return type(self)._definition(sympy, x)
 
     @classmethod
     def eval(cls, x):
-        if x.is_zero:
-            return sympy.Rational(1, 2)
-        return None
+        return None if cls._value is None else cls._value(sympy, x)
 
 
-class softplus(_Real):  # noqa: N801
-    """log(1 + exp(x))."""
-
-    nargs = 1
-
-    def fdiff(self, argindex=1):
-        return sigmoid(self.args[0])
-
-    def _eval_rewrite_as_exp(self, x, **kwargs):
-        return log(1 + exp(x))
+_DEFINED: dict[str, type] = {}
 
 
-class relu(_Real):  # noqa: N801
-    """max(x, 0); its derivative at 0 is taken as 1/2 (sympy's Heaviside(0)) and flagged."""
-
-    nargs = 1
-
-    def fdiff(self, argindex=1):
-        return Heaviside(self.args[0])
-
-    def _eval_rewrite_as_exp(self, x, **kwargs):
-        return sympy.Max(x, 0)
-
-    @classmethod
-    def eval(cls, x):
-        if x.is_number and x.is_extended_real:
-            return sympy.Max(x, 0)
-        return None
+def define(name: str, *, derivative, definition, value=None) -> type:
+    """The sympy function ``name`` (made once): ``derivative(sp, x)``, ``definition(sp, x)``, ``value(sp, x)``
+    (None: stays unevaluated) are the registry record's."""
+    if name not in _DEFINED:
+        _DEFINED[name] = type(name, (Defined,), {"_derivative": staticmethod(derivative),
+                                                 "_definition": staticmethod(definition),
+                                                 "_value": staticmethod(value) if value else None})
+    return _DEFINED[name]
 
 
 class LogSumExp(_Real):
@@ -147,7 +130,7 @@ class SoftmaxRest(_SoftmaxEntry):
         return -Softmax(*self.args).fdiff(argindex)
 
     def _eval_rewrite_as_exp(self, i, *z, **kwargs):
-        return 1 - Softmax(i, *z).rewrite(exp)
+        return 1 - Softmax(i, *z)._eval_rewrite_as_exp(i, *z)
 
     def _sympystr(self, printer):
         return f"(1 - softmax({self._logits_str(printer)})[{self.index}])"
@@ -168,7 +151,7 @@ class LogSoftmax(_SoftmaxEntry):
         return -self._s(j)
 
     def _eval_rewrite_as_exp(self, i, *z, **kwargs):
-        return z[int(i)] - LogSumExp(*z).rewrite(exp)
+        return z[int(i)] - LogSumExp(*z)._eval_rewrite_as_exp(*z)
 
     def _sympystr(self, printer):
         return f"log_softmax({self._logits_str(printer)})[{self.index}]"
@@ -177,10 +160,13 @@ class LogSoftmax(_SoftmaxEntry):
         return self._latex_entry(printer, "log\\_softmax")
 
 
-CUSTOM = (sigmoid, softplus, relu, LogSumExp, Softmax, SoftmaxRest, LogSoftmax)
+CUSTOM = (Defined, LogSumExp, Softmax, SoftmaxRest, LogSoftmax)
 
 
 
 def rewrite_elementary(expr):
     """The same expression with jaccli's functions written out in exp/log/Max (for exact mode)."""
-    return expr.replace(lambda e: isinstance(e, CUSTOM), lambda e: e.rewrite(exp))
+    # each function's own definition, applied to its arguments as they are: e.rewrite(exp) would also
+    # rewrite the arguments (x**2 as exp(2*log(x)), undefined at 0)
+    return expr.replace(lambda e: isinstance(e, CUSTOM), lambda e: e._eval_rewrite_as_exp(*e.args))
+

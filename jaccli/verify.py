@@ -1,10 +1,10 @@
 """Trust, but verify: a symbolic derivative against numbers computed without it.
 
-Two independent references for the Jacobian of expressions at a point:
+Two independent references for the Jacobian of IR at a point, both from the evaluator alone:
 
 * central finite differences, step ``ε^(1/3)·max(1, |x_j|)`` per input, with an
   error estimate from a second step of twice the size (Richardson) plus rounding;
-* the complex step ``Im f(x + ih e_j) / h`` (h = 1e-20), exact to rounding, used
+* the complex step ``Im f(x + ih e_j) / h`` (h = 1e-20·min(|x_j|, 1), 1e-20 at 0), exact to rounding, used
   whenever every function on the way is analytic (no abs, relu, max, min, sign…).
 
 No terminal code: ``check`` returns plain values and attaches them to a ``Result``.
@@ -12,11 +12,13 @@ No terminal code: ``check`` returns plain values and attaches them to a ``Result
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable
 
 import numpy as np
 
-from . import numeric
+from . import ir
+from .evaluate import Evaluator, NotAnalytic
 from .result import Result
 
 EPS = np.finfo(float).eps
@@ -25,20 +27,40 @@ COMPLEX_TOLERANCE = 1e-9  # relative, for the complex step (itself accurate to a
 SAFETY = 10.0  # how far beyond the estimated finite-difference error a disagreement must be
 
 
-def finite_differences(exprs: np.ndarray, inputs: list, env: dict) -> tuple[np.ndarray, np.ndarray]:
-    """m×n central differences of the flattened ``exprs`` and an error bound for each entry."""
-    x = np.array([env[s] for s in inputs], dtype=float)
-    n = len(inputs)
+def _perturbed(variables, point: dict, steps: np.ndarray, dtype=float) -> dict:
+    """For each input entry j and each offset k: the point with entry j moved by steps[k, j] (batch k*n + j).
+
+    ``variables`` (name, shape) are the perturbed inputs; the other variables of ``point`` stay put.
+    """
+    count, n = steps.shape
+    env = {name: np.asarray(value, dtype=dtype)[None] for name, value in point.items()}
+    offset = 0
+    for name, shape in variables:
+        size = int(np.prod(shape, dtype=int))
+        base = np.broadcast_to(np.asarray(point[name], dtype=dtype).reshape(-1), (count * n, size)).copy()
+        for k in range(count):
+            rows = k * n + offset + np.arange(size)
+            base[rows, np.arange(size)] += steps[k, offset:offset + size]
+        env[name] = base.reshape((count * n,) + tuple(shape))
+        offset += size
+    return env
+
+
+def _flat_point(variables, point: dict) -> np.ndarray:
+    parts = [np.asarray(point[name], dtype=float).reshape(-1) for name, _ in variables]
+    return np.concatenate(parts) if parts else np.zeros(0)
+
+
+def finite_differences(root: ir.Node, variables, point: dict) -> tuple[np.ndarray, np.ndarray]:
+    """m×n central differences of ``root`` (flattened) by the inputs, and an error bound for each entry."""
+    x = _flat_point(variables, point)
+    n = x.size
     steps = np.cbrt(EPS) * np.maximum(1.0, np.abs(x))
     steps = (x + steps) - x  # a step that x + h represents exactly
-    # One batched walk: for each input j the points x ± h_j and x ± 2h_j.
-    offsets = np.concatenate([steps, -steps, 2 * steps, -2 * steps])
-    batch = {s: np.full(4 * n, x[j]) for j, s in enumerate(inputs)}
-    for j, s in enumerate(inputs):
-        batch[s][[j, n + j, 2 * n + j, 3 * n + j]] += offsets[[j, n + j, 2 * n + j, 3 * n + j]]
+    offsets = np.stack([steps, -steps, 2 * steps, -2 * steps])
     with np.errstate(all="ignore"):
-        values = numeric.Evaluator({**env, **batch}).array(exprs)  # no batch axis when f is constant
-        values = np.broadcast_to(values, (4 * n,) + exprs.shape).reshape(4 * n, -1)
+        values = Evaluator(_perturbed(variables, point, offsets), 1)(root)
+        values = np.broadcast_to(values, (4 * n,) + root.shape).reshape(4 * n, -1)
         plus, minus, plus2, minus2 = (values[k * n:(k + 1) * n] for k in range(4))
         d1 = (plus - minus) / (2 * steps[:, None])
         d2 = (plus2 - minus2) / (4 * steps[:, None])
@@ -47,37 +69,41 @@ def finite_differences(exprs: np.ndarray, inputs: list, env: dict) -> tuple[np.n
     return d1.T, error.T
 
 
-def complex_step(exprs: np.ndarray, inputs: list, env: dict) -> np.ndarray | None:
-    """m×n Jacobian from Im f(x + ih e_j)/h, or None when an expression is not analytic."""
-    if not numeric.is_analytic(exprs):
-        return None
-    n = len(inputs)
-    x = np.array([env[s] for s in inputs], dtype=float)
-    steps = COMPLEX_STEP * np.where(np.abs(x) > 1e-280, np.abs(x), 1e-280)  # h << |x|: no cancellation to fear
-    batch = {s: np.full(n, complex(env[s])) for s in inputs}
-    for j, s in enumerate(inputs):
-        batch[s][j] += 1j * steps[j]
+def complex_step(root: ir.Node, variables, point: dict) -> np.ndarray | None:
+    """m×n Jacobian from Im f(x + ih e_j)/h, or None when an operation on the way is not analytic."""
+    x = _flat_point(variables, point)
+    n = x.size
+    # h << |x| however small x is (no cancellation to fear, so no floor), and h << 1 where f may vary on a scale of
+    # 1 (sin at 1e300); at x = 0, h = 1e-20; never 0 (underflow)
+    steps = np.maximum(COMPLEX_STEP * np.where(x != 0, np.minimum(np.abs(x), 1.0), 1.0), np.nextafter(0.0, 1.0))
     try:
-        values = numeric.ComplexEvaluator({**env, **batch}).array(exprs)
-    except (ValueError, TypeError):  # a function with no complex form after all: fall back to differences
+        with np.errstate(all="ignore"):
+            values = Evaluator(_perturbed(variables, point, 1j * steps[None], complex), 1, complex)(root)
+    except (NotAnalytic, TypeError, ValueError):  # abs, max, erf…: the complex step cannot go through
         return None
-    values = np.broadcast_to(values, (n,) + exprs.shape).reshape(n, -1)
-    return (values.imag / steps[:, None]).T
+    values = np.broadcast_to(values, (n,) + root.shape).reshape(n, -1)
+    with np.errstate(all="ignore"):  # an overflow is an inf entry, reported as not comparable, not a numpy warning
+        return (values.imag / steps[:, None]).T
 
 
-def reference(exprs: np.ndarray, inputs: list, env: dict) -> tuple[np.ndarray, np.ndarray, str]:
-    """The numeric Jacobian (m×n), the tolerance per entry and the method used."""
-    fd, fd_error = finite_differences(exprs, inputs, env)
-    cs = complex_step(exprs, inputs, env)
+def reference(roots, variables, point: dict) -> tuple[np.ndarray, np.ndarray, str]:
+    """The numeric Jacobian (m×n, rows the roots' entries in order) by ``variables``, the tolerance per entry
+    and the method used."""
+    roots = [roots] if isinstance(roots, ir.Node) else list(roots)
+    parts = [finite_differences(root, variables, point) for root in roots]
+    fd, fd_error = np.vstack([p[0] for p in parts]), np.vstack([p[1] for p in parts])
+    steps = [complex_step(root, variables, point) for root in roots]
+    cs = None if any(c is None for c in steps) else np.vstack(steps)
     if cs is not None and np.all(np.isfinite(cs)):
         return cs, COMPLEX_TOLERANCE * np.maximum(np.abs(cs), 1e-3 * np.max(np.abs(cs), initial=1.0)), \
             "complex step"
     return fd, SAFETY * fd_error + 1e-12 * np.maximum(1.0, np.abs(fd)), "central differences"
 
 
-def check(result: Result, exprs: np.ndarray, inputs: list, env: dict,
+def check(result: Result, root, variables, point: dict,
           combine: Callable[[np.ndarray], np.ndarray] | None = None) -> Result:
-    """Compare ``result.value`` with the numeric Jacobian of ``exprs`` by ``inputs``, mapped by ``combine``.
+    """Compare ``result.value`` with the numeric Jacobian of ``root`` (a node or a list of nodes, rows stacked)
+    by ``variables`` (name, shape), mapped by ``combine``; the other variables of ``point`` stay fixed.
 
     ``combine`` turns the m×n Jacobian (and its tolerance) into the result's shape; the
     default reshapes it, right for jacobian and gradient. The verdict goes into
@@ -87,7 +113,9 @@ def check(result: Result, exprs: np.ndarray, inputs: list, env: dict,
     if result.value is None:
         return result
     combine = combine or (lambda jac: jac.reshape(result.shape))
-    jac, tolerance, method = reference(np.asarray(exprs, dtype=object), list(inputs), env)
+    with warnings.catch_warnings(), np.errstate(all="ignore"):  # verdicts on stderr, never numpy's warnings
+        warnings.simplefilter("ignore")
+        jac, tolerance, method = reference(root, variables, point)
     numeric_value = np.asarray(combine(jac), dtype=float).reshape(result.shape)
     tolerance = np.abs(np.asarray(combine(tolerance), dtype=float)).reshape(result.shape)
     value = np.asarray(result.value, dtype=float).reshape(result.shape)

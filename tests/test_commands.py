@@ -26,6 +26,7 @@ def test_jacobian_of_x_times_2_is_2_identity(runner):
     assert doc == {
         "command": "jacobian",
         "expression": "x*2",
+        "read_as": "x*2",
         "variables": ["x[0]", "x[1]"],
         "point": [1.0, 1.0],
         "shape": [2, 2],
@@ -275,13 +276,15 @@ def test_python_dash_m_runs(tmp_path):
 def test_large_tables_show_their_corners(runner):
     at = ",".join(str(i) for i in range(30))
     result = runner.invoke(app, ["jacobian", "x*2", "--at", at, "--format", "table"],
-                           env={"COLUMNS": "200", "NO_COLOR": "1"})
+                           env={"COLUMNS": "200", "LINES": "30", "NO_COLOR": "1"})
     assert result.exit_code == 0
     lines = result.stdout.splitlines()
-    assert any(line.startswith("│ f₁ ") for line in lines) and any(line.startswith("│ f₃₀ ") for line in lines)
+    assert any(line.startswith("│ f₀ ") for line in lines) and any(line.startswith("│ f₂₉ ") for line in lines)
     assert not any(line.startswith("│ f₁₅ ") for line in lines)
     assert "x[0]" in result.stdout and "x[29]" in result.stdout and "x[15]" not in result.stdout
-    assert lines[-1] == "30×30, corners shown; --format plain, csv or json prints every entry"
+    assert lines[-1].startswith("30×30: rows f₁₁ … f₁₉ (9 of 30) and columns x[")  # 30 lines hold 22 rows
+    assert lines[-1].endswith("left out to fit; --format plain, csv or json prints every entry, and a smaller "
+                              "--precision (e.g. -p 4) fits more columns")
 
 
 def test_python_api_as_the_readme_shows():

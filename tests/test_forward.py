@@ -1,7 +1,7 @@
-"""Forward mode (``jaccli.forward``): elementwise expressions in scalar variables, one point or many.
+"""Many points at once (``--points``): the numbers of one point, for a whole batch, without sympy.
 
-References: sympy's symbolic Jacobian evaluated independently (the symbolic path's own
-evaluator), closed forms, and the single-point result for each batch row.
+References: sympy's symbolic Jacobian evaluated independently (evalf), closed forms, and the
+single-point result for each batch row.
 """
 
 import subprocess
@@ -9,22 +9,18 @@ import sys
 
 import numpy as np
 import pytest
+import reference
 from hypothesis import given
 from hypothesis import strategies as st
 from test_properties import coordinates, expressions  # the same random trees (tests/ is on sys.path)
 
-from jaccli import compute, forward
-from jaccli.parsing import parse
+from jaccli import compute
+from jaccli.errors import JaccliError
 
 
 def _symbolic_jacobian(text: str, points: np.ndarray) -> np.ndarray:
-    """sympy's Jacobian of ``text`` in x, y, evaluated row by row by the symbolic path's evaluator."""
-    from jaccli import batch, calculus
-
-    problem = compute.Problem(text, None, ["x", "y"])
-    exprs = calculus.jacobian(problem.outputs, problem.inputs)
-    values, _ = batch.evaluate(exprs, problem.labels, points)
-    return values
+    """sympy's Jacobian of ``text`` in x, y at each point, by evalf."""
+    return np.array([reference.jacobian(text, ["x", "y"], [f"x={float(x)!r}", f"y={float(y)!r}"]) for x, y in points])
 
 
 @given(st.lists(expressions, min_size=1, max_size=3), st.lists(st.tuples(coordinates, coordinates), min_size=1,
@@ -33,8 +29,8 @@ def test_batch_matches_the_symbolic_jacobian_and_each_single_point(exprs, pts):
     text = "[" + ", ".join(t for t, _ in exprs) + "]"
     points = np.array(pts, dtype=float)
     result = compute.jacobian(text, None, ["x", "y"], many=True)
-    assert result.symbolic is None  # forward mode: no symbolic form was built
-    values, _ = result.batch(points)
+    assert result.symbolic is None  # many points: no symbolic form was built
+    values, _ = result.numbers.at(points)
     reference = _symbolic_jacobian(text, points)
     finite = np.isfinite(reference) & (np.abs(reference) < 1e8)
     np.testing.assert_allclose(values[finite], reference[finite], rtol=1e-9, atol=1e-9, err_msg=text)
@@ -44,10 +40,10 @@ def test_batch_matches_the_symbolic_jacobian_and_each_single_point(exprs, pts):
 
 
 def test_spherical_coordinates_against_the_closed_form():
-    tree = parse("[r*sin(t)*cos(p), r*sin(t)*sin(p), r*cos(t)]", ["r", "t", "p"])
+    result = compute.jacobian("[r*sin(t)*cos(p), r*sin(t)*sin(p), r*cos(t)]", None, ["r", "t", "p"], many=True)
     rng = np.random.default_rng(3)
     r, t, p = rng.uniform(0.5, 2, 50), rng.uniform(0, np.pi, 50), rng.uniform(0, 2 * np.pi, 50)
-    jac, kinks = forward.jacobian(tree.tree, tree.variables, np.column_stack([r, t, p]))
+    jac, kinks = result.numbers.at(np.column_stack([r, t, p]))
     st_, ct, sp, cp = np.sin(t), np.cos(t), np.sin(p), np.cos(p)
     closed = np.stack([st_ * cp, r * ct * cp, -r * st_ * sp, st_ * sp, r * ct * sp, r * st_ * cp,
                        ct, -r * st_, 0 * r], axis=1).reshape(50, 3, 3)
@@ -55,34 +51,26 @@ def test_spherical_coordinates_against_the_closed_form():
     assert np.all(jac[:, 2, 2] == 0) and not kinks  # d(r cos t)/dp is a structural, exact zero
 
 
-@pytest.mark.parametrize(("text", "supported"), [
-    ("[x*y, x + y]", True),
-    ("atan2(y, x) + min(x, y, 1)", True),
-    ("[[x, 1], [2, y]] * x", True),
-    ("log(x, 2)", True),
-    ("x/0", False),  # the symbolic path refuses it with a message; forward mode would print inf
-    ("x**(10**100)", False),
-    ("2**10**10 + x", False),
-    ("log(x, 1)", False),
-    ("sqrt(-1) * x", False),
-    ("sum([x, y])", False),  # a reduction
-    ("max([x, y])", False),
-    ("softmax([x, y])", False),
-])
-def test_what_forward_mode_takes(text, supported):
-    function = parse(text, None)
-    assert forward.supports(function.tree, {v: () for v in function.variables}) is supported
+@pytest.mark.parametrize("text", ["x/0", "x**(10**100)", "2**10**10 + x", "log(x, 1)", "sqrt(-1) * x"])
+def test_refused_constants_are_refused_at_points_and_symbolically(text):
+    with pytest.raises(JaccliError):
+        compute.jacobian(text, None, ["x"])
+    with pytest.raises(JaccliError):
+        compute.jacobian(text, None, ["x"], many=True)
 
 
-def test_array_variables_are_not_forward_mode():
-    function = parse("x**2", None)
-    assert not forward.supports(function.tree, {"x": (3,)})
+@pytest.mark.parametrize("text", ["[x*y, x + y]", "atan2(y, x) + min(x, y, 1)", "log(x, 2)", "sum([x, y])",
+                                  "max([x, y])", "softmax([x, y])"])
+def test_batches_of_any_expression_match_single_points(text):
+    points = np.array([[0.5, 2.0], [1.5, -0.25]])
+    values, _ = compute.jacobian(text, None, ["x", "y"], many=True).numbers.at(points)
+    for row, (x, y) in zip(values, points):
+        assert np.array_equal(row, compute.jacobian(text, [f"x={float(x)!r}", f"y={float(y)!r}"], ["x", "y"]).value)
 
 
 def test_list_entries_of_different_shapes_are_refused():
-    function = parse("[[x, y], x]", None)
     with pytest.raises(Exception, match="equal shapes"):
-        forward.output_shape(function.tree, function.variables)
+        compute.jacobian("[[x, y], x]", None)
 
 
 def test_refused_constants_keep_the_symbolic_message(run):

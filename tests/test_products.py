@@ -136,8 +136,8 @@ def test_chain_exits_1_when_the_check_fails(jaccli, monkeypatch):
 
 def test_vjp_and_jvp_without_a_point_are_symbolic(jaccli):
     # v^T J for f = [x*y, x+y]: d/dx (3xy + 5(x+y)) = 3y + 5, d/dy = 3x + 5
-    assert jaccli("vjp", "[x*y, x+y]", "--v", "3,5", "--format", "json").json["symbolic"] == ["3.0*y + 5.0",
-                                                                                         "3.0*x + 5.0"]
+    assert jaccli("vjp", "[x*y, x+y]", "--v", "3,5", "--format", "json").json["symbolic"] == ["3*y + 5",
+                                                                                         "3*x + 5"]
     assert jaccli("jvp", "[x*y, x+y]", "--v", "1,2", "--exact", "--at", "1,1/2", "--format",
                   "json").json["exact"] == ["5/2", "3"]
 

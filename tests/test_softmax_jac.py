@@ -12,7 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from jaccli import compute
-from jaccli.softmax_jac import softmax_jac
+from jaccli.softmax_report import softmax_jac
 
 mpmath.mp.dps = 50
 

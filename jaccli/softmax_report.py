@@ -29,7 +29,7 @@ def read_logits(specs: list[str], stdin=None) -> np.ndarray:
             text = text.strip(",")  # `softmax-jac 1, 2, 3` arrives as "1," "2," "3"
             if not text:
                 continue
-        value = points.parse_array(points.read_source(text, stdin))
+        value = points.read_vector(text, stdin)
         if value.array.ndim > 1:
             raise ShapeError(f"the logits must be one vector, got an array of shape "
                              f"{'×'.join(map(str, value.shape))}")
@@ -40,7 +40,8 @@ def read_logits(specs: list[str], stdin=None) -> np.ndarray:
 
 
 def _labels(stem: str, n: int) -> list[str]:
-    return [f"{stem}{str(i + 1).translate(_SUBSCRIPTS)}" for i in range(n)]
+    """z₀, z₁, …: 0-based, as numpy, JSON and every other command count."""
+    return [f"{stem}{str(i).translate(_SUBSCRIPTS)}" for i in range(n)]
 
 
 def _check(holds: bool | None, statement: str, measure: str, residual: float) -> dict:
@@ -91,7 +92,8 @@ def jacobian_properties(jac: np.ndarray, s: np.ndarray, temperature: float = 1.0
                                          "(an O(n³) check); J·1 = 0 above", "σ_min", np.nan)
     if log:
         scaled = jac * temperature
-        residual = np.max(np.abs(np.einsum("ij,jk->ik", scaled, scaled) - scaled))  # einsum: no BLAS, same digits everywhere
+        # einsum: no BLAS, so the same digits on every machine
+        residual = np.max(np.abs(np.einsum("ij,jk->ik", scaled, scaled) - scaled))
         props["idempotent"] = _check(residual <= tol * temperature, f"{'T·' if over_t else ''}J is a projection: "
                                      f"({'T·' if over_t else ''}J)² = {'T·' if over_t else ''}J",
                                      "max|residual|", residual)
@@ -172,7 +174,7 @@ def softmax_jac(logits, temperature: float = 1.0, log: bool = False, vjp: str | 
     result.point = z.copy()
     result.value = value
     result.extra = extra
-    result.panels = [Panel("logits and softmax", panel_rows, [str(i + 1) for i in range(n)], np.vstack(panel_values))]
+    result.panels = [Panel("logits and softmax", panel_rows, [str(i) for i in range(n)], np.vstack(panel_values))]
     if not result.finite:
         result.warnings.append("the result is not finite")
     return result

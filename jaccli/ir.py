@@ -1,0 +1,287 @@
+"""jaccli's intermediate representation: variables, constants and applications of registry operations.
+
+A ``Node`` is immutable and knows its shape when it is built (every operation's shape rule runs
+then, so size limits are checked on shapes before any numeric work or allocation). Nodes compare
+and hash by structure, so equal subexpressions are one node in every memo of the engines.
+
+The parser's syntax tree becomes IR in ``build``; derivatives are IR too (each operation's
+derivative rule builds nodes of other operations), so they can be evaluated, lowered to sympy or
+differentiated again by the same engines.
+"""
+
+from __future__ import annotations
+
+import math
+import weakref
+
+import numpy as np
+
+from .errors import JaccliError, LimitError, ShapeError
+
+MAX_ARRAY_ENTRIES = 10**7  # any array the IR describes, checked on its shape when the node is built
+
+
+class Node:
+    """``op`` applied to ``args`` with constant ``params``; ``shape`` is the shape of one evaluation.
+
+    Leaves are the operations ``var`` (params: the name) and ``const`` (params: a ``Constant``).
+    Nodes are interned (``make``): structurally equal nodes are the same object, so equality and
+    hashing are by identity and cost nothing however deep the graph (high-order derivatives are).
+    """
+
+    __slots__ = ("op", "args", "params", "shape", "_vars", "__weakref__")
+
+    def __init__(self, op, args: tuple, params: tuple, shape: tuple[int, ...]):
+        self.op = op
+        self.args = args
+        self.params = params
+        self.shape = shape
+        self._vars = None
+
+    def __repr__(self):
+        if self.op.name == "var":
+            return self.params[0]
+        if self.op.name == "const":
+            return repr(self.params[0])
+        inner = ", ".join([repr(a) for a in self.args] + [repr(p) for p in self.params])
+        return f"{self.op.name}({inner})"
+
+    @property
+    def size(self) -> int:
+        return math.prod(self.shape)
+
+    @property
+    def variables(self) -> frozenset:
+        """The names of the variables below this node (cached)."""
+        if self._vars is None:
+            if self.op.name == "var":
+                self._vars = frozenset(self.params[:1])
+            else:
+                found: frozenset = frozenset()
+                for arg in self.args:
+                    found = found | arg.variables
+                self._vars = found
+        return self._vars
+
+    @property
+    def is_constant(self) -> bool:
+        return not self.variables
+
+    @property
+    def name(self) -> str:
+        """A variable's name (leaves of op ``var`` only)."""
+        return self.params[0]
+
+
+class Constant:
+    """A constant array, with the text each entry was typed as (exact mode reads ``0.1`` as 1/10).
+
+    ``texts`` is None for constants the engines make (0, 1, sizes); ``symbol`` names pi or e.
+    """
+
+    __slots__ = ("value", "texts", "symbol", "_key", "uniform")
+
+    def __init__(self, value, texts: tuple | None = None, symbol: str | None = None):
+        self.value = np.asarray(value, dtype=float)
+        self.value.setflags(write=False)
+        self.texts = texts
+        self.symbol = symbol
+        self._key = (self.value.shape, self.value.tobytes(), texts, symbol)
+        flat = self.value.reshape(-1)
+        # the one value every entry has (for the simplifications of derivative rules), else None
+        self.uniform = float(flat[0]) if flat.size and bool(np.all(flat == flat[0])) else None
+
+    def __eq__(self, other):
+        return isinstance(other, Constant) and self._key == other._key
+
+    def __hash__(self):
+        return hash(self._key)
+
+    def __repr__(self):
+        if self.symbol:
+            return self.symbol
+        if self.texts and len(self.texts) == 1:
+            return self.texts[0]
+        return np.array2string(self.value, separator=", ") if self.value.ndim else repr(float(self.value))
+
+
+# --- building nodes --------------------------------------------------------------------------
+
+_INTERNED: weakref.WeakValueDictionary = weakref.WeakValueDictionary()
+
+
+def make(op, args: tuple, params: tuple, shape: tuple[int, ...]) -> Node:
+    """The one node of this structure: an existing equal node, or a new one."""
+    key = (op.name, tuple(map(id, args)), params, shape)  # the arguments are interned: identity is structure
+    node = _INTERNED.get(key)
+    if node is None:
+        node = Node(op, args, params, shape)
+        _INTERNED[key] = node
+    return node
+
+
+def check_size(shape: tuple[int, ...], what: str = "an intermediate array") -> None:
+    size = math.prod(shape)
+    if size > MAX_ARRAY_ENTRIES:
+        raise LimitError(f"{what} of shape {shape_text(shape)} would have {size} entries "
+                         f"(limit {MAX_ARRAY_ENTRIES:.0e})")
+
+
+def shape_text(shape: tuple[int, ...]) -> str:
+    return "scalar" if shape == () else "×".join(map(str, shape))
+
+
+def var(name: str, shape: tuple[int, ...] = ()) -> Node:
+    from .registry import OPS
+
+    check_size(shape, f"the variable {name}")
+    return make(OPS["var"], (), (name,), tuple(shape))
+
+
+def const(value, texts: tuple | None = None, symbol: str | None = None) -> Node:
+    from .registry import OPS
+
+    constant = Constant(value, texts, symbol)
+    return make(OPS["const"], (), (constant,), constant.value.shape)
+
+
+def apply(name: str, *args: Node, params: tuple = ()) -> Node:
+    """The node of operation ``name`` on ``args``: its shape rule checks the shapes first."""
+    from .registry import OPS
+
+    op = OPS[name]
+    shape = tuple(op.shape(tuple(a.shape for a in args), params))
+    check_size(shape)
+    return make(op, tuple(args), tuple(params), shape)
+
+
+def constant_value(node: Node) -> np.ndarray | None:
+    """The value of a ``const`` leaf, else None."""
+    return node.params[0].value if node.op.name == "const" else None
+
+
+def is_literal(node: Node, number: float) -> bool:
+    """Whether ``node`` is a constant whose every entry equals ``number`` (for simplifications)."""
+    return node.op.name == "const" and node.params[0].uniform == number
+
+
+def broadcast_shapes(shapes, what: str) -> tuple[int, ...]:
+    shapes = tuple(shapes)
+    distinct = {s for s in shapes if s != ()}
+    if len(distinct) <= 1:  # the common cases, without numpy's general (and slower) rule
+        return distinct.pop() if distinct else ()
+    try:
+        return tuple(np.broadcast_shapes(*shapes))
+    except ValueError:
+        raise ShapeError(f"shapes {', '.join(shape_text(s) for s in shapes)} do not broadcast together "
+                         f"in '{what}'") from None
+
+
+def topological(roots) -> list[Node]:
+    """Every node below ``roots``, each after all of its arguments (iterative: deep graphs are fine)."""
+    order, seen = [], set()
+    stack = [(root, False) for root in reversed(list(roots))]
+    while stack:
+        node, expanded = stack.pop()
+        if expanded:
+            order.append(node)
+            continue
+        if node in seen:
+            continue
+        seen.add(node)
+        stack.append((node, True))
+        stack.extend((arg, False) for arg in reversed(node.args) if arg not in seen)
+    return order
+
+
+# --- from the parser's syntax tree -----------------------------------------------------------
+
+
+def build(tree, shapes: dict[str, tuple[int, ...]]) -> Node:
+    """The IR of a parsed expression, its variables taking ``shapes`` (absent: scalar)."""
+    from . import parsing as p
+    from .registry import OPS
+
+    memo: dict = {}
+
+    def visit(node):
+        if node in memo:
+            return memo[node]
+        if isinstance(node, p.Num):
+            out = const(float(node.text), (node.text,))
+        elif isinstance(node, p.Const):
+            out = const(math.pi if node.name == "pi" else math.e, None, node.name)
+        elif isinstance(node, p.Var):
+            out = var(node.name, tuple(shapes.get(node.name, ())))
+        elif isinstance(node, p.Index):
+            x = var(node.name, tuple(shapes.get(node.name, ())))
+            out = index(x, node.indices, node.name)
+        elif isinstance(node, p.Unary):
+            out = visit(node.arg)
+            if node.op == "-":
+                out = apply("neg", out)
+        elif isinstance(node, p.Binary):
+            out = OPS[_BINARY[node.op]].make(visit(node.left), visit(node.right))
+        elif isinstance(node, p.Stack):
+            out = OPS["stack"].make(*[visit(item) for item in node.items])
+        elif isinstance(node, p.Call):
+            out = OPS[node.name].make(*[visit(arg) for arg in node.args])
+        else:  # pragma: no cover - the parser builds only the above
+            raise TypeError(f"unknown node {node!r}")
+        memo[node] = out
+        return out
+
+    return _iterative(tree, visit, p.children)
+
+
+_BINARY = {"+": "add", "-": "sub", "*": "mul", "/": "div", "**": "pow"}
+
+
+def _iterative(tree, visit, children):
+    """``visit`` every node bottom-up without deep recursion (long chains of + are common)."""
+    for node in _postorder(tree, children):
+        visit(node)
+    return visit(tree)
+
+
+def _postorder(tree, children) -> list:
+    order, seen, stack = [], set(), [(tree, False)]
+    while stack:
+        node, expanded = stack.pop()
+        if expanded:
+            order.append(node)
+        elif node not in seen:
+            seen.add(node)
+            stack.append((node, True))
+            stack.extend((child, False) for child in reversed(children(node)))
+    return order
+
+
+def index(x: Node, indices: tuple[int, ...], label: str = "the array") -> Node:
+    """``x[i, j]`` with constant integer indices (negative from the end), checked against x's shape."""
+    if len(indices) > len(x.shape):
+        shape = "a scalar" if not x.shape else f"shape {shape_text(x.shape)}"
+        hint = f"; give it an array value, e.g. --at {label}=[1,2,3]" if x.op.name == "var" else ""
+        raise ShapeError(f"{label}{list(indices)} has {len(indices)} indices, but {label} is {shape}{hint}")
+    for axis, i in enumerate(indices):
+        if not -x.shape[axis] <= i < x.shape[axis]:
+            raise ShapeError(f"index {i} is out of range for {label}, whose axis {axis} has {x.shape[axis]} entries")
+    normal = tuple(i % x.shape[axis] for axis, i in enumerate(indices))
+    return apply("index", x, params=(normal,))
+
+
+def fail(message: str) -> JaccliError:
+    return JaccliError(message)
+
+
+def substitute(root: Node, replacements: dict[str, Node]) -> Node:
+    """``root`` with the variables named in ``replacements`` replaced by those nodes (shapes must agree)."""
+    memo: dict = {}
+    for node in topological([root]):
+        if node.op.name == "var" and node.name in replacements:
+            memo[node] = replacements[node.name]
+        elif node.args:
+            memo[node] = make(node.op, tuple(memo[a] for a in node.args), node.params, node.shape)
+        else:
+            memo[node] = node
+    return memo[root]

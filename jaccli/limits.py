@@ -1,0 +1,88 @@
+"""Resource limits checked on sizes, before the work or the allocation; each message names its limit.
+
+The README's limits table lists every one. The maths modules keep their own constants for what only they
+can measure (expression length and depth, differentiation work); these are the limits on shapes and reads.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import stat
+
+from .errors import LimitError
+
+MAX_INPUT_BYTES = 256 * 1024 * 1024  # one --at/--v/logits read from @file or stdin
+MAX_BRACKETED_CHARS = 1_000_000  # a bracketed point: parsed by ast, so kept to a size that parses in ~1 s
+MAX_LINE_BYTES = 1024 * 1024  # one line of --points
+MAX_DIMENSIONS = 16  # axes of one variable (--shape x=2x2x…, or nested brackets)
+MAX_INPUT_ENTRIES = 10**7  # entries of one variable given by --shape (a point's own size is its read limit)
+MAX_SYMBOLIC_INPUTS = 100_000  # input values on the symbolic path
+MAX_DENSE_ENTRIES = 1_000_000  # a dense Jacobian m·n or Hessian n·n, on every path
+MAX_BATCH_ENTRIES = 10**7  # result entries of one chunk of --points lines held at once
+
+
+def in_bytes(size: int) -> str:
+    """A limit for a message: ``256 MiB``, ``1 MiB``, or bytes when smaller."""
+    return f"{size >> 20} MiB" if size >= 1 << 20 and size % (1 << 20) == 0 else f"{size} bytes"
+
+
+def regular_size(handle) -> int:
+    """The size of an open regular file, or 0 for a pipe, a device or a terminal (read them up to the limit)."""
+    try:
+        info = os.fstat(handle.fileno())
+    except (OSError, ValueError):
+        return 0
+    return info.st_size if stat.S_ISREG(info.st_mode) else 0
+
+
+def check_shape(name: str, shape: tuple[int, ...], where: str = "--shape") -> None:
+    """Refuse a variable shape with too many axes or entries, before any array or label is made."""
+    if len(shape) > MAX_DIMENSIONS:
+        raise LimitError(f"{where} {name}: {len(shape)} dimensions; the limit is {MAX_DIMENSIONS}")
+    entries = math.prod(shape)
+    if entries > MAX_INPUT_ENTRIES:
+        raise LimitError(f"{where} {name}: {entries} entries; the limit is {MAX_INPUT_ENTRIES:.0e} per variable")
+
+
+def check_symbolic_inputs(total: int) -> None:
+    """The symbolic path's input limit, from the shapes alone (before labels or sympy symbols exist)."""
+    if total > MAX_SYMBOLIC_INPUTS:
+        raise LimitError(f"{total} input values are too many for symbolic differentiation "
+                         f"(limit {MAX_SYMBOLIC_INPUTS})")
+
+
+def check_dense(rows: int, columns: int, what: str = "Jacobian") -> None:
+    """Refuse a dense m×n result beyond MAX_DENSE_ENTRIES, from the sizes alone."""
+    if rows * columns > MAX_DENSE_ENTRIES:
+        products = "'jaccli vjp' or 'jaccli jvp'" if what == "Jacobian" else "'jaccli hvp'"
+        raise LimitError(f"the {what} would have {rows}×{columns} = {rows * columns} entries; the limit is "
+                         f"{MAX_DENSE_ENTRIES}: use {products} for products with it, or fewer inputs")
+
+
+MAX_SYMBOLIC_SIZE = 300_000  # nodes over arrays × their entries, before sympy builds them (calculus.MAX_WORK)
+
+
+def symbolic_size(root) -> int:
+    """An estimate, from the IR's shapes alone, of the size of the expression sympy would build: the entries of
+    every node (``sum(sin(x)*cos(x))`` with 90,000 entries is about 360,000)."""
+    from .ir import topological
+
+    return sum(node.size for node in topological([root]))
+
+
+def check_symbolic_size(root, inputs: int) -> None:
+    """Refuse, before lowering, an expression whose symbolic form would take minutes to build and differentiate
+    (``root``: its IR; ``inputs``: the number of input values)."""
+    check_symbolic_inputs(inputs)
+    from .ir import shape_text, topological
+
+    for node in topological([root]):
+        if node.size > MAX_SYMBOLIC_INPUTS:
+            raise LimitError(f"an intermediate array of shape {shape_text(node.shape)} has {node.size} entries, "
+                             f"too many for symbolic differentiation (limit {MAX_SYMBOLIC_INPUTS})")
+    size = symbolic_size(root)
+    if size > MAX_SYMBOLIC_SIZE:
+        raise LimitError(f"the expression is too large to differentiate symbolically (about {size} nodes over "
+                         f"its array entries; the limit is {MAX_SYMBOLIC_SIZE}); give a point (--at) for numbers, "
+                         "or use fewer or smaller variables")

@@ -1,0 +1,1135 @@
+"""Every operation jaccli knows, each defined once: one record holds all that the engines need.
+
+A record (``Op``) has its names and summary (help, README), arity, shape rule, numpy
+implementation, derivative rule written with other registry operations (so a derivative
+is itself IR and can be differentiated again), sympy form, kink and domain rules, complex
+form for the complex-step check, and the data the conformance test draws points from.
+
+Numpy implementations work with **batch axes leading**: a value is ``batch + shape``, where
+``shape`` is the node's own shape; elementwise operations receive their arguments already
+aligned by the evaluator, and structural ones index from the end (negative axes, ``...``).
+
+Nothing here imports sympy: sympy forms are functions that receive the sympy module (``sp``)
+and jaccli's sympy functions (``special``) when a symbolic result is built.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+
+import numpy as np
+
+from . import ir
+from . import softmax as sm
+from .errors import JaccliError, LimitError, ShapeError, UndefinedError
+
+MAX_EXPONENT = 10_000  # |n| in x**n with a constant n (numbers of that size are refused by sympy too)
+
+
+class Sample:
+    """Where the conformance test draws points: one (low, high) interval per argument, and the kinks."""
+
+    def __init__(self, *intervals: tuple[float, float], kinks: tuple = (), shapes: tuple | None = None):
+        self.intervals = intervals
+        self.kinks = kinks  # argument tuples at which the kink warning must be raised
+        self.shapes = shapes  # argument shapes (structural operations); None: scalars
+
+
+class Op:
+    """One operation. See the module docstring; fields not given default to 'not applicable'."""
+
+    def __init__(self, name: str, *, kind: str, numpy: Callable, summary: str = "", example: str = "",
+                 aliases: tuple = (), arity: tuple = (1, 1), shape: Callable | None = None,
+                 make: Callable | None = None, partials: Callable | None = None, jvp: Callable | None = None,
+                 vjp: Callable | None = None, sympy: Callable | None = None, kink: Callable | None = None,
+                 complex: Callable | None | bool = True, mp: Callable | None = None,
+                 sample: Sample | None = None, public: bool = True, kink_name: str | None = None,
+                 code: dict | None = None, internal: bool = False):
+        self.name = name
+        self.kind = kind  # leaf, elementwise, reduction, vector, structural, internal
+        self.numpy = numpy
+        self.summary = summary
+        self.example = example
+        self.aliases = aliases
+        self.arity = arity  # (least, most); most None: any number
+        self._shape = shape
+        self._make = make
+        self.partials = partials  # elementwise: node -> one partial derivative (IR) per argument, None if 0
+        self._jvp = jvp  # others: (node, tangents per argument, None if 0) -> tangent of node or None
+        self._vjp = vjp  # others: (node, cotangent g) -> cotangent per argument (None if 0)
+        self.sympy = sympy
+        # where the derivative is taken at a kink: (*argument values) -> bool array for elementwise
+        # operations, (node, *argument values) -> bool for others; the warning names ``kink_name``
+        self.kink = kink
+        self.kink_name = kink_name or name
+        self.complex = numpy if complex is True else (complex or None)  # None: not analytic
+        self.mp = mp  # the value by mpmath, for the conformance test
+        self.sample = sample
+        self.public = public
+        self.internal = internal or kind == "internal"  # used only inside derivatives, never typed
+        # language -> (format string of the printed arguments, helper source or None), for a sympy form
+        # that sympy's printers do not know
+        self.code = code or {}
+
+    def __repr__(self):
+        return f"<op {self.name}>"
+
+    # --- shapes and building ----------------------------------------------------------------
+
+    def shape(self, shapes: tuple, params: tuple) -> tuple[int, ...]:
+        if self._shape is not None:
+            return self._shape(shapes, params)
+        if self.kind == "elementwise":
+            return ir.broadcast_shapes(shapes, _SYMBOLS.get(self.name, f"{self.name}()"))
+        raise TypeError(f"{self.name} has no shape rule")  # pragma: no cover - every record has one
+
+    def make(self, *args: ir.Node) -> ir.Node:
+        """The node for a call as the user wrote it (arity checked by the parser)."""
+        if self._make is not None:
+            return self._make(*args)
+        node = ir.apply(self.name, *args)
+        _check_domain(node)
+        if node.is_constant:
+            _domain_finite(node)
+        return node
+
+    # --- derivatives -------------------------------------------------------------------------
+
+    def jvp(self, node: ir.Node, tangents: list) -> ir.Node | None:
+        if self.partials is not None:
+            terms = [mul(p, t) for p, t in zip(self.partials(node), tangents) if t is not None and p is not None]
+            return _sum_terms(terms, node.shape)
+        return self._jvp(node, tangents)
+
+    def vjp(self, node: ir.Node, g: ir.Node) -> list:
+        if self.partials is not None:
+            return [None if p is None else sum_to(mul(g, p), arg.shape)
+                    for p, arg in zip(self.partials(node), node.args)]
+        return self._vjp(node, g)
+
+    @property
+    def differentiable(self) -> bool:
+        return self.partials is not None or self._jvp is not None
+
+
+_SYMBOLS = {"add": "+", "sub": "-", "mul": "*", "div": "/", "pow": "**", "neg": "-"}
+
+# --- small builders used by the rules (with the simplifications that keep derivatives small) ---
+
+
+def const(value) -> ir.Node:
+    return ir.const(value)
+
+
+ONE = None  # set below, after the records exist
+
+
+def mul(a: ir.Node, b: ir.Node) -> ir.Node:
+    shape = ir.broadcast_shapes((a.shape, b.shape), "*")
+    if ir.is_literal(a, 1.0) and b.shape == shape:
+        return b
+    if ir.is_literal(b, 1.0) and a.shape == shape:
+        return a
+    if ir.is_literal(a, -1.0) and b.shape == shape:
+        return neg(b)
+    return ir.apply("mul", a, b)
+
+
+def add(a: ir.Node | None, b: ir.Node | None) -> ir.Node | None:
+    if a is None:
+        return b
+    if b is None:
+        return a
+    return ir.apply("add", a, b)
+
+
+def sub(a: ir.Node, b: ir.Node) -> ir.Node:
+    return ir.apply("sub", a, b)
+
+
+def div(a: ir.Node, b: ir.Node) -> ir.Node:
+    return ir.apply("div", a, b)
+
+
+def neg(a: ir.Node) -> ir.Node:
+    if a.op.name == "neg":
+        return a.args[0]
+    return ir.apply("neg", a)
+
+
+def call(name: str, *args: ir.Node, params: tuple = ()) -> ir.Node:
+    return ir.apply(name, *args, params=params)
+
+
+def number(value: float) -> ir.Node:
+    return ir.const(float(value))
+
+
+def broadcast_to(x: ir.Node, shape: tuple[int, ...]) -> ir.Node:
+    return x if x.shape == tuple(shape) else ir.apply("broadcast_to", x, params=(tuple(shape),))
+
+
+def sum_to(x: ir.Node, shape: tuple[int, ...]) -> ir.Node:
+    """Sum ``x`` over the axes broadcasting added or stretched, back to ``shape`` (a VJP of broadcasting)."""
+    return x if x.shape == tuple(shape) else ir.apply("sum_to", x, params=(tuple(shape),))
+
+
+def _sum_terms(terms: list, shape: tuple[int, ...]) -> ir.Node | None:
+    total = None
+    for term in terms:
+        total = add(total, term)
+    return None if total is None else broadcast_to(total, shape)
+
+
+def _constant(node: ir.Node):
+    """The numeric value of a constant subexpression (for domain checks), or None."""
+    if not node.is_constant:
+        return None
+    from .evaluate import evaluate_constant
+
+    return evaluate_constant(node)
+
+
+def _check_domain(node: ir.Node) -> None:
+    rule = _DOMAIN.get(node.op.name)
+    if rule is not None:
+        rule(node)
+
+
+# --- numpy helpers ----------------------------------------------------------------------------
+
+_erf_scalar = np.frompyfunc(math.erf, 1, 1)
+
+
+def _erf(x):
+    return np.asarray(_erf_scalar(x), dtype=float)
+
+
+def _sigmoid(x):
+    e = np.exp(-np.abs(x))  # never overflows
+    return np.where(x >= 0, 1 / (1 + e), e / (1 + e))
+
+
+def _sigmoid_complex(z):
+    z = np.asarray(z, dtype=complex)
+    return np.where(z.real >= 0, 1 / (1 + np.exp(-z)), np.exp(z) / (1 + np.exp(z)))
+
+
+def _softplus_complex(z):
+    z = np.asarray(z, dtype=complex)
+    return np.where(z.real >= 0, z + np.log1p(np.exp(-z)), np.log1p(np.exp(z)))
+
+
+def _cbrt_complex(z):
+    z = np.asarray(z, dtype=complex)
+    return np.where(z.real >= 0, z ** (1 / 3), -((-z) ** (1 / 3)))
+
+
+def _power(a, b):
+    if np.ndim(b) == 0 and float(b) == 2:
+        return a * a
+    return np.power(a, b)
+
+
+def _own(node: ir.Node, k: int = 0) -> tuple[int, ...]:
+    """The own axes of argument k, as negative axes (batch axes lead)."""
+    return tuple(range(-len(node.args[k].shape), 0))
+
+
+def _log(x, *base):
+    if not base:
+        return np.log(x)
+    return np.log(x) / np.log(base[0])
+
+
+def _fold(ufunc):
+    def run(*args):
+        out = args[0]
+        for arg in args[1:]:
+            out = ufunc(out, arg)
+        return out
+
+    return run
+
+
+def _ties(node: ir.Node, k: int) -> ir.Node:
+    return call("tie_share", *node.args, node, params=(k,))
+
+
+def _tie_share(node, *values):
+    """(argument k == the result) / (how many arguments equal it): the winner takes the derivative, ties share."""
+    *args, out = values
+    k = node.params[0]
+    hits = [np.broadcast_to(arg, np.broadcast_shapes(np.shape(arg), np.shape(out))) == out for arg in args]
+    return hits[k] / np.sum(hits, axis=0)
+
+
+def _tied(*args) -> np.ndarray:
+    out = _fold(np.maximum)(*args)
+    low = _fold(np.minimum)(*args)
+    return np.logical_or(_count_equal(args, out) > 1, _count_equal(args, low) > 1)
+
+
+def _count_equal(args, target):
+    return np.sum([np.broadcast_to(a, np.broadcast_shapes(np.shape(a), np.shape(target))) == target
+                   for a in args], axis=0)
+
+
+def _max_tied(*args):
+    out = _fold(np.maximum)(*args)
+    return _count_equal(args, out) > 1
+
+
+def _min_tied(*args):
+    out = _fold(np.minimum)(*args)
+    return _count_equal(args, out) > 1
+
+
+# --- sympy helpers ---------------------------------------------------------------------------
+
+
+def _special(sp):
+    from . import special
+
+    return special
+
+
+def _defined(name: str, **rules):
+    """The sympy form of a one-argument function sympy lacks, made from the record's own rules."""
+
+    def form(sp):
+        return _special(sp).define(name, **rules)
+
+    return form
+
+
+def _sympy(name: str, sp):
+    """The sympy function of another record (for rules that refer to each other)."""
+    return OPS[name].sympy(sp)
+
+
+
+
+def _sympy_divide(sp):
+    def divide(a, b):
+        if b.is_zero:  # 0.0 too: sympy's Float(0) != 0, and dividing by it raises ZeroDivisionError
+            raise JaccliError("division by zero in the expression")
+        return a / b
+
+    return divide
+
+
+def _sympy_log(sp):
+    def log(x, base=None):
+        if base is None:
+            return sp.log(x)
+        if base.is_zero or (base - 1).is_zero or (base.is_number and base.is_extended_negative):
+            raise JaccliError(f"log to base {base} is undefined (the base must be positive and not 1)")
+        return sp.log(x, base)
+
+    return log
+
+
+def _c99(name: str):
+    """sympy's log2/log10/expm1/…: they live in sympy.codegen, imported only for expressions that use them."""
+
+    def form(sp):
+        from sympy.codegen import cfunctions
+
+        return getattr(cfunctions, name)
+
+    return form
+
+
+# --- domain rules: constants the numeric path must refuse as the symbolic one does ------------
+
+
+def _domain_div(node):
+    right = _constant(node.args[1])
+    if right is not None and np.any(right == 0):
+        raise JaccliError("division by zero in the expression")
+
+
+def _domain_pow(node):
+    exponent = _constant(node.args[1])
+    base = _constant(node.args[0])
+    if exponent is not None and np.any(np.abs(exponent) > MAX_EXPONENT):
+        raise LimitError(f"exponent {_short(exponent)} is too large (limit {MAX_EXPONENT})")
+    if base is None or exponent is None:
+        return
+    with np.errstate(all="ignore"):
+        size = np.abs(np.log10(np.abs(base))) * np.abs(exponent)
+    if np.any(np.isinf(base)) or np.any(np.isfinite(size) & (size > MAX_EXPONENT)):
+        raise LimitError(f"a constant power ({_short(base)}**{_short(exponent)}) is too large to compute "
+                         f"(limit {MAX_EXPONENT} digits)")
+    if np.all(base != 0) and np.any(np.isinf(_constant(node))):
+        raise LimitError(f"a constant power ({_short(base)}**{_short(exponent)}) is too large to compute "
+                         "(it overflows a float)")
+
+
+def _domain_log(node):
+    if len(node.args) == 2:
+        base = _constant(node.args[1])
+        if base is not None and np.any((base <= 0) | (base == 1)):
+            raise JaccliError(f"log to base {_short(base)} is undefined (the base must be positive and not 1)")
+
+
+def _domain_finite(node):
+    value = _constant(node)
+    if value is not None and not np.all(np.isfinite(value)):
+        what = _SYMBOLS.get(node.op.name, f"{node.op.name}()")
+        if np.any(np.isnan(value)):
+            raise UndefinedError(f"the expression is undefined: '{what}' of constants gives nan")
+        raise LimitError(f"a constant in '{what}' is too large to evaluate or undefined: it gives {_short(value)}")
+
+
+def _short(value) -> str:
+    value = np.asarray(value)
+    return f"{float(value):g}" if value.size == 1 else np.array2string(value, threshold=6)
+
+
+_DOMAIN = {"div": _domain_div, "pow": _domain_pow, "log": _domain_log}
+
+
+# --- the records --------------------------------------------------------------------------------
+
+OPS: dict[str, Op] = {}
+
+
+def register(op: Op) -> Op:
+    for name in (op.name, *op.aliases):
+        if name in OPS:  # pragma: no cover - a programming error, caught at import
+            raise ValueError(f"operation {name} defined twice")
+        OPS[name] = op
+    return op
+
+
+def elementwise(name: str, numpy, partials, sympy, *, arity=(1, 1), **more) -> Op:
+    return register(Op(name, kind="elementwise", numpy=numpy, partials=partials, sympy=sympy, arity=arity, **more))
+
+
+def _x(node, k=0):
+    return node.args[k]
+
+
+def _square(a):
+    return mul(a, a)
+
+
+# leaves ---------------------------------------------------------------------------------------
+
+register(Op("var", kind="leaf", numpy=None, public=False, complex=None))
+register(Op("const", kind="leaf", numpy=None, public=False, complex=None))
+
+# arithmetic -----------------------------------------------------------------------------------
+
+elementwise("neg", np.negative, lambda n: (number(-1.0),), lambda sp: lambda a: -a, public=False,
+            mp=lambda mp, a: -a, sample=Sample((-3, 3)))
+elementwise("add", np.add, lambda n: (ONE, ONE), lambda sp: lambda a, b: a + b, arity=(2, 2), public=False,
+            mp=lambda mp, a, b: a + b, sample=Sample((-3, 3), (-3, 3)))
+elementwise("sub", np.subtract, lambda n: (ONE, number(-1.0)), lambda sp: lambda a, b: a - b, arity=(2, 2),
+            public=False, mp=lambda mp, a, b: a - b, sample=Sample((-3, 3), (-3, 3)))
+elementwise("mul", np.multiply, lambda n: (_x(n, 1), _x(n, 0)), lambda sp: lambda a, b: a * b, arity=(2, 2),
+            public=False, mp=lambda mp, a, b: a * b, sample=Sample((-3, 3), (-3, 3)))
+elementwise("div", np.divide, lambda n: (div(ONE, _x(n, 1)), div(neg(n), _x(n, 1))), _sympy_divide, arity=(2, 2),
+            public=False, mp=lambda mp, a, b: a / b, sample=Sample((-3, 3), (0.5, 3)))
+
+
+def _pow_partials(node):
+    a, b = node.args
+    exponent = ir.constant_value(b)
+    if exponent is not None and exponent.ndim == 0 and float(exponent) == 2:
+        da = mul(number(2.0), a)
+    elif exponent is not None and exponent.ndim == 0 and float(exponent) == 1:
+        da = broadcast_to(ONE, a.shape)
+    else:
+        da = mul(b, call("pow", a, sub(b, ONE)))
+    db = None if b.is_constant else mul(node, call("log", a))
+    return da, db
+
+
+def _sympy_power(sp):
+    def power(base, exponent):
+        """base**exponent, refused before sympy starts on a huge exact power such as 9**9**9."""
+        if exponent.is_Number:
+            if abs(exponent) > MAX_EXPONENT:
+                raise LimitError(f"exponent {_sympy_short(exponent)} is too large (limit {MAX_EXPONENT})")
+            if base.is_number and not base.free_symbols and base not in (0, 1, -1):
+                size = _magnitude_digits(sp, base)
+                digits = None if size is None else size * abs(float(exponent))
+                if digits is not None and digits > MAX_EXPONENT:
+                    raise LimitError(f"{_sympy_short(base)}**{_sympy_short(exponent)} is too large to compute "
+                                     f"(about {digits:.0f} digits; limit {MAX_EXPONENT})")
+        elif exponent.is_number and not exponent.free_symbols and base.is_number and not base.free_symbols:
+            size = _magnitude_digits(sp, exponent)
+            if size is None or size > math.log10(MAX_EXPONENT):
+                raise LimitError(f"exponent {_sympy_short(exponent)} is too large (limit {MAX_EXPONENT})")
+        return sp.Pow(base, exponent)
+
+    return power
+
+
+def _magnitude_digits(sp, value) -> float | None:
+    """Decimal digits needed to write a constant exactly (rationals) or its size (anything else)."""
+    if value.is_Rational:  # p/q: both halves are written out
+        return math.log10(abs(int(value.p))) + math.log10(int(value.q))
+    try:
+        approx = sp.Abs(value).evalf(15)
+    except (ValueError, TypeError, OverflowError, ArithmeticError):
+        return None
+    if not isinstance(approx, sp.Float) or approx == 0:
+        return None
+    _, mantissa, exponent, bits = approx._mpf_
+    return abs(exponent + bits) * math.log10(2)
+
+
+def _sympy_short(value) -> str:
+    text = str(value)
+    return text if len(text) <= 24 else f"{text[:10]}…({len(text)} characters)"
+
+
+elementwise("pow", _power, _pow_partials, _sympy_power, arity=(2, 2), public=False,
+            mp=lambda mp, a, b: mp.power(a, b), sample=Sample((0.5, 3), (-2, 2)),
+            complex=lambda a, b: np.power(a, b))
+
+# elementary functions -------------------------------------------------------------------------
+
+elementwise("sin", np.sin, lambda n: (call("cos", _x(n)),), lambda sp: sp.sin, summary="sine",
+            example="sin(x)", mp=lambda mp, x: mp.sin(x), sample=Sample((-3, 3)))
+elementwise("cos", np.cos, lambda n: (neg(call("sin", _x(n))),), lambda sp: sp.cos, summary="cosine",
+            example="cos(x)", mp=lambda mp, x: mp.cos(x), sample=Sample((-3, 3)))
+elementwise("tan", np.tan, lambda n: (add(ONE, mul(n, n)),), lambda sp: sp.tan, summary="tangent",
+            example="tan(x)", mp=lambda mp, x: mp.tan(x), sample=Sample((-1.4, 1.4)))
+elementwise("sec", lambda x: 1 / np.cos(x), lambda n: (mul(n, call("tan", _x(n))),), lambda sp: sp.sec,
+            summary="secant, 1/cos(x)", example="sec(x)", mp=lambda mp, x: mp.sec(x), sample=Sample((-1.4, 1.4)))
+elementwise("csc", lambda x: 1 / np.sin(x), lambda n: (neg(mul(n, call("cot", _x(n)))),), lambda sp: sp.csc,
+            summary="cosecant, 1/sin(x)", example="csc(x)", mp=lambda mp, x: mp.csc(x), sample=Sample((0.2, 3)))
+elementwise("cot", lambda x: 1 / np.tan(x), lambda n: (neg(add(ONE, mul(n, n))),), lambda sp: sp.cot,
+            summary="cotangent, 1/tan(x)", example="cot(x)", mp=lambda mp, x: mp.cot(x), sample=Sample((0.2, 3)))
+elementwise("asin", np.arcsin, lambda n: (div(ONE, call("sqrt", sub(ONE, _square(_x(n))))),), lambda sp: sp.asin,
+            summary="inverse sine", example="asin(x)", aliases=("arcsin",), mp=lambda mp, x: mp.asin(x),
+            sample=Sample((-0.9, 0.9)))
+elementwise("acos", np.arccos, lambda n: (div(number(-1.0), call("sqrt", sub(ONE, _square(_x(n))))),),
+            lambda sp: sp.acos, summary="inverse cosine", example="acos(x)", aliases=("arccos",),
+            mp=lambda mp, x: mp.acos(x), sample=Sample((-0.9, 0.9)))
+elementwise("atan", np.arctan, lambda n: (div(ONE, add(ONE, _square(_x(n)))),), lambda sp: sp.atan,
+            summary="inverse tangent", example="atan(x)", aliases=("arctan",), mp=lambda mp, x: mp.atan(x),
+            sample=Sample((-3, 3)))
+elementwise("sinh", np.sinh, lambda n: (call("cosh", _x(n)),), lambda sp: sp.sinh, summary="hyperbolic sine",
+            example="sinh(x)", mp=lambda mp, x: mp.sinh(x), sample=Sample((-3, 3)))
+elementwise("cosh", np.cosh, lambda n: (call("sinh", _x(n)),), lambda sp: sp.cosh, summary="hyperbolic cosine",
+            example="cosh(x)", mp=lambda mp, x: mp.cosh(x), sample=Sample((-3, 3)))
+elementwise("tanh", np.tanh, lambda n: (sub(ONE, mul(n, n)),), lambda sp: sp.tanh, summary="hyperbolic tangent",
+            example="tanh(x)", mp=lambda mp, x: mp.tanh(x), sample=Sample((-3, 3)))
+elementwise("asinh", np.arcsinh, lambda n: (div(ONE, call("sqrt", add(_square(_x(n)), ONE))),),
+            lambda sp: sp.asinh, summary="inverse hyperbolic sine", example="asinh(x)", aliases=("arcsinh",),
+            mp=lambda mp, x: mp.asinh(x), sample=Sample((-3, 3)))
+elementwise("acosh", np.arccosh, lambda n: (div(ONE, call("sqrt", sub(_square(_x(n)), ONE))),),
+            lambda sp: sp.acosh, summary="inverse hyperbolic cosine", example="acosh(x)", aliases=("arccosh",),
+            mp=lambda mp, x: mp.acosh(x), sample=Sample((1.1, 4)))
+elementwise("atanh", np.arctanh, lambda n: (div(ONE, sub(ONE, _square(_x(n)))),), lambda sp: sp.atanh,
+            summary="inverse hyperbolic tangent", example="atanh(x)", aliases=("arctanh",),
+            mp=lambda mp, x: mp.atanh(x), sample=Sample((-0.9, 0.9)))
+elementwise("exp", np.exp, lambda n: (n,), lambda sp: sp.exp, summary="e to the power x", example="exp(x)",
+            mp=lambda mp, x: mp.exp(x), sample=Sample((-3, 3)))
+elementwise("expm1", np.expm1, lambda n: (call("exp", _x(n)),), _c99("expm1"),
+            summary="exp(x) - 1, accurate for small x", example="expm1(x)", mp=lambda mp, x: mp.expm1(x),
+            sample=Sample((-3, 3)))
+
+
+def _log_partials(node):
+    if len(node.args) == 1:
+        return (div(ONE, _x(node)),)
+    x, base = node.args
+    log_base = call("log", base)
+    return (div(ONE, mul(x, log_base)),
+            None if base.is_constant else div(neg(call("log", x)), mul(mul(base, log_base), log_base)))
+
+
+elementwise("log", _log, _log_partials, _sympy_log, arity=(1, 2), aliases=("ln",),
+            summary="natural logarithm; log(x, b) to base b", example="log(x); log(x, 2)",
+            mp=lambda mp, x, *b: mp.log(x, *b), sample=Sample((0.2, 4)))
+elementwise("log1p", np.log1p, lambda n: (div(ONE, add(ONE, _x(n))),), _c99("log1p"),
+            summary="log(1 + x), accurate for small x", example="log1p(x)", mp=lambda mp, x: mp.log1p(x),
+            sample=Sample((-0.5, 3)))
+elementwise("log2", np.log2, lambda n: (div(ONE, mul(_x(n), number(math.log(2)))),), _c99("log2"),
+            summary="logarithm to base 2", example="log2(x)", mp=lambda mp, x: mp.log(x, 2),
+            sample=Sample((0.2, 4)))
+elementwise("log10", np.log10, lambda n: (div(ONE, mul(_x(n), number(math.log(10)))),), _c99("log10"),
+            summary="logarithm to base 10", example="log10(x)", mp=lambda mp, x: mp.log10(x),
+            sample=Sample((0.2, 4)))
+elementwise("sqrt", np.sqrt, lambda n: (div(number(0.5), n),), lambda sp: sp.sqrt, summary="square root",
+            example="sqrt(x)", mp=lambda mp, x: mp.sqrt(x), sample=Sample((0.2, 4)))
+elementwise("cbrt", np.cbrt, lambda n: (div(ONE, mul(number(3.0), mul(n, n))),),
+            _defined("cbrt", derivative=lambda sp, x: 1 / (3 * _sympy("cbrt", sp)(x) ** 2),
+                     definition=lambda sp, x: sp.sign(x) * sp.Abs(x) ** sp.Rational(1, 3),
+                     value=lambda sp, x: sp.real_root(x, 3) if x.is_number and x.is_extended_real else None),
+            summary="real cube root (negative for negative x)", example="cbrt(x)",
+            mp=lambda mp, x: mp.cbrt(x) if x >= 0 else -mp.cbrt(-x), sample=Sample((-4, -0.2)),
+            complex=_cbrt_complex, code={"numpy": ("np.cbrt({0})", None), "c": ("cbrt({0})", None)})
+elementwise("abs", np.abs, lambda n: (call("sign", _x(n)),), lambda sp: sp.Abs, summary="absolute value",
+            example="abs(x)", kink=lambda x: x == 0, complex=None, mp=lambda mp, x: abs(x),
+            sample=Sample(((-3, -0.1), (0.1, 3)), kinks=((0.0,),)))
+elementwise("sign", np.sign, lambda n: (None,), lambda sp: sp.sign, summary="sign of x: -1, 0 or 1",
+            example="sign(x)", kink=lambda x: x == 0, complex=None, mp=lambda mp, x: mp.sign(x),
+            sample=Sample(((-3, -0.1), (0.1, 3)), kinks=((0.0,),)))
+elementwise("sigmoid", _sigmoid, lambda n: (mul(n, call("sigmoid", neg(_x(n)))),),
+            _defined("sigmoid", derivative=lambda sp, x: _sympy("sigmoid", sp)(x) * _sympy("sigmoid", sp)(-x),
+                     definition=lambda sp, x: 1 / (1 + sp.exp(-x)),  # s(x) s(-x) = s(1 - s) without cancellation
+                     value=lambda sp, x: sp.Rational(1, 2) if x.is_zero else None),
+            summary="logistic function 1/(1+exp(-x))", example="sigmoid(x)", complex=_sigmoid_complex,
+            mp=lambda mp, x: 1 / (1 + mp.exp(-x)), sample=Sample((-5, 5)),
+            code={"numpy": ("_sigmoid({0})", '''
+def _sigmoid(x):
+    e = np.exp(-abs(x))  # never overflows
+    return 1 / (1 + e) if x >= 0 else e / (1 + e)
+'''), "c": ("jaccli_sigmoid({0})", '''
+static double jaccli_sigmoid(double x)
+{
+    const double e = exp(-fabs(x)); /* never overflows */
+    return x >= 0 ? 1.0 / (1.0 + e) : e / (1.0 + e);
+}
+''')})
+elementwise("softplus", lambda x: np.logaddexp(0.0, x), lambda n: (call("sigmoid", _x(n)),),
+            _defined("softplus", derivative=lambda sp, x: _sympy("sigmoid", sp)(x),
+                     definition=lambda sp, x: sp.log(1 + sp.exp(x))),
+            summary="log(1+exp(x)), computed stably", example="softplus(x)", complex=_softplus_complex,
+            mp=lambda mp, x: mp.log1p(mp.exp(x)), sample=Sample((-5, 5)),
+            code={"numpy": ("_softplus({0})", '''
+def _softplus(x):
+    return np.logaddexp(0.0, x)  # log(1 + exp(x)) without overflow
+'''), "c": ("jaccli_softplus({0})", '''
+static double jaccli_softplus(double x)
+{
+    return (x > 0 ? x : 0.0) + log1p(exp(-fabs(x))); /* log(1 + exp(x)) without overflow */
+}
+''')})
+elementwise("relu", lambda x: np.maximum(x, 0.0), lambda n: (call("step", _x(n)),),
+            _defined("relu", derivative=lambda sp, x: sp.Heaviside(x), definition=lambda sp, x: sp.Max(x, 0),
+                     value=lambda sp, x: sp.Max(x, 0) if x.is_number and x.is_extended_real else None),
+            summary="max(x, 0); its derivative at 0 is taken as 1/2 and flagged", example="relu(x)",
+            kink=lambda x: x == 0, complex=None, mp=lambda mp, x: max(x, 0),
+            sample=Sample(((-3, -0.1), (0.1, 3)), kinks=((0.0,),)),
+            code={"numpy": ("np.maximum({0}, 0.0)", None), "c": ("jaccli_relu({0})", '''
+static double jaccli_relu(double x)
+{
+    return x < 0 ? 0.0 : x;
+}
+''')})
+elementwise("step", lambda x: np.heaviside(x, 0.5), lambda n: (None,), lambda sp: sp.Heaviside, public=False,
+            complex=None, internal=True)
+elementwise("erf", _erf, lambda n: (mul(number(2 / math.sqrt(math.pi)), call("exp", neg(_square(_x(n))))),),
+            lambda sp: sp.erf, summary="error function", example="erf(x)", complex=None,
+            mp=lambda mp, x: mp.erf(x), sample=Sample((-2, 2)))
+
+
+def _atan2_partials(node):
+    y, x = node.args
+    r2 = add(_square(y), _square(x))
+    return div(x, r2), div(neg(y), r2)
+
+
+elementwise("atan2", np.arctan2, _atan2_partials, lambda sp: sp.atan2, arity=(2, 2),
+            summary="atan2(y, x), the angle of the point (x, y)", example="atan2(y, x)", complex=None,
+            mp=lambda mp, y, x: mp.atan2(y, x), sample=Sample((0.2, 3), (-3, 3)))
+elementwise("hypot", np.hypot, lambda n: (div(_x(n, 0), n), div(_x(n, 1), n)), _c99("hypot"), arity=(2, 2),
+            summary="sqrt(x**2 + y**2) without overflow", example="hypot(x, y)",
+            complex=lambda x, y: np.sqrt(x * x + y * y), mp=lambda mp, x, y: mp.hypot(x, y),
+            sample=Sample((0.2, 3), (-3, 3)))
+
+
+def _clip_numpy(x, lo, hi):
+    return np.minimum(np.maximum(x, lo), hi)
+
+
+def _clip_partials(node):
+    x, lo, hi = node.args
+    return (call("clip_inside", x, lo, hi),  # 1 strictly inside, 0 outside, 1/2 on a bound
+            None if lo.is_constant else call("clip_below", x, lo),
+            None if hi.is_constant else call("clip_below", neg(x), neg(hi)))
+
+
+def _clip_inside(x, lo, hi):
+    return np.heaviside(x - lo, 0.5) * np.heaviside(hi - x, 0.5)
+
+
+elementwise("clip", _clip_numpy, _clip_partials, lambda sp: lambda x, lo, hi: sp.Min(sp.Max(x, lo), hi),
+            arity=(3, 3), summary="clip(x, lo, hi): x limited to [lo, hi]", example="clip(x, 0, 1)",
+            kink=lambda x, lo, hi: (x == lo) | (x == hi), complex=None,
+            mp=lambda mp, x, lo, hi: min(max(x, lo), hi), sample=Sample(((-3, -1.1), (-0.4, 0.4), (1.1, 3)),
+                                                                       (-1, -0.5), (0.5, 1),
+                                                                       kinks=((0.5, 0.0, 0.5),)))
+elementwise("clip_inside", _clip_inside, lambda n: (None, None, None), None, arity=(3, 3), public=False,
+            complex=None, internal=True)
+elementwise("clip_below", lambda x, lo: np.heaviside(lo - x, 0.5), lambda n: (None, None), None, arity=(2, 2),
+            public=False, complex=None, internal=True)
+
+
+# min and max: elementwise with several arguments, a reduction with one ------------------------
+
+
+def _extreme(name: str, ufunc, reduce_name: str, sympy_name: str, word: str):
+    def make(*args):
+        if len(args) == 1:
+            return call(reduce_name, args[0])
+        return call(name, *args)
+
+    def partials(node):
+        return tuple(_ties(node, k) for k in range(len(node.args)))
+
+    elementwise(name, _fold(ufunc), partials, lambda sp: getattr(sp, sympy_name), arity=(1, None), make=make,
+                summary=f"{name}(a, b, ...) elementwise; {name}(x) of one array: its {word} entry",
+                example=f"{name}(x, y); {name}(x)", kink=_max_tied if name == "max" else _min_tied, complex=None,
+                mp=lambda mp, *a: (max if name == "max" else min)(a),
+                sample=Sample((-3, -0.1), (0.1, 3), kinks=((1.0, 1.0),)))
+
+
+_extreme("max", np.maximum, "amax", "Max", "largest")
+_extreme("min", np.minimum, "amin", "Min", "smallest")
+register(Op("tie_share", kind="internal", numpy=_tie_share, arity=(2, None), public=False, complex=None,
+            shape=lambda shapes, params: ir.broadcast_shapes(shapes, "tie_share"),
+            jvp=lambda n, t: None, vjp=lambda n, g: [None] * len(n.args)))
+
+
+# reductions -------------------------------------------------------------------------------------
+
+
+def _scalar(shapes, params):
+    return ()
+
+
+def _reduction(name: str, numpy, *, jvp, vjp, sympy, summary: str, example: str, mp=None, kink=None,
+               complex=True, public=True, make=None, arity=(1, 1), shape=_scalar, sample=None, kink_name=None):
+    return register(Op(name, kind="reduction", numpy=numpy, jvp=jvp, vjp=vjp, sympy=sympy, summary=summary,
+                       example=example, mp=mp, kink=kink, complex=complex, public=public, make=make, arity=arity,
+                       shape=shape, sample=sample or Sample((-2, 2), shapes=((3,),)), kink_name=kink_name))
+
+
+def _sum_numpy(node, x):
+    return np.sum(x, axis=_own(node))
+
+
+def _linear_jvp(node, t):
+    return None if t[0] is None else call(node.op.name, t[0], params=node.params)
+
+
+_reduction("sum", _sum_numpy, jvp=_linear_jvp, vjp=lambda n, g: [broadcast_to(g, _x(n).shape)],
+           sympy=lambda sp, node, x: _obj(sp.Add(*x.flat)), summary="sum of all entries", example="sum(x)",
+           mp=lambda mp, x: mp.fsum(x))
+_reduction("mean", lambda node, x: np.mean(x, axis=_own(node)) if node.args[0].shape else x + 0.0,
+           jvp=_linear_jvp, vjp=lambda n, g: [broadcast_to(div(g, number(max(_x(n).size, 1))), _x(n).shape)],
+           sympy=lambda sp, node, x: _obj(sp.Add(*x.flat) / x.size), summary="mean of all entries",
+           example="mean(x)", mp=lambda mp, x: mp.fsum(x) / len(x))
+
+
+def _prod_others_last(flat):
+    """Along the last axis, the product of all the other entries: prefix times suffix products, exact with zeros."""
+    ones = np.ones(flat.shape[:-1] + (1,))
+    before = np.concatenate([ones, np.cumprod(flat[..., :-1], axis=-1)], axis=-1)
+    after = np.concatenate([np.cumprod(flat[..., :0:-1], axis=-1)[..., ::-1], ones], axis=-1)
+    return before * after
+
+
+def _flatten_own(node, x, k=0):
+    own = len(node.args[k].shape)
+    return x.reshape(x.shape[:x.ndim - own] + (-1,))
+
+
+def _prod_others(node, x):
+    return _prod_others_last(_flatten_own(node, x)).reshape(x.shape)
+
+
+def _prod_others_jvp_numpy(node, x, t):
+    """d prod_others(x) · t: entry i is the sum over j != i of t_j times the product of all but i and j."""
+    x, t = np.broadcast_arrays(x, t)
+    flat_x, flat_t = _flatten_own(node, x), _flatten_own(node, t)
+    out = np.zeros(flat_x.shape, dtype=np.result_type(flat_x, flat_t))
+    for j in range(flat_x.shape[-1]):  # O(n²): only second derivatives of prod reach this
+        others = flat_x.copy()
+        others[..., j] = 1.0
+        partial = _prod_others_last(others)
+        partial[..., j] = 0.0
+        out += flat_t[..., j:j + 1] * partial
+    return out.reshape(x.shape)
+
+
+_reduction("prod", lambda node, x: np.prod(x, axis=_own(node)),
+           jvp=lambda n, t: None if t[0] is None else call("sum", mul(call("prod_others", _x(n)), t[0])),
+           vjp=lambda n, g: [mul(broadcast_to(g, _x(n).shape), call("prod_others", _x(n)))],
+           sympy=lambda sp, node, x: _obj(sp.Mul(*x.flat)), summary="product of all entries", example="prod(x)",
+           mp=lambda mp, x: mp.fprod(x), sample=Sample((0.5, 2), shapes=((3,),)))
+register(Op("prod_others", kind="internal", numpy=_prod_others, public=False, complex=_prod_others,
+            shape=lambda shapes, params: shapes[0],
+            jvp=lambda n, t: None if t[0] is None else call("prod_others_jvp", _x(n), t[0]),
+            vjp=lambda n, g: [call("prod_others_jvp", _x(n), g)]))  # symmetric: its Jacobian is its transpose
+register(Op("prod_others_jvp", kind="internal", numpy=_prod_others_jvp_numpy, arity=(2, 2), public=False,
+            complex=_prod_others_jvp_numpy, shape=lambda shapes, params: ir.broadcast_shapes(shapes, "prod"),
+            jvp=lambda n, t: None if t[1] is None else call("prod_others_jvp", _x(n), t[1]),
+            vjp=lambda n, g: [None, call("prod_others_jvp", _x(n), g)]))
+
+
+def _norm_make(x):
+    return call("norm", x)
+
+
+_reduction("norm", lambda node, x: np.sqrt(np.sum(x * x, axis=_own(node))),
+           jvp=lambda n, t: None if t[0] is None else div(call("sum", mul(_x(n), t[0])), n),
+           vjp=lambda n, g: [mul(broadcast_to(g, _x(n).shape), div(_x(n), n))],
+           sympy=lambda sp, node, x: _obj(sp.sqrt(sp.Add(*(e**2 for e in x.flat)))),
+           summary="Euclidean norm of all entries", example="norm(x)",
+           mp=lambda mp, x: mp.sqrt(mp.fsum(v * v for v in x)), sample=Sample((0.5, 2), shapes=((3,),)))
+
+
+def _dot_make(a, b):
+    if a.shape != b.shape:
+        raise ShapeError(f"dot(a, b) needs equal shapes, got {ir.shape_text(a.shape)} and {ir.shape_text(b.shape)}")
+    return call("sum", call("mul", a, b))
+
+
+register(Op("dot", kind="composite", numpy=None, make=_dot_make, arity=(2, 2),
+            summary="dot(a, b): sum of a*b, same shapes", example="dot(x, y)", complex=None,
+            mp=lambda mp, a, b: mp.fsum(x * y for x, y in zip(a, b)), sample=Sample((-2, 2), (-2, 2),
+                                                                                   shapes=((3,), (3,)))))
+
+
+def _logsumexp_numpy(node, x):
+    own = len(node.args[0].shape)
+    flat = x.reshape(x.shape[:x.ndim - own] + (-1,))
+    return sm.logsumexp(flat, axis=-1)
+
+
+def _logsumexp_complex(node, z):
+    own = len(node.args[0].shape)
+    flat = z.reshape(z.shape[:z.ndim - own] + (-1,))
+    top = np.max(flat.real, axis=-1, keepdims=True)
+    return top[..., 0] + np.log(np.sum(np.exp(flat - top), axis=-1))
+
+
+def _flat_softmax(x: ir.Node) -> ir.Node:
+    """softmax over all entries of x, shaped like x."""
+    if len(x.shape) <= 1:
+        return call("softmax", x)
+    return call("reshape", call("softmax", call("reshape", x, params=((x.size,),))), params=(x.shape,))
+
+
+_reduction("logsumexp", _logsumexp_numpy,
+           jvp=lambda n, t: None if t[0] is None else call("sum", mul(_flat_softmax(_x(n)), t[0])),
+           vjp=lambda n, g: [mul(broadcast_to(g, _x(n).shape), _flat_softmax(_x(n)))],
+           sympy=lambda sp, node, x: _obj(_special(sp).LogSumExp(*x.flat)),
+           summary="log(sum(exp(x))), computed stably", example="logsumexp(x)", complex=_logsumexp_complex,
+           mp=lambda mp, x: mp.log(mp.fsum(mp.exp(v) for v in x)))
+
+
+def _extreme_reduction(name: str, reduce, sympy_name: str):
+    def tied(node, x):
+        top = reduce(x, axis=_own(node), keepdims=True) if node.args[0].shape else x
+        return np.sum(x == top, axis=_own(node)) > 1 if node.args[0].shape else np.zeros(np.shape(x), bool)
+
+    def weights(node):
+        return call("argmax_share", _x(node), node)
+
+    _reduction(name, lambda node, x: reduce(x, axis=_own(node)) if node.args[0].shape else x + 0.0,
+               jvp=lambda n, t: None if t[0] is None else call("sum", mul(weights(n), t[0])),
+               vjp=lambda n, g: [mul(broadcast_to(g, _x(n).shape), weights(n))],
+               sympy=lambda sp, node, x: _obj(getattr(sp, sympy_name)(*x.flat)), public=False, complex=None,
+               summary=f"{name[1:]} of all entries", example="", kink=tied, kink_name=name[1:],
+               mp=lambda mp, x: (max if name == "amax" else min)(x),
+               sample=Sample((-2, 2), shapes=((3,),),
+                             kinks=(([1.0, 1.0, 0.0] if name == "amax" else [0.0, 0.0, 1.0],),)))
+
+
+def _argmax_share(node, x, top):
+    own = len(node.args[0].shape)
+    hits = x == top.reshape(top.shape + (1,) * own)
+    return hits / np.sum(hits, axis=tuple(range(-own, 0)), keepdims=True) if own else hits / 1.0
+
+
+_extreme_reduction("amax", np.max, "Max")
+_extreme_reduction("amin", np.min, "Min")
+register(Op("argmax_share", kind="internal", numpy=_argmax_share, arity=(2, 2), public=False, complex=None,
+            shape=lambda shapes, params: shapes[0], jvp=lambda n, t: None, vjp=lambda n, g: [None, None]))
+
+
+# softmax along the last axis ---------------------------------------------------------------------
+
+
+def _same(shapes, params):
+    return shapes[0]
+
+
+def _softmax_numpy(node, x):
+    return np.ones(x.shape) if not node.shape else sm.softmax(x, axis=-1)
+
+
+def _log_softmax_numpy(node, x):
+    return np.zeros(x.shape) if not node.shape else sm.log_softmax(x, axis=-1)
+
+
+def _softmax_complex(node, z):
+    if not node.shape:
+        return np.ones(z.shape, dtype=complex)
+    top = np.max(z.real, axis=-1, keepdims=True)
+    e = np.exp(z - top)
+    return e / np.sum(e, axis=-1, keepdims=True)
+
+
+def _log_softmax_complex(node, z):
+    if not node.shape:
+        return np.zeros(z.shape, dtype=complex)
+    top = np.max(z.real, axis=-1, keepdims=True)
+    return z - top - np.log(np.sum(np.exp(z - top), axis=-1, keepdims=True))
+
+
+def _softmax_sympy(sp, node, x, log=False):
+    special = _special(sp)
+    one = sp.Integer(0 if log else 1)
+    if x.ndim == 0:
+        return _obj(one)
+    entry = special.LogSoftmax if log else special.Softmax
+    out = np.empty(x.shape, dtype=object)
+    for lead in np.ndindex(x.shape[:-1]):
+        logits = tuple(x[lead])
+        for i in range(x.shape[-1]):
+            out[lead + (i,)] = one if len(logits) == 1 else entry(sp.Integer(i), *logits)
+    return out
+
+
+def _softmax_mp(mp, x):
+    total = mp.fsum(mp.exp(v) for v in x)
+    return [mp.exp(v) / total for v in x]
+
+
+register(Op("softmax", kind="vector", numpy=_softmax_numpy, shape=_same, complex=_softmax_complex,
+            jvp=lambda n, t: None if t[0] is None or not n.shape else call("softmax_jvp", _x(n), t[0]),
+            vjp=lambda n, g: [None if not n.shape else call("softmax_jvp", _x(n), g)],  # J is symmetric
+            sympy=lambda sp, node, x: _softmax_sympy(sp, node, x),
+            summary="exp(x)/sum(exp(x)) along the last axis, computed stably", example="softmax(x)",
+            mp=_softmax_mp, sample=Sample((-3, 3), shapes=((3,),))))
+register(Op("log_softmax", kind="vector", numpy=_log_softmax_numpy, shape=_same, complex=_log_softmax_complex,
+            jvp=lambda n, t: None if t[0] is None or not n.shape else call("log_softmax_jvp", _x(n), t[0]),
+            vjp=lambda n, g: [None if not n.shape else call("log_softmax_vjp", _x(n), g)],
+            sympy=lambda sp, node, x: _softmax_sympy(sp, node, x, log=True),
+            summary="log(softmax(x)) along the last axis", example="log_softmax(x)",
+            mp=lambda mp, x: [mp.log(s) for s in _softmax_mp(mp, x)], sample=Sample((-3, 3), shapes=((3,),))))
+
+
+def _softmax_jvp_rule(node, tangents):
+    """d/dx and d/dt of J(x)·t = s*(t - sum(s*t)): in registry operations, for higher orders."""
+    x, t = node.args
+    tx, tt = tangents
+    out = None if tt is None else call("softmax_jvp", x, tt)
+    if tx is not None:
+        s = call("softmax", x)
+        ds = call("softmax_jvp", x, tx)
+        inner = sub(t, call("sum_last", mul(s, t)))
+        out = add(out, sub(mul(ds, inner), mul(s, call("sum_last", mul(ds, t)))))
+    return out
+
+
+def _softmax_jvp_vjp(node, g):
+    x, t = node.args
+    s = call("softmax", x)
+    # J(x) is symmetric, so the cotangent of t is J(x)·g; that of x is the derivative of <g, J(x) t> by x.
+    gt = call("softmax_jvp", x, g)
+    inner = sub(t, call("sum_last", mul(s, t)))
+    gx = add(call("softmax_jvp", x, mul(g, inner)), neg(call("softmax_jvp", x, mul(t, call("sum_last", mul(s, g))))))
+    return [gx if not x.is_constant else None, gt]
+
+
+register(Op("softmax_jvp", kind="internal", public=False, arity=(2, 2),
+            numpy=lambda node, x, t: sm.softmax_vjp(x, t), shape=lambda shapes, params: shapes[1],
+            complex=lambda node, x, t: _softmax_complex(node, x) * (
+                t - np.sum(_softmax_complex(node, x) * t, axis=-1, keepdims=True)),
+            jvp=_softmax_jvp_rule, vjp=_softmax_jvp_vjp))
+
+
+def _log_softmax_jvp_numpy(node, x, t):
+    s = sm.softmax(x, axis=-1)
+    return t - np.sum(s * t, axis=-1, keepdims=True)  # (I - 1 sᵀ) t
+
+
+def _log_softmax_jvp_rule(node, tangents):
+    x, t = node.args
+    tx, tt = tangents
+    out = None if tt is None else call("log_softmax_jvp", x, tt)
+    if tx is not None:  # d/dx of -sum(s*t) is -sum(ds*t)
+        out = add(out, neg(call("sum_last", mul(call("softmax_jvp", x, tx), t))))
+    return out
+
+
+register(Op("log_softmax_jvp", kind="internal", public=False, arity=(2, 2), numpy=_log_softmax_jvp_numpy,
+            shape=lambda shapes, params: shapes[1], complex=None, jvp=_log_softmax_jvp_rule,
+            vjp=lambda n, g: [None if _x(n).is_constant else neg(call("softmax_jvp", _x(n), mul(
+                broadcast_to(call("sum_last", g), n.shape), _x(n, 1)))),
+                call("log_softmax_vjp", _x(n), g)]))
+
+
+def _log_softmax_vjp_rule(node, tangents):
+    x, g = node.args
+    tx, tg = tangents
+    out = None if tg is None else call("log_softmax_vjp", x, tg)
+    if tx is not None:  # (Iᵀ - s 1ᵀ) g = g - s sum(g): d/dx is -ds sum(g)
+        out = add(out, neg(mul(call("softmax_jvp", x, tx), call("sum_last", g))))
+    return out
+
+
+register(Op("log_softmax_vjp", kind="internal", public=False, arity=(2, 2),
+            numpy=lambda node, x, g: sm.log_softmax_vjp(x, g), shape=lambda shapes, params: shapes[1],
+            complex=None, jvp=_log_softmax_vjp_rule,
+            vjp=lambda n, g: [None if _x(n).is_constant else neg(call("softmax_jvp", _x(n), mul(
+                broadcast_to(call("sum_last", _x(n, 1)), n.shape), g))),
+                call("log_softmax_jvp", _x(n), g)]))
+register(Op("sum_last", kind="internal", public=False,
+            numpy=lambda node, x: np.sum(x, axis=-1, keepdims=True) if node.args[0].shape else x + 0.0,
+            shape=lambda shapes, params: shapes[0][:-1] + (1,) if shapes[0] else (),
+            jvp=_linear_jvp, vjp=lambda n, g: [broadcast_to(g, _x(n).shape)]))
+
+
+# structure: indexing, lists, broadcasting ------------------------------------------------------
+
+
+def _index_shape(shapes, params):
+    return shapes[0][len(params[0]):]
+
+
+register(Op("index", kind="structural", public=False, numpy=lambda node, x: x[(Ellipsis,) + _ix(node)],
+            shape=_index_shape, jvp=_linear_jvp, mp=lambda mp, x: x[1], sample=Sample((-2, 2), shapes=((3,),)),
+            # (the conformance test takes x[1])
+            vjp=lambda n, g: [call("scatter", g, params=(n.params[0], _x(n).shape))],
+            sympy=lambda sp, node, x: _obj(x[node.params[0]])))
+
+
+def _ix(node):
+    """x[i, j] from the end: the indices of ``node.params`` after the batch axes."""
+    own = len(node.args[0].shape)
+    indices = node.params[0]
+    return tuple(indices) + (slice(None),) * (own - len(indices))
+
+
+def _scatter_numpy(node, g):
+    indices, shape = node.params
+    out = np.zeros(g.shape[:g.ndim - len(node.args[0].shape)] + shape, dtype=g.dtype)
+    out[(Ellipsis,) + tuple(indices) + (slice(None),) * (len(shape) - len(indices))] = g
+    return out
+
+
+register(Op("scatter", kind="internal", public=False, numpy=_scatter_numpy,
+            shape=lambda shapes, params: params[1], jvp=_linear_jvp,
+            vjp=lambda n, g: [call("index", g, params=(n.params[0],))]))
+
+
+def _stack_make(*items):
+    shapes = {item.shape for item in items}
+    if len(shapes) > 1:
+        raise ShapeError(f"the entries of a list must have equal shapes, got "
+                         f"{', '.join(ir.shape_text(i.shape) for i in items)}")
+    return call("stack", *items)
+
+
+def _stack_numpy(node, *values):
+    own = len(node.shape) - 1
+    values = np.broadcast_arrays(*values)
+    return np.stack(values, axis=values[0].ndim - own) if values else np.zeros((0,))
+
+
+def _stack_jvp(node, tangents):
+    if all(t is None for t in tangents):
+        return None
+    shape = node.args[0].shape
+    items = [broadcast_to(number(0.0), shape) if t is None else broadcast_to(t, shape) for t in tangents]
+    return call("stack", *items)
+
+
+def _stack_sympy(sp, node, *items):
+    out = np.empty((len(items),) + items[0].shape, dtype=object)
+    for i, item in enumerate(items):
+        out[i, ...] = item
+    return out
+
+
+register(Op("stack", kind="structural", public=False, numpy=_stack_numpy, make=_stack_make, arity=(1, None),
+            mp=lambda mp, *items: list(items), sample=Sample((-2, 2), (-2, 2)),
+            shape=lambda shapes, params: (len(shapes),) + shapes[0], jvp=_stack_jvp,
+            vjp=lambda n, g: [None if a.is_constant else call("index", g, params=((i,),))
+                              for i, a in enumerate(n.args)],
+            sympy=_stack_sympy))
+
+
+def _broadcast_numpy(node, x):
+    shape = node.params[0]
+    own = len(node.args[0].shape)
+    batch = x.shape[:x.ndim - own]
+    aligned = x.reshape(batch + (1,) * (len(shape) - own) + x.shape[x.ndim - own:])
+    return np.broadcast_to(aligned, batch + shape)
+
+
+register(Op("broadcast_to", kind="internal", public=False, numpy=_broadcast_numpy,
+            shape=lambda shapes, params: ir.broadcast_shapes((shapes[0], params[0]), "broadcast"),
+            jvp=_linear_jvp, vjp=lambda n, g: [sum_to(g, _x(n).shape)],
+            sympy=lambda sp, node, x: np.broadcast_to(x, node.params[0])))
+
+
+def _sum_to_numpy(node, g):
+    shape = node.params[0]
+    own = len(node.args[0].shape)
+    batch = g.ndim - own
+    extra = own - len(shape)
+    if extra > 0:
+        g = g.sum(axis=tuple(range(batch, batch + extra)))
+    stretched = tuple(batch + axis for axis, size in enumerate(shape) if size == 1 and g.shape[batch + axis] != 1)
+    if stretched:
+        g = g.sum(axis=stretched, keepdims=True)
+    return g
+
+
+register(Op("sum_to", kind="internal", public=False, numpy=_sum_to_numpy,
+            shape=lambda shapes, params: params[0], jvp=_linear_jvp,
+            vjp=lambda n, g: [broadcast_to(g, _x(n).shape)]))
+
+
+def _reshape_numpy(node, x):
+    own = len(node.args[0].shape)
+    return x.reshape(x.shape[:x.ndim - own] + node.params[0])
+
+
+register(Op("reshape", kind="internal", public=False, numpy=_reshape_numpy,
+            shape=lambda shapes, params: params[0], jvp=_linear_jvp,
+            vjp=lambda n, g: [call("reshape", g, params=(_x(n).shape,))]))
+
+ONE = ir.const(1.0)
+
+
+def _obj(value) -> np.ndarray:
+    """Wrap a sympy value as a 0-d object array (numpy unwraps 0-d results)."""
+    out = np.empty((), dtype=object)
+    out[()] = value
+    return out
+
+
+# --- what the parser and the help read ----------------------------------------------------------
+
+FUNCTIONS = {name: op for name, op in OPS.items() if op.public and op.kind != "leaf"}
+"""The functions an expression may call, by every name (aliases too): each has ``arity`` and ``summary``."""
+
+CONSTANTS: dict[str, str] = {"pi": "3.14159…", "e": "2.71828…, Euler's number"}
+
+
+def public_ops() -> list[Op]:
+    """Each function the user can call, once (not per alias), in the registry's order."""
+    seen, out = set(), []
+    for op in FUNCTIONS.values():
+        if op.name not in seen:
+            seen.add(op.name)
+            out.append(op)
+    return out
+
+
+def function_table() -> str:
+    """The functions as a Markdown table (how to call it, its other names, what it is): the README's list."""
+    lines = ["| call | other names | what it is |", "|---|---|---|"]
+    for op in public_ops():
+        aliases = ", ".join(f"`{a}`" for a in op.aliases)
+        calls = ", ".join(f"`{call.strip()}`" for call in op.example.split(";"))
+        lines.append(f"| {calls} | {aliases} | {op.summary} |")
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,41 @@
+"""Symbolic results are shown short and readable, in the user's functions; --no-simplify shows them raw."""
+
+from __future__ import annotations
+
+
+def test_a_quotient_is_put_over_one_denominator(jaccli):
+    # d/dx (x²+1)/(x−1) = (2x(x−1) − (x²+1))/(x−1)² = (x² − 2x − 1)/(x−1)², by hand
+    assert jaccli("derivative", "(x^2+1)/(x-1)", "-f", "plain").stdout == "(x^2 - 2*x - 1)/(x - 1)^2\n"
+
+
+def test_no_simplify_shows_the_raw_form(jaccli):
+    run = jaccli("derivative", "(x^2+1)/(x-1)", "-f", "plain", "--no-simplify")
+    assert run.stdout == "2*x/(x - 1) - (x^2 + 1)/(x - 1)^2\n"
+
+
+def test_softmax_entries_are_named_s_i_and_s_is_defined(jaccli):
+    run = jaccli("jacobian", "softmax(x)", "--shape", "x=3", "-f", "json")
+    assert run.json["symbolic"] == [["s_0*(1 - s_0)", "-s_0*s_1", "-s_0*s_2"],
+                                    ["-s_0*s_1", "s_1*(1 - s_1)", "-s_1*s_2"],
+                                    ["-s_0*s_2", "-s_1*s_2", "s_2*(1 - s_2)"]]
+    assert run.json["where"] == {"s_i": "softmax(x[0], x[1], x[2])[i]"}
+    table = jaccli("jacobian", "softmax(x)", "--shape", "x=2", "-f", "table").stdout
+    assert "where s_i = softmax(x[0], x[1])[i]" in table
+
+
+def test_relu_derivative_is_a_step_that_says_its_value_at_zero(jaccli):
+    run = jaccli("derivative", "relu(x)", "-f", "plain")
+    assert run.stdout == "step(x)\n" and "Heaviside" not in run.stdout
+    assert "Note: step(x) = 0 for x < 0, 1/2 at x = 0, 1 for x > 0" in run.stderr
+    value = jaccli("derivative", "relu(x)", "--at", "0", "-f", "json").json
+    assert value["value"] == 0.5 and "1/2 at x = 0" in value["where"]["step"]  # the note matches the number
+
+
+def test_exact_results_have_no_float_noise(jaccli):
+    assert jaccli("vjp", "x^2", "--at", "1,2", "--v", "1,1", "-f", "json").json["symbolic"] == ["2*x[0]", "2*x[1]"]
+    assert jaccli("jvp", "[x*y, x+y]", "--at", "2,3", "--v", "1,0", "-f", "json").json["symbolic"] == ["y", "1"]
+
+
+def test_floats_the_user_typed_stay_floats(jaccli):
+    assert jaccli("derivative", "0.1*x^2", "-f", "plain").stdout == "0.2*x\n"
+    assert jaccli("jvp", "x*y", "--at", "2,3", "--v", "0.5,0", "-f", "json").json["symbolic"] == "0.5*y"
