@@ -746,7 +746,8 @@ def check(
     from . import compute
 
     check_inputs([("--at", spec) for spec in at or []], output)
-    print_result(compute.check(expression, at, _variables(vars)), Out(format, precision, output, simplify=not no_simplify))
+    print_result(compute.check(expression, at, _variables(vars)),
+                 Out(format, precision, output, simplify=not no_simplify))
 
 
 class ReferenceFormat(str, Enum):
