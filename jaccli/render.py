@@ -89,7 +89,11 @@ def plain(result, precision: int | None = None) -> str:
 
 
 def _json(value) -> str:
-    """One JSON value: float arrays through ``numtext`` (fast, NaN and infinity as null)."""
+    """One JSON value: float arrays and numpy scalars through ``numtext`` (fast, NaN and infinity as null)."""
+    if isinstance(value, np.generic):  # a 0-d result's entry, e.g. --check's error of a scalar
+        value = np.asarray(value)
+    if isinstance(value, float) and not math.isfinite(value):
+        return "null"
     if isinstance(value, np.ndarray) and value.dtype != object:
         return numtext.array_json(value)
     if isinstance(value, np.ndarray):
