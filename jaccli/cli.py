@@ -258,6 +258,12 @@ Emit = Annotated[Language | None, typer.Option(
 CheckOpt = Annotated[bool, typer.Option("--check", help="Also compare with numeric differentiation (complex step "
                                          "or central differences); exit 1 when they disagree.")]
 SkipBad = Annotated[bool, typer.Option("--skip-bad", help="With --points: skip bad lines with a warning.")]
+Det = Annotated[bool, typer.Option("--det", help="Also the determinant (square only): its formula, simplified, "
+                                   "and its value at the point; with --points, one determinant per line.")]
+Eig = Annotated[bool, typer.Option("--eig", help="Also the eigenvalues (square only) and, at a point, the "
+                                   "stability of x' = f(x) there; without a point, formulas for 2×2 and 3×3.")]
+Svd = Annotated[bool, typer.Option("--svd", help="Also the singular values at the point: numerical rank, "
+                                   "condition number, invertible or singular.")]
 NoSimplify = Annotated[bool, typer.Option("--no-simplify", help="Symbolic entries as computed, not simplified "
                                           "(default: the shortest form, softmax entries as s_i).")]
 
@@ -316,6 +322,9 @@ def emit(result, out: Out) -> None:
     if fmt in (Format.plain, Format.csv, Format.latex) and _shows_formulas(result, fmt):  # JSON: "where"
         for note in render.where(result):
             print(f"Note: {note}", file=sys.stderr)
+    if fmt is Format.csv:  # CSV holds the grid only: det J, eigenvalues… go to stderr (JSON has them as keys)
+        for line in result.summary:
+            print(f"Note: {line}", file=sys.stderr)
     for warning in result.warnings:
         streams.say(f"Warning: {warning}")
     if "ok" in result.extra:
@@ -567,17 +576,48 @@ def jacobian(
     expression: Expression, at: At = None, vars: Vars = None, shape: Shape = None, points: Points = None,
     skip_bad: SkipBad = False, exact: Exact = False, format: FormatOpt = Format.auto, precision: Precision = None,
     output: Output = None, emit: Emit = None, check: CheckOpt = False, no_simplify: NoSimplify = False,
+    det: Det = False, eig: Eig = False, svd: Svd = False,
 ) -> None:
     """The Jacobian J, m×n: rows are the outputs, columns the inputs.
+
+    --det, --eig and --svd add what J tells: its determinant, eigenvalues (with the stability of x' = f(x)),
+    singular values (rank, condition number).
 
     \b
     Example:  jaccli jacobian "x*2" --at 1,1                            → 2·I
     Example:  jaccli jacobian "[r*cos(t), r*sin(t)]" --vars r,t --at 2,0.5
+    Example:  jaccli jacobian "[r*cos(t), r*sin(t)]" --vars r,t --det   → det J = r
     """
     from . import compute
 
-    _run_expression(compute.jacobian, expression, vars, shape, at, points, skip_bad, exact,
-                    Out(format, precision, output, check, not no_simplify), emit)
+    _run_expression(_analysed(compute.jacobian, det, eig, svd, points, emit), expression, vars, shape, at, points,
+                    skip_bad, exact, Out(format, precision, output, check, not no_simplify), emit)
+
+
+def _analysed(compute: Callable, det: bool = False, eig: bool = False, svd: bool = False, points: str | None = None,
+              language=None) -> Callable:
+    """``compute``, followed by what --det, --eig and --svd add to its result."""
+    if not (det or eig or svd):
+        return compute
+    if language is not None:
+        raise JaccliError("--emit prints code for the matrix; drop --det, --eig and --svd")
+    if points is not None and (eig or svd):
+        raise JaccliError("--eig and --svd work at one point (--at); with --points, only --det")
+    from . import analysis
+
+    def call(*args, many=False, **kwargs):
+        result = compute(*args, many=many, **kwargs)
+        if many:
+            return analysis.determinant_batch(result)
+        if det:
+            analysis.determinant(result)
+        if eig:
+            analysis.eigenvalues(result)
+        if svd:
+            analysis.singular_values(result)
+        return result
+
+    return call
 
 
 @app.command(cls=_Command)
@@ -585,16 +625,20 @@ def hessian(
     expression: Expression, at: At = None, vars: Vars = None, shape: Shape = None, points: Points = None,
     skip_bad: SkipBad = False, exact: Exact = False, format: FormatOpt = Format.auto, precision: Precision = None,
     output: Output = None, emit: Emit = None, check: CheckOpt = False, no_simplify: NoSimplify = False,
+    svd: Svd = False,
 ) -> None:
     """∇²f of a scalar function: n×n and symmetric.
 
     \b
     Example:  jaccli hessian "x**2*y + y**3" --at 1,2       → [[4, 2], [2, 12]]
+    Example:  jaccli hessian "x**2 + x*y + y**2" --at 0,0 --svd   → rank 2, condition number 3
     """
     from . import compute
 
-    _run_expression(compute.hessian, expression, vars, shape, at, points, skip_bad, exact,
-                    Out(format, precision, output, check, not no_simplify), emit)
+    if svd and points is not None:
+        raise JaccliError("--svd works at one point (--at), not with --points")
+    _run_expression(_analysed(compute.hessian, svd=svd, language=emit), expression, vars, shape, at, points,
+                    skip_bad, exact, Out(format, precision, output, check, not no_simplify), emit)
 
 
 VectorOpt = Annotated[str, typer.Option(
