@@ -641,6 +641,77 @@ def hessian(
                     skip_bad, exact, Out(format, precision, output, check, not no_simplify), emit)
 
 
+class Coords(str, Enum):
+    cartesian = "cartesian"
+    polar = "polar"
+    cylindrical = "cylindrical"
+    spherical = "spherical"
+
+
+CoordsOpt = Annotated[Coords, typer.Option(
+    "--coords", case_sensitive=False,
+    help="The coordinates the variables are, in --vars order: cartesian; polar (r, θ); cylindrical (r, θ, z); "
+         "spherical (r, θ from the z axis, φ the azimuth).")]
+
+
+def _field(op: str, expression: str, coords: Coords, vars, at, points, skip_bad, exact, out: Out) -> None:
+    from . import vector_calculus
+
+    def compute(expression, **kwargs):
+        return vector_calculus.field_operator(op, expression, coords=coords.value, **kwargs)
+
+    _run_expression(compute, expression, vars, None, at, points, skip_bad, exact, out, None)
+
+
+@app.command(cls=_Command)
+def div(
+    expression: Expression, at: At = None, vars: Vars = None, coords: CoordsOpt = Coords.cartesian,
+    points: Points = None, skip_bad: SkipBad = False, exact: Exact = False, format: FormatOpt = Format.auto,
+    precision: Precision = None, output: Output = None, no_simplify: NoSimplify = False,
+) -> None:
+    """The divergence ∇·F of a vector field with one component per variable: the trace of J in Cartesian
+    coordinates, with the scale factors in the others.
+
+    \b
+    Example:  jaccli div "[x*y, y*z, z*x]"                            → x + y + z
+    Example:  jaccli div "[r, 0]" --coords polar --vars r,t          → 2
+    """
+    _field("div", expression, coords, vars, at, points, skip_bad, exact, Out(format, precision, output,
+                                                                             simplify=not no_simplify))
+
+
+@app.command(cls=_Command)
+def curl(
+    expression: Expression, at: At = None, vars: Vars = None, coords: CoordsOpt = Coords.cartesian,
+    points: Points = None, skip_bad: SkipBad = False, exact: Exact = False, format: FormatOpt = Format.auto,
+    precision: Precision = None, output: Output = None, no_simplify: NoSimplify = False,
+) -> None:
+    """The curl ∇×F of a 3-D vector field (the antisymmetric part of J), or the scalar curl of a 2-D one.
+
+    \b
+    Example:  jaccli curl "[-y, x, 0]"                               → [0, 0, 2]
+    Example:  jaccli curl "[-y, x]" --at 1,2                         → 2
+    """
+    _field("curl", expression, coords, vars, at, points, skip_bad, exact, Out(format, precision, output,
+                                                                              simplify=not no_simplify))
+
+
+@app.command(cls=_Command)
+def laplacian(
+    expression: Expression, at: At = None, vars: Vars = None, coords: CoordsOpt = Coords.cartesian,
+    points: Points = None, skip_bad: SkipBad = False, exact: Exact = False, format: FormatOpt = Format.auto,
+    precision: Precision = None, output: Output = None, no_simplify: NoSimplify = False,
+) -> None:
+    """The Laplacian ∇²f of a scalar function: the trace of the Hessian in Cartesian coordinates.
+
+    \b
+    Example:  jaccli laplacian "x**2 + y**2 + z**2"                  → 6
+    Example:  jaccli laplacian "1/r" --coords spherical --vars r,theta,phi   → 0
+    """
+    _field("laplacian", expression, coords, vars, at, points, skip_bad, exact, Out(format, precision, output,
+                                                                                   simplify=not no_simplify))
+
+
 VectorOpt = Annotated[str, typer.Option(
     "--v", metavar="V", show_default=False,
     help="The vector: same syntax as --at (1,2,3, [[1,0],[0,1]], @file, -).")]
