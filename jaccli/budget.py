@@ -44,13 +44,15 @@ def within(seconds: float, what: str, func, *args):
         child.join()
         receive.close()
     if not ok:
-        raise JaccliError(f"{what} failed: {value}")
+        raise value if isinstance(value, JaccliError) else JaccliError(f"{what} failed: {value}")
     return value
 
 
 def _child(send, func, args) -> None:
     try:
         answer = (True, func(*args))
+    except JaccliError as exc:  # a message for the user, as it is
+        answer = (False, exc)
     except Exception as exc:  # noqa: BLE001 - the parent reports it
         answer = (False, f"{type(exc).__name__}: {exc}")
     try:

@@ -303,6 +303,11 @@ class Out:
             yield sink
 
 
+def emit_result(result, out: Out) -> None:
+    """``emit``, for commands whose option ``--emit`` shadows its name."""
+    emit(result, out)
+
+
 def emit(result, out: Out) -> None:
     """Print ``result`` as ``out`` says, its warnings on stderr, and exit with its code."""
     from . import render
@@ -710,6 +715,36 @@ def laplacian(
     """
     _field("laplacian", expression, coords, vars, at, points, skip_bad, exact, Out(format, precision, output,
                                                                                    simplify=not no_simplify))
+
+
+@app.command(cls=_Command)
+def taylor(
+    expression: Expression, at: AtRequired = None,
+    order: Annotated[int, typer.Option("--order", "-k", help="The order K of the polynomial (1: the tangent plane).")]
+    = 1,
+    vars: Vars = None, shape: Shape = None, format: FormatOpt = Format.auto, precision: Precision = None,
+    output: Output = None, emit: Emit = None,
+) -> None:
+    """The Taylor polynomial of f (scalar or vector) around the point, up to order K, in powers of (x − P).
+
+    Exact: the point is read as typed (pi/3 is π/3, 0.5 is 1/2). K = 1 is the linearisation.
+
+    \b
+    Example:  jaccli taylor "exp(x)" --at 0 --order 3                → 1 + x + x**2/2 + x**3/6
+    Example:  jaccli taylor "x**2 + y**2" --at 1,2                    → 5 + 2*(x - 1) + 4*(y - 2)
+    """
+    from .taylor import taylor as compute_taylor
+
+    check_inputs([("--at", spec) for spec in at or []], output)
+    result = compute_taylor(expression, at, _variables(vars), order, _shapes(shape))
+    out = Out(format, precision, output, simplify=False)  # already in the form people write
+    if emit is not None:
+        from . import codegen
+
+        with out.stream() as stream:
+            stream.write(codegen.for_result(result, result.symbols, emit.value))
+        raise typer.Exit(0)
+    emit_result(result, out)
 
 
 VectorOpt = Annotated[str, typer.Option(
