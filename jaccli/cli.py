@@ -747,6 +747,31 @@ def taylor(
     emit_result(result, out)
 
 
+@app.command(cls=_Command)
+def critical(
+    expression: Expression, at: At = None, vars: Vars = None,
+    constraint: Annotated[list[str] | None, typer.Option(
+        "--constraint", "-c", metavar="G",
+        help="An equality constraint, g (meaning g = 0) or lhs = rhs; repeat for several (Lagrange multipliers).")]
+    = None,
+    format: FormatOpt = Format.auto, precision: Precision = None, output: Output = None,
+) -> None:
+    """Critical points of a scalar function, each classified: minimum, maximum, saddle or degenerate.
+
+    Solved exactly by sympy when it can (within a time budget); otherwise by Newton's method from --at.
+    With --constraint, the Lagrange points, classified by the bordered-Hessian test.
+
+    \b
+    Example:  jaccli critical "x**3 - 3*x + y**2"                    → (-1, 0) saddle, (1, 0) minimum
+    Example:  jaccli critical "x*y" --constraint "x + y = 2"         → (1, 1) maximum, λ = 1
+    """
+    from .critical import critical as compute_critical
+
+    check_inputs([("--at", spec) for spec in at or []], output)
+    emit(compute_critical(expression, at, _variables(vars), constraint), Out(format, precision, output,
+                                                                             simplify=False))
+
+
 VectorOpt = Annotated[str, typer.Option(
     "--v", metavar="V", show_default=False,
     help="The vector: same syntax as --at (1,2,3, [[1,0],[0,1]], @file, -).")]
