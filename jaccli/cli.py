@@ -258,6 +258,8 @@ Emit = Annotated[Language | None, typer.Option(
 CheckOpt = Annotated[bool, typer.Option("--check", help="Also compare with numeric differentiation (complex step "
                                          "or central differences); exit 1 when they disagree.")]
 SkipBad = Annotated[bool, typer.Option("--skip-bad", help="With --points: skip bad lines with a warning.")]
+StepsOpt = Annotated[bool, typer.Option("--steps", help="Also the derivation of each entry, rule by rule (results of "
+                                        "up to 16 entries): under the table, and as the JSON key steps.")]
 Det = Annotated[bool, typer.Option("--det", help="Also the determinant (square only): its formula, simplified, "
                                    "and its value at the point; with --points, one determinant per line.")]
 Eig = Annotated[bool, typer.Option("--eig", help="Also the eigenvalues (square only) and, at a point, the "
@@ -543,7 +545,7 @@ def derivative(
     order: Annotated[int, typer.Option("--order", "-k", help="Order k of d^k f/dx^k.")] = 1,
     at: At = None, vars: Vars = None, shape: Shape = None, points: Points = None, skip_bad: SkipBad = False,
     exact: Exact = False, format: FormatOpt = Format.auto, precision: Precision = None, output: Output = None,
-    emit: Emit = None, check: CheckOpt = False, no_simplify: NoSimplify = False,
+    emit: Emit = None, check: CheckOpt = False, no_simplify: NoSimplify = False, steps: StepsOpt = False,
 ) -> None:
     """d^k f/dx^k, entry by entry: shaped like f.
 
@@ -552,10 +554,14 @@ def derivative(
     \b
     Example:  jaccli derivative "x**2" --at 3            → 6
     Example:  jaccli derivative "sin(x)" --order 3       → -cos(x)
+    Example:  jaccli derivative "x**2*sin(x)" --steps    → product rule, power rule, sin'(x) = cos(x)
     """
     from . import compute
 
-    _run_expression(compute.derivative, expression, vars, shape, at, points, skip_bad, exact,
+    if steps and order != 1:
+        raise JaccliError("--steps shows first derivatives; drop --order or --steps")
+    _run_expression(_with_steps(compute.derivative, "derivative", steps, points, emit), expression, vars, shape, at,
+                    points, skip_bad, exact,
                     Out(format, precision, output, check, not no_simplify), emit, wrt=wrt, order=order)
 
 
@@ -564,15 +570,18 @@ def gradient(
     expression: Expression, at: At = None, vars: Vars = None, shape: Shape = None, points: Points = None,
     skip_bad: SkipBad = False, exact: Exact = False, format: FormatOpt = Format.auto, precision: Precision = None,
     output: Output = None, emit: Emit = None, check: CheckOpt = False, no_simplify: NoSimplify = False,
+    steps: StepsOpt = False,
 ) -> None:
     """∇f of a scalar function, shaped like its input.
 
     \b
     Example:  jaccli gradient "sum(x*2)" --at "[[1,1],[1,1]]"     → 2 everywhere, 2×2
+    Example:  jaccli gradient "x*exp(y)" --steps                  → the rules behind [exp(y), x*exp(y)]
     """
     from . import compute
 
-    _run_expression(compute.gradient, expression, vars, shape, at, points, skip_bad, exact,
+    _run_expression(_with_steps(compute.gradient, "gradient", steps, points, emit), expression, vars, shape, at,
+                    points, skip_bad, exact,
                     Out(format, precision, output, check, not no_simplify), emit)
 
 
@@ -581,7 +590,7 @@ def jacobian(
     expression: Expression, at: At = None, vars: Vars = None, shape: Shape = None, points: Points = None,
     skip_bad: SkipBad = False, exact: Exact = False, format: FormatOpt = Format.auto, precision: Precision = None,
     output: Output = None, emit: Emit = None, check: CheckOpt = False, no_simplify: NoSimplify = False,
-    det: Det = False, eig: Eig = False, svd: Svd = False,
+    det: Det = False, eig: Eig = False, svd: Svd = False, steps: StepsOpt = False,
 ) -> None:
     """The Jacobian J, m×n: rows are the outputs, columns the inputs.
 
@@ -595,8 +604,26 @@ def jacobian(
     """
     from . import compute
 
-    _run_expression(_analysed(compute.jacobian, det, eig, svd, points, emit), expression, vars, shape, at, points,
+    _run_expression(_analysed(_with_steps(compute.jacobian, "jacobian", steps, points, emit), det, eig, svd, points,
+                              emit), expression, vars, shape, at, points,
                     skip_bad, exact, Out(format, precision, output, check, not no_simplify), emit)
+
+
+def _with_steps(compute: Callable, command: str, steps: bool, points: str | None, language) -> Callable:
+    """``compute``, followed by the derivation of each entry (--steps)."""
+    if not steps:
+        return compute
+    if points is not None or language is not None:
+        raise JaccliError("--steps shows one symbolic result; drop --points and --emit")
+
+    def call(*args, **kwargs):
+        from . import steps as derivation
+
+        result = compute(*args, **kwargs)
+        derivation.attach(result, command)
+        return result
+
+    return call
 
 
 def _analysed(compute: Callable, det: bool = False, eig: bool = False, svd: bool = False, points: str | None = None,
