@@ -305,12 +305,7 @@ class Out:
             yield sink
 
 
-def emit_result(result, out: Out) -> None:
-    """``emit``, for commands whose option ``--emit`` shadows its name."""
-    emit(result, out)
-
-
-def emit(result, out: Out) -> None:
+def print_result(result, out: Out) -> None:
     """Print ``result`` as ``out`` says, its warnings on stderr, and exit with its code."""
     from . import render
 
@@ -375,7 +370,7 @@ def _print_table(stream, result, precision: int | None) -> None:
 
 def run(compute: Callable, at: list[str] | None, points: str | None, skip_bad: bool, exact: bool, out: Out,
         language: str | None = None) -> None:
-    """One point (or none): ``emit``. Many points: the result's evaluator once, then every line.
+    """One point (or none): ``print_result``. Many points: the result's evaluator once, then every line.
 
     With ``language`` (--emit), print generated code for the symbolic result instead.
     """
@@ -391,7 +386,7 @@ def run(compute: Callable, at: list[str] | None, points: str | None, skip_bad: b
     if points is None:
         if skip_bad:
             raise JaccliError("--skip-bad goes with --points")
-        emit(compute(at=at, exact=exact, check=out.check), out)
+        print_result(compute(at=at, exact=exact, check=out.check), out)
     if at:
         raise JaccliError("give either --at or --points, not both")
     if out.check:
@@ -771,7 +766,7 @@ def taylor(
         with out.stream() as stream:
             stream.write(codegen.for_result(result, result.symbols, emit.value))
         raise typer.Exit(0)
-    emit_result(result, out)
+    print_result(result, out)
 
 
 @app.command(cls=_Command)
@@ -795,8 +790,8 @@ def critical(
     from .critical import critical as compute_critical
 
     check_inputs([("--at", spec) for spec in at or []], output)
-    emit(compute_critical(expression, at, _variables(vars), constraint), Out(format, precision, output,
-                                                                             simplify=False))
+    print_result(compute_critical(expression, at, _variables(vars), constraint),
+                 Out(format, precision, output, simplify=False))
 
 
 VectorOpt = Annotated[str, typer.Option(
@@ -882,7 +877,7 @@ def chain(
     from . import compute
 
     check_inputs([("--at", spec) for spec in at or []], output)
-    emit(compute.chain(f, g, at, _variables(vars), var), Out(format, precision, output))
+    print_result(compute.chain(f, g, at, _variables(vars), var), Out(format, precision, output))
 
 
 def _reject_unknown_options(ctx: typer.Context, tokens: list[str]) -> None:
@@ -928,7 +923,7 @@ def softmax_jac(
 
     _reject_unknown_options(ctx, logits or [])
     check_inputs([("LOGITS", spec.strip()) for spec in logits or []] + [("--vjp", vjp)] * (vjp is not None), output)
-    emit(compute_softmax_jac(logits or [], temperature, log, vjp), Out(format, precision, output))
+    print_result(compute_softmax_jac(logits or [], temperature, log, vjp), Out(format, precision, output))
 
 
 @app.command(cls=_Command)
@@ -948,7 +943,8 @@ def check(
     from . import compute
 
     check_inputs([("--at", spec) for spec in at or []], output)
-    emit(compute.check(expression, at, _variables(vars)), Out(format, precision, output, simplify=not no_simplify))
+    print_result(compute.check(expression, at, _variables(vars)),
+                 Out(format, precision, output, simplify=not no_simplify))
 
 
 class ReferenceFormat(str, Enum):
