@@ -317,6 +317,8 @@ def print_result(result, out: Out) -> None:
     with out.stream() as stream:
         if fmt is Format.table:
             _print_table(stream, result, out.precision)
+        elif fmt is Format.heatmap:
+            _print_heatmap(stream, result)
         else:
             writer = {Format.json: render.to_json, Format.plain: render.plain, Format.csv: render.csv,
                       Format.latex: render.latex}[fmt]
@@ -335,6 +337,17 @@ def print_result(result, out: Out) -> None:
         errors = [render.number(float("nan") if x[k] is None else x[k], 3) for k in ("max_abs_error", "max_rel_error")]
         streams.say(f"Check: {verdict} with {x['check_method']}: max abs error {errors[0]}, max rel error {errors[1]}")
     raise typer.Exit(result.exit_code)
+
+
+def _print_heatmap(stream, result) -> None:
+    """The matrix as one coloured character per entry (binned to the terminal), with a legend."""
+    from rich.console import Console
+
+    from . import pictures
+
+    console = Console(file=stream)
+    height = console.height if console.is_terminal or "LINES" in os.environ else None
+    console.print(pictures.heatmap(result, max(console.width, MIN_TABLE_WIDTH), height))
 
 
 def _shows_formulas(result, fmt: Format) -> bool:
@@ -396,7 +409,7 @@ def run(compute: Callable, at: list[str] | None, points: str | None, skip_bad: b
     from . import batch, render
 
     fmt = out.resolve(many=True)
-    if fmt in (Format.table, Format.latex):
+    if fmt in (Format.table, Format.latex, Format.heatmap):
         raise JaccliError(f"--points prints plain, csv or json lines, not {fmt.value}")
     peek = batch.Peek(batch.Lines(_open_points(points), skip_bad))
     result = compute(at=None, exact=False, width=peek.width, many=True, check=False)
@@ -950,6 +963,45 @@ def check(
 class ReferenceFormat(str, Enum):
     text = "text"
     json = "json"
+
+
+@app.command(cls=_Command)
+def plot(
+    expression: Expression,
+    range_: Annotated[str, typer.Option("--range", "-r", metavar="A,B", show_default=False,
+                                        help="The interval of x, e.g. -pi,pi.")] = ...,
+    order: Annotated[int, typer.Option("--order", "-k", help="Also draw the derivatives up to this order (0-4).")]
+    = 1,
+    vars: Vars = None,
+    output: Annotated[str | None, typer.Option("--output", "-o", metavar="FILE",
+                                                  help="Write a .png or .svg file (needs pip install "
+                                                       "'jaccli[plot]') instead of drawing in the terminal.")]
+    = None,
+) -> None:
+    """Draw f and its first K derivatives over an interval: in the terminal, or to a PNG/SVG file.
+
+    f is a function of one number; values where f or a derivative is not finite are left out.
+
+    \b
+    Example:  jaccli plot "sin(x)" --range -pi,pi --order 2
+    Example:  jaccli plot "tanh(x)" --range -3,3 -o tanh.png
+    """
+    import shutil
+
+    from . import pictures
+
+    low, high = pictures.parse_range(range_)
+    name, xs, series = pictures.curves(expression, low, high, order, _variables(vars))
+    title = f"f = {expression} and its derivatives" if order else f"f = {expression}"
+    if output is not None:
+        pictures.file_plot(output, title, name, xs, series)
+        raise typer.Exit(0)
+    size = shutil.get_terminal_size((100, 30))
+    color = sys.stdout is not None and sys.stdout.isatty() and "NO_COLOR" not in os.environ
+    text = pictures.terminal_plot(title, name, xs, series, max(size.columns, MIN_TABLE_WIDTH),
+                                  max(min(size.lines - 2, 30), 12), color)
+    streams.stdout_sink().write(text + "\n")
+    raise typer.Exit(0)
 
 
 @app.command(cls=_Command)

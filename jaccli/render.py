@@ -26,6 +26,7 @@ class Format(str, Enum):
     json = "json"
     csv = "csv"
     latex = "latex"
+    heatmap = "heatmap"
 
 
 def number(value: float, precision: int | None = None) -> str:
