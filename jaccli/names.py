@@ -29,7 +29,7 @@ MISSING = {
     "rad2deg": "x*180/pi", "degrees": "x*180/pi", "var": "mean((x - mean(x))^2)",
     "std": "sqrt(mean((x - mean(x))^2))", "floor": None, "ceil": None, "round": None,
     "trunc": None, "mod": None, "fmod": None, "det": None, "inv": None, "solve": None, "eig": None,
-    "trace": None, "transpose": None, "matmul": "dot(a, b) for two vectors", "outer": None, "inner": "dot(a, b)",
+    "trace": None, "outer": None, "inner": "dot(a, b)",
     "cumsum": None, "cumprod": None, "diff": None, "where": None, "heaviside": None,
     "gamma": None, "lgamma": None, "gammaln": None, "factorial": None, "exp10": "10^x",
 }
@@ -45,6 +45,7 @@ OPERATORS = [  # (how it is written, an example, what it means)
     ("·  ×  −  ÷  π", "2π·r", "the same as *, *, -, /, pi"),
     ("[a, b]  or  a, b", "[x*y, x + y]", "several outputs: a vector-valued function"),
     ("x[i]  x[i, j]", "x[0]^2*x[1]", "an entry of an array variable, 0-based (negative: from the end)"),
+    ("A @ x  A.T", "x @ A @ x", "matrix product (np.matmul's rules) and transpose"),
 ]
 
 

@@ -95,13 +95,23 @@ class Index(_Frozen):
     indices: tuple[int, ...]
 
 
+class Subscript(_Frozen):
+    """``expr[1:]``, ``A[:, 0]``, ``log_softmax(z)[2]``: constant whole numbers and slices of any expression.
+
+    Each item is an int, or a slice as a tuple (start, stop, step) of ints or None.
+    """
+
+    value: Node
+    items: tuple
+
+
 class Unary(_Frozen):
     op: str  # "-" or "+"
     arg: Node
 
 
 class Binary(_Frozen):
-    op: str  # "+", "-", "*", "/", "**"
+    op: str  # "+", "-", "*", "/", "**", "@"
     left: Node
     right: Node
 
@@ -117,7 +127,7 @@ class Stack(_Frozen):
     items: tuple[Node, ...]
 
 
-Node = Num | Const | Var | Index | Unary | Binary | Call | Stack
+Node = Num | Const | Var | Index | Subscript | Unary | Binary | Call | Stack
 
 
 def children(node: Node) -> list[Node]:
@@ -130,6 +140,8 @@ def children(node: Node) -> list[Node]:
         return list(node.args)
     if isinstance(node, Stack):
         return list(node.items)
+    if isinstance(node, Subscript):
+        return [node.value]
     return []
 
 
@@ -151,11 +163,11 @@ class Function(_Frozen):
 
 # --- parsing -------------------------------------------------------------------------------
 
-_BINARY = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/", ast.Pow: "**"}
+_BINARY = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/", ast.Pow: "**", ast.MatMult: "@"}
 _UNARY = {ast.USub: "-", ast.UAdd: "+"}
 _IDENTIFIER = re.compile(r"[A-Za-z][A-Za-z0-9_]*\Z")
 _REJECTED = {
-    ast.Attribute: "attribute access ('.') is not allowed",
+    ast.Attribute: "attribute access ('.') is not allowed; the one attribute is .T (transpose)",
     ast.Lambda: "lambda is not allowed",
     ast.ListComp: "comprehensions are not allowed",
     ast.SetComp: "comprehensions are not allowed",
@@ -169,14 +181,12 @@ _REJECTED = {
     ast.IfExp: "'if' expressions are not allowed",
     ast.Dict: "dictionaries are not allowed",
     ast.Set: "sets are not allowed",
-    ast.Slice: "slices are not allowed; index one entry, e.g. x[0]",
     ast.Await: "'await' is not allowed",
     ast.Yield: "'yield' is not allowed",
 }
 _OPERATOR_NAMES = {
     ast.FloorDiv: "'//'",
     ast.Mod: "'%'",
-    ast.MatMult: "'@' (use dot(a, b))",
     ast.BitAnd: "'&'",
     ast.BitOr: "'|'",
     ast.LShift: "'<<'",
@@ -312,7 +322,9 @@ class _Builder:
         if isinstance(node, ast.Call):
             return self.call(node, depth)
         if isinstance(node, ast.Subscript):
-            return self.subscript(node)
+            return self.subscript(node, depth)
+        if isinstance(node, ast.Attribute) and node.attr == "T":  # A.T, numpy's transpose: the one attribute
+            return Call("transpose", (self.build(node.value, depth + 1),))
         if isinstance(node, (ast.List, ast.Tuple)):
             if not node.elts:
                 raise self.fail("empty brackets: a list needs at least one entry", node)
@@ -380,30 +392,42 @@ class _Builder:
             raise self.fail(f"{name}() takes {wanted} argument{plural}, got {count}", node)
         return Call(name, tuple(self.build(arg, depth + 1) for arg in node.args))
 
-    def subscript(self, node: ast.Subscript) -> Index:
-        if not isinstance(node.value, (ast.Name, ast.Subscript)):
-            raise self.fail("only variables can be indexed, e.g. x[0]", node)
-        if isinstance(node.value, ast.Subscript):  # x[0][1] is x[0, 1]
-            outer = self.subscript(node.value)
-            return Index(outer.name, outer.indices + self.indices(node.slice))
-        inner = self.name(node.value)
-        if not isinstance(inner, Var):
-            raise self.fail("only variables can be indexed, e.g. x[0]", node)
-        return Index(inner.name, self.indices(node.slice))
+    def subscript(self, node: ast.Subscript, depth: int) -> Node:
+        items = self.indices(node.slice)
+        if all(isinstance(i, int) for i in items):
+            if isinstance(node.value, ast.Name) and node.value.id not in CONSTANTS:
+                inner = self.name(node.value)
+                if isinstance(inner, Var):
+                    return Index(inner.name, items)
+            if isinstance(node.value, ast.Subscript):  # x[0][1] is x[0, 1]
+                outer = self.subscript(node.value, depth + 1)
+                if isinstance(outer, Index):
+                    return Index(outer.name, outer.indices + items)
+                return Subscript(outer, items)
+        return Subscript(self.build(node.value, depth + 1), items)
 
-    def indices(self, node: ast.AST) -> tuple[int, ...]:
+    def indices(self, node: ast.AST) -> tuple:
         items = node.elts if isinstance(node, ast.Tuple) else [node]
         out = []
         for item in items:
-            sign = 1
-            if isinstance(item, ast.UnaryOp) and isinstance(item.op, ast.USub):
-                sign, item = -1, item.operand
-            if not (isinstance(item, ast.Constant) and type(item.value) is int):
-                if isinstance(item, ast.Slice):
-                    raise self.fail(_REJECTED[ast.Slice], item)
-                raise self.fail("an index must be a whole number, e.g. x[0]", item)
-            if item.value > 10**9:
-                raise self.fail("index too large", item, LimitError)
-            out.append(sign * item.value)
+            if isinstance(item, ast.Slice):
+                out.append(tuple(None if part is None else self.whole(part, "slice") for part in
+                                 (item.lower, item.upper, item.step)))
+                if out[-1][2] == 0:
+                    raise self.fail("slice step cannot be zero", item)
+            else:
+                out.append(self.whole(item, "index"))
         return tuple(out)
 
+    def whole(self, item: ast.AST, what: str) -> int:
+        """A constant whole number (possibly negative) in an index or a slice."""
+        node, sign = item, 1
+        if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub):
+            sign, node = -1, node.operand
+        if not (isinstance(node, ast.Constant) and type(node.value) is int):
+            if what == "slice":
+                raise self.fail("slice bounds must be constant whole numbers, e.g. x[1:], x[:-1], x[::2]", item)
+            raise self.fail("an index must be a constant whole number, e.g. x[0] (or a slice, x[1:])", item)
+        if node.value > 10**9:
+            raise self.fail(f"{what} too large", item, LimitError)
+        return sign * node.value

@@ -45,9 +45,9 @@ class Op:
                  vjp: Callable | None = None, sympy: Callable | None = None, kink: Callable | None = None,
                  complex: Callable | None | bool = True, mp: Callable | None = None,
                  sample: Sample | None = None, public: bool = True, kink_name: str | None = None,
-                 code: dict | None = None, internal: bool = False):
+                 code: dict | None = None, internal: bool = False, takes_list: bool = False):
         self.name = name
-        self.kind = kind  # leaf, elementwise, reduction, vector, structural, internal
+        self.kind = kind  # leaf, elementwise, reduction, vector, structural, internal, composite, constant
         self.numpy = numpy
         self.summary = summary
         self.example = example
@@ -71,6 +71,7 @@ class Op:
         # language -> (format string of the printed arguments, helper source or None), for a sympy form
         # that sympy's printers do not know
         self.code = code or {}
+        self.takes_list = takes_list  # called with a list of arrays first: concatenate([a, b], axis)
 
     def __repr__(self):
         return f"<op {self.name}>"
@@ -997,7 +998,12 @@ register(Op("index", kind="structural", public=False, numpy=lambda node, x: x[(E
             shape=_index_shape, jvp=_linear_jvp, mp=lambda mp, x: x[1], sample=Sample((-2, 2), shapes=((3,),)),
             # (the conformance test takes x[1])
             vjp=lambda n, g: [call("scatter", g, params=(n.params[0], _x(n).shape))],
-            sympy=lambda sp, node, x: _obj(x[node.params[0]])))
+            sympy=lambda sp, node, x: _entries(x[tuple(node.params[0])])))
+
+
+def _entries(value) -> np.ndarray:
+    """An object array as it is; one sympy entry as a 0-d object array."""
+    return value if isinstance(value, np.ndarray) else _obj(value)
 
 
 def _ix(node):
@@ -1019,12 +1025,17 @@ register(Op("scatter", kind="internal", public=False, numpy=_scatter_numpy,
             vjp=lambda n, g: [call("index", g, params=(n.params[0],))]))
 
 
-def _stack_make(*items):
+def _stack_make(items, axis=None):
     shapes = {item.shape for item in items}
     if len(shapes) > 1:
         raise ShapeError(f"the entries of a list must have equal shapes, got "
                          f"{', '.join(ir.shape_text(i.shape) for i in items)}")
-    return call("stack", *items)
+    node = call("stack", *items)
+    k = 0 if axis is None else _axis(axis, len(node.shape), "stack")
+    if k == 0:
+        return node
+    perm = tuple(range(1, k + 1)) + (0,) + tuple(range(k + 1, len(node.shape)))
+    return call("transpose", node, params=(perm,))
 
 
 def _stack_numpy(node, *values):
@@ -1048,7 +1059,9 @@ def _stack_sympy(sp, node, *items):
     return out
 
 
-register(Op("stack", kind="structural", public=False, numpy=_stack_numpy, make=_stack_make, arity=(1, None),
+register(Op("stack", kind="structural", numpy=_stack_numpy, make=_stack_make, arity=(1, 2), takes_list=True,
+            summary="stack([a, b], axis): equal-shaped arrays along a new axis (0 by default)",
+            example="stack([x, y]); stack([x, y], 1)",
             mp=lambda mp, *items: list(items), sample=Sample((-2, 2), (-2, 2)),
             shape=lambda shapes, params: (len(shapes),) + shapes[0], jvp=_stack_jvp,
             vjp=lambda n, g: [None if a.is_constant else call("index", g, params=((i,),))
@@ -1093,9 +1106,304 @@ def _reshape_numpy(node, x):
     return x.reshape(x.shape[:x.ndim - own] + node.params[0])
 
 
-register(Op("reshape", kind="internal", public=False, numpy=_reshape_numpy,
+def _reshape_make(x, shape):
+    dims = _constant_shape(shape, "reshape")
+    if dims.count(-1) > 1 or any(d < -1 or d == 0 for d in dims):
+        raise ShapeError(f"reshape: the new shape {dims} must have positive sizes and at most one -1")
+    if -1 in dims:
+        known = math.prod(d for d in dims if d != -1)
+        if x.size % known:
+            raise ShapeError(f"cannot reshape an array of shape {ir.shape_text(x.shape)} ({x.size} entries) "
+                             f"into {dims}")
+        dims = tuple(x.size // known if d == -1 else d for d in dims)
+    if math.prod(dims) != x.size:
+        raise ShapeError(f"cannot reshape an array of shape {ir.shape_text(x.shape)} ({x.size} entries) into "
+                         f"shape {ir.shape_text(dims)} ({math.prod(dims)} entries)")
+    return call("reshape", x, params=(dims,))
+
+
+register(Op("reshape", kind="structural", numpy=_reshape_numpy, make=_reshape_make, arity=(2, 2),
+            summary="reshape(x, shape): the entries, row-major, in a new shape (one size may be -1)",
+            example="reshape(A, (4,)); reshape(A, (1, -1))", mp=lambda mp, x, *shape: list(x), sample=Sample((-2, 2), shapes=((2, 3),)),
             shape=lambda shapes, params: params[0], jvp=_linear_jvp,
+            sympy=lambda sp, node, x: np.reshape(x, node.params[0]),
             vjp=lambda n, g: [call("reshape", g, params=(_x(n).shape,))]))
+
+# constant arrays and joining ----------------------------------------------------------------------
+
+
+def _constant_number(node, what: str) -> float:
+    value = _constant(node)
+    if value is None or np.ndim(value) != 0:
+        raise JaccliError(f"{what} needs constant numbers here, e.g. {_EXAMPLES.get(what, what + '(3)')}")
+    return float(value)
+
+
+def _whole(node, what: str) -> int:
+    value = _constant_number(node, what)
+    if not value.is_integer():
+        raise JaccliError(f"{what} needs whole numbers here, got {value:g}")
+    if abs(value) > 10**15:
+        raise LimitError(f"{what}: {value:g} is too large (limit {ir.MAX_ARRAY_ENTRIES:.0e} entries per array)")
+    return int(value)
+
+
+def _constant_shape(node, what: str) -> tuple[int, ...]:
+    """A shape given as a whole number or a list/tuple of them, read from a constant node."""
+    value = _constant(node)
+    if value is None or np.ndim(value) > 1:
+        raise JaccliError(f"{what} needs a constant shape, e.g. {_EXAMPLES.get(what, what + '((2, 3))')}")
+    dims = np.atleast_1d(value)
+    if not np.all(np.isfinite(dims)) or np.any(dims != np.round(dims)):
+        raise JaccliError(f"{what} needs whole numbers in its shape, got {_short(value)}")
+    if len(dims) > 16 or np.any(np.abs(dims) > 10**15):
+        raise LimitError(f"{what}: the shape {_short(value)} is too large")
+    return tuple(int(d) for d in dims)
+
+
+def _axis(node, rank: int, what: str) -> int:
+    k = node if isinstance(node, int) else _whole(node, what)
+    if not -rank <= k < rank:
+        raise ShapeError(f"{what}: axis {k} is out of range for {rank} dimension{'s' * (rank != 1)}")
+    return k % rank
+
+
+_EXAMPLES = {"arange": "arange(5) or arange(2, 7)", "eye": "eye(3)", "ones": "ones(3) or ones((2, 3))",
+             "zeros": "zeros(3) or zeros((2, 3))", "reshape": "reshape(x, (2, 3))"}
+
+
+def _filled(name: str, fill: float):
+    def make(shape):
+        dims = _constant_shape(shape, name)
+        if any(d < 1 for d in dims):
+            raise ShapeError(f"{name}: every size must be at least 1, got {dims}")
+        ir.check_size(dims, f"{name}()")  # before anything is allocated
+        return ir.const(np.full(dims, fill))
+
+    return make
+
+
+def _arange_make(*args):
+    numbers = [_constant_number(a, "arange") for a in args]
+    start, stop, step = (0.0, numbers[0], 1.0) if len(numbers) == 1 else (numbers + [1.0])[:3]
+    if step == 0:
+        raise JaccliError("arange: the step cannot be zero")
+    count = math.ceil((stop - start) / step)
+    if count < 1:
+        raise ShapeError(f"arange({', '.join(f'{n:g}' for n in numbers)}) is empty")
+    ir.check_size((count,), "arange()")  # before anything is allocated
+    return ir.const(np.arange(start, stop, step, dtype=float))
+
+
+def _eye_make(n):
+    size = _whole(n, "eye")
+    if size < 1:
+        raise ShapeError(f"eye: the size must be at least 1, got {size}")
+    ir.check_size((size, size), "eye()")
+    return ir.const(np.eye(size))
+
+
+def _constant_op(name: str, make, summary: str, example: str, arity=(1, 1)):
+    register(Op(name, kind="constant", numpy=None, make=make, arity=arity, complex=None, summary=summary,
+                example=example))
+
+
+_constant_op("arange", _arange_make, "arange(n), arange(a, b), arange(a, b, step): numbers a, a+step, … below b",
+             "arange(5); arange(1, 4)", arity=(1, 3))
+_constant_op("eye", _eye_make, "eye(n): the n×n identity matrix", "eye(3)")
+_constant_op("ones", _filled("ones", 1.0), "ones(n) or ones((m, n)): an array of ones", "ones(3); ones((2, 3))")
+_constant_op("zeros", _filled("zeros", 0.0), "zeros(n) or zeros((m, n)): an array of zeros", "zeros(3)")
+
+
+def _concatenate_make(items, axis=None):
+    rank = len(items[0].shape)
+    if any(len(i.shape) != rank for i in items) or rank == 0:
+        raise ShapeError(f"concatenate needs arrays of equal rank (at least 1), got shapes "
+                         f"{', '.join(ir.shape_text(i.shape) for i in items)}")
+    k = 0 if axis is None else _axis(axis, rank, "concatenate")
+    for item in items:
+        if item.shape[:k] + item.shape[k + 1:] != items[0].shape[:k] + items[0].shape[k + 1:]:
+            raise ShapeError(f"concatenate along axis {k}: shapes {', '.join(ir.shape_text(i.shape) for i in items)}"
+                             " differ in another axis")
+    return call("concatenate", *items, params=(k,))
+
+
+def _concatenate_numpy(node, *values):
+    own = len(node.shape)
+    batch = np.broadcast_shapes(*(v.shape[:v.ndim - own] for v in values))
+    values = [np.broadcast_to(v, batch + v.shape[v.ndim - own:]) for v in values]
+    return np.concatenate(values, axis=node.params[0] - own)
+
+
+def _concatenate_jvp(node, tangents):
+    if all(t is None for t in tangents):
+        return None
+    parts = [broadcast_to(number(0.0), a.shape) if t is None else t for a, t in zip(node.args, tangents)]
+    return call("concatenate", *parts, params=node.params)
+
+
+def _concatenate_vjp(node, g):
+    k = node.params[0]
+    out, start = [], 0
+    for arg in node.args:
+        n = arg.shape[k]
+        key = tuple((0, size, 1) for size in node.shape[:k]) + ((start, n, 1),)
+        out.append(None if arg.is_constant else call("slice", g, params=(key,)))
+        start += n
+    return out
+
+
+register(Op("concatenate", kind="structural", numpy=_concatenate_numpy, make=_concatenate_make, arity=(1, 2),
+            takes_list=True, shape=lambda shapes, params: shapes[0][:params[0]] + (
+                sum(s[params[0]] for s in shapes),) + shapes[0][params[0] + 1:],
+            jvp=_concatenate_jvp, vjp=_concatenate_vjp,
+            sympy=lambda sp, node, *values: np.concatenate(values, axis=node.params[0]),
+            summary="concatenate([a, b], axis): arrays joined along an axis (0 by default)",
+            example="concatenate([x, y]); concatenate([A, B], 1)", mp=lambda mp, a, b: list(a) + list(b),
+            sample=Sample((-2, 2), (-2, 2), shapes=((2,), (3,)))))
+
+
+# slices: x[1:], x[::-1], A[:, 0] (constant keys; the parser refuses any other) -------------------------
+
+
+def _slice_key(node) -> tuple:
+    """The key of a ``slice`` node as numpy reads it, for the node's own axes (batch axes lead)."""
+    key = []
+    for item in node.params[0]:
+        if isinstance(item, int):
+            key.append(item)
+        else:
+            start, count, step = item
+            stop = start + count * step
+            key.append(slice(start, None if stop < 0 else stop, step))
+    return tuple(key)
+
+
+def _slice_shape(shapes, params):
+    return tuple(item[1] for item in params[0] if not isinstance(item, int)) + shapes[0][len(params[0]):]
+
+
+def _unslice_numpy(node, g):
+    key, shape = node.params
+    own = len(node.args[0].shape)
+    out = np.zeros(g.shape[:g.ndim - own] + shape, dtype=g.dtype)
+    out[(Ellipsis,) + _slice_key(node) + (slice(None),) * (len(shape) - len(key))] = g
+    return out
+
+
+register(Op("slice", kind="structural", public=False, shape=_slice_shape, jvp=_linear_jvp,
+            numpy=lambda node, x: x[(Ellipsis,) + _slice_key(node) + (slice(None),) * (
+                len(node.args[0].shape) - len(node.params[0]))],
+            vjp=lambda n, g: [call("unslice", g, params=(n.params[0], _x(n).shape))],
+            sympy=lambda sp, node, x: _entries(x[_slice_key(node)]),
+            mp=lambda mp, x: [x[3], x[1]], sample=Sample((-2, 2), shapes=((4,),))))  # the test takes x[3:0:-2]
+register(Op("unslice", kind="internal", public=False, numpy=_unslice_numpy, shape=lambda shapes, params: params[1],
+            jvp=_linear_jvp, vjp=lambda n, g: [call("slice", g, params=(n.params[0],))]))
+
+
+# matrix products and transposes --------------------------------------------------------------------
+
+
+def _matmul_shape(shapes, params):
+    """np.matmul's rule: 1-D operands are promoted (a row on the left, a column on the right) and the
+    promoted axis dropped; the axes before the last two broadcast (stacks of matrices)."""
+    a, b = shapes
+    if a == () or b == ():
+        raise ShapeError(f"'@' needs arrays, got shapes {ir.shape_text(a)} and {ir.shape_text(b)}; "
+                         "use * to multiply by a scalar")
+    a2 = (1,) + a if len(a) == 1 else a
+    b2 = b + (1,) if len(b) == 1 else b
+    if a2[-1] != b2[-2]:
+        raise ShapeError(f"shapes {ir.shape_text(a)} and {ir.shape_text(b)} do not match in '@': the left's last "
+                         f"axis has {a2[-1]} entries, the right's {'only' if len(b) == 1 else 'second-to-last'} "
+                         f"axis {b2[-2]}")
+    stack = ir.broadcast_shapes((a2[:-2], b2[:-2]), "@")
+    return stack + (a2[-2],) * (len(a) > 1) + (b2[-1],) * (len(b) > 1)
+
+
+def _promoted(node, values):
+    """Both operands of a matmul node with 1-D ones promoted and their stacks padded to equal rank."""
+    sa, sb = node.args[0].shape, node.args[1].shape
+    a, b = values
+    if len(sa) == 1:
+        a = a[..., None, :]
+    if len(sb) == 1:
+        b = b[..., None]
+    ra, rb = max(len(sa), 2), max(len(sb), 2)
+    rank = max(ra, rb)
+    a = a.reshape(a.shape[:a.ndim - ra] + (1,) * (rank - ra) + a.shape[a.ndim - ra:])
+    b = b.reshape(b.shape[:b.ndim - rb] + (1,) * (rank - rb) + b.shape[b.ndim - rb:])
+    return a, b
+
+
+def _matmul_numpy(node, a, b):
+    sa, sb = node.args[0].shape, node.args[1].shape
+    out = np.matmul(*_promoted(node, (a, b)))
+    drop = (-2,) * (len(sa) == 1) + (-1,) * (len(sb) == 1)
+    return np.squeeze(out, axis=drop) if drop else out
+
+
+def _matmul_sympy(sp, node, a, b):
+    return _entries(np.matmul(a, b))
+
+
+def _swap_last(x: ir.Node) -> ir.Node:
+    """x with its last two axes swapped (a matrix transposed, a stack of them each)."""
+    perm = tuple(range(len(x.shape) - 2)) + (len(x.shape) - 1, len(x.shape) - 2)
+    return call("transpose", x, params=(perm,))
+
+
+def _reshaped(x: ir.Node, shape) -> ir.Node:
+    return x if x.shape == tuple(shape) else call("reshape", x, params=(tuple(shape),))
+
+
+def _matmul_vjp(node, g):
+    """g @ Bᵀ and Aᵀ @ g, on the promoted operands, summed over broadcast stacks, back to each shape."""
+    a, b = node.args
+    a2 = _reshaped(a, (1,) + a.shape) if len(a.shape) == 1 else a
+    b2 = _reshaped(b, b.shape + (1,)) if len(b.shape) == 1 else b
+    stack = node.shape[:len(node.shape) - (len(a.shape) > 1) - (len(b.shape) > 1)]
+    g2 = _reshaped(g, stack + (a2.shape[-2], b2.shape[-1]))
+    ga = None if a.is_constant else _reshaped(sum_to(call("matmul", g2, _swap_last(b2)), a2.shape), a.shape)
+    gb = None if b.is_constant else _reshaped(sum_to(call("matmul", _swap_last(a2), g2), b2.shape), b.shape)
+    return [ga, gb]
+
+
+def _matmul_jvp(node, tangents):
+    a, b = node.args
+    ta, tb = tangents
+    return add(None if ta is None else call("matmul", ta, b), None if tb is None else call("matmul", a, tb))
+
+
+def _matmul_mp(mp, a, b):
+    """A 2×3 matrix times a 3×2 one (the conformance shapes), from flat row-major lists."""
+    return [mp.fsum(a[3 * i + k] * b[2 * k + j] for k in range(3)) for i in range(2) for j in range(2)]
+
+
+register(Op("matmul", kind="structural", numpy=_matmul_numpy, shape=_matmul_shape, arity=(2, 2),
+            jvp=_matmul_jvp, vjp=_matmul_vjp, sympy=_matmul_sympy,
+            summary="matrix product with np.matmul's rules (vectors, matrices, stacks)", example="A @ x; matmul(A, B)",
+            mp=_matmul_mp, sample=Sample((-2, 2), (-2, 2), shapes=((2, 3), (3, 2)))))
+
+
+def _transpose_numpy(node, x):
+    perm = node.params[0]
+    batch = x.ndim - len(perm)
+    return np.transpose(x, tuple(range(batch)) + tuple(batch + p for p in perm))
+
+
+def _inverse(perm):
+    return tuple(int(i) for i in np.argsort(perm))
+
+
+register(Op("transpose", kind="structural", numpy=_transpose_numpy, make=lambda x: call(
+                "transpose", x, params=(tuple(reversed(range(len(x.shape)))),)),
+            shape=lambda shapes, params: tuple(shapes[0][p] for p in params[0]), jvp=_linear_jvp,
+            vjp=lambda n, g: [call("transpose", g, params=(_inverse(n.params[0]),))],
+            sympy=lambda sp, node, x: np.transpose(x, node.params[0]),
+            summary="the axes reversed (a matrix transposed); also written A.T", example="transpose(A); A.T",
+            mp=lambda mp, x: [x[3 * i + j] for j in range(3) for i in range(2)],
+            sample=Sample((-2, 2), shapes=((2, 3),))))
 
 ONE = ir.const(1.0)
 
