@@ -263,7 +263,8 @@ def _list_argument(node) -> tuple[list, list]:
     return list(first.items), list(node.args[1:])
 
 
-_BINARY = {"+": "add", "-": "sub", "*": "mul", "/": "div", "**": "pow", "@": "matmul"}
+_BINARY = {"+": "add", "-": "sub", "*": "mul", "/": "div", "**": "pow", "@": "matmul", "<": "less",
+           "<=": "less_equal", ">": "greater", ">=": "greater_equal", "==": "equal", "!=": "not_equal"}
 
 
 def _iterative(tree, visit, children):

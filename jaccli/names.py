@@ -30,7 +30,7 @@ MISSING = {
     "std": "sqrt(mean((x - mean(x))^2))", "floor": None, "ceil": None, "round": None,
     "trunc": None, "mod": None, "fmod": None, "det": None, "inv": None, "solve": None, "eig": None,
     "trace": None, "outer": None, "inner": "dot(a, b)",
-    "cumsum": None, "cumprod": None, "diff": None, "where": None, "heaviside": None,
+    "cumsum": None, "cumprod": None, "diff": None, "heaviside": None,
     "gamma": None, "lgamma": None, "gammaln": None, "factorial": None, "exp10": "10^x",
 }
 
@@ -46,6 +46,8 @@ OPERATORS = [  # (how it is written, an example, what it means)
     ("[a, b]  or  a, b", "[x*y, x + y]", "several outputs: a vector-valued function"),
     ("x[i]  x[i, j]", "x[0]^2*x[1]", "an entry of an array variable, 0-based (negative: from the end)"),
     ("A @ x  A.T", "x @ A @ x", "matrix product (np.matmul's rules) and transpose"),
+    ("<  <=  >  >=  ==  !=", "where(x > 0, x, 0)", "comparisons: 1 where they hold, else 0"),
+    ("x[1:]  A[:, 0]", "x[1:] - x[:-1]", "slices of any expression, constant bounds"),
 ]
 
 

@@ -165,6 +165,7 @@ class Function(_Frozen):
 
 _BINARY = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/", ast.Pow: "**", ast.MatMult: "@"}
 _UNARY = {ast.USub: "-", ast.UAdd: "+"}
+_COMPARE = {ast.Lt: "<", ast.LtE: "<=", ast.Gt: ">", ast.GtE: ">=", ast.Eq: "==", ast.NotEq: "!="}
 _IDENTIFIER = re.compile(r"[A-Za-z][A-Za-z0-9_]*\Z")
 _REJECTED = {
     ast.Attribute: "attribute access ('.') is not allowed; the one attribute is .T (transpose)",
@@ -176,7 +177,6 @@ _REJECTED = {
     ast.NamedExpr: "':=' is not allowed",
     ast.JoinedStr: "strings are not allowed",
     ast.Starred: "'*' unpacking is not allowed",
-    ast.Compare: "comparisons are not allowed",
     ast.BoolOp: "'and'/'or' are not allowed",
     ast.IfExp: "'if' expressions are not allowed",
     ast.Dict: "dictionaries are not allowed",
@@ -310,6 +310,14 @@ class _Builder:
             if op is None:
                 raise self.fail(f"operator {_OPERATOR_NAMES.get(type(node.op), '?')} is not supported", node)
             return Binary(op, self.build(node.left, depth + 1), self.build(node.right, depth + 1))
+        if isinstance(node, ast.Compare):
+            if len(node.ops) > 1:
+                raise self.fail("chained comparisons (a < b < c) are not supported; multiply them: (a < b)*(b < c)",
+                                node)
+            op = _COMPARE.get(type(node.ops[0]))
+            if op is None:
+                raise self.fail("only the comparisons < <= > >= == != are allowed", node)
+            return Binary(op, self.build(node.left, depth + 1), self.build(node.comparators[0], depth + 1))
         if isinstance(node, ast.UnaryOp):
             op = _UNARY.get(type(node.op))
             if op is None:

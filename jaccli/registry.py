@@ -688,6 +688,56 @@ def _extreme(name: str, ufunc, reduce_name: str, sympy_name: str, word: str):
 
 _extreme("max", np.maximum, "amax", "Max", "largest")
 _extreme("min", np.minimum, "amin", "Min", "smallest")
+
+
+def _pair(name: str, extreme: str, word: str):
+    register(Op(name, kind="composite", numpy=None, make=lambda a, b: OPS[extreme].make(a, b), arity=(2, 2),
+                summary=f"{name}(a, b): the {word} of a and b, elementwise (numpy's {name})",
+                example=f"{name}(x, y)", complex=None, mp=lambda mp, a, b: (max if extreme == "max" else min)(a, b),
+                sample=Sample((-3, -0.1), (0.1, 3))))
+
+
+_pair("maximum", "max", "larger")
+_pair("minimum", "min", "smaller")
+
+
+# comparisons (0 or 1, as numpy's booleans in arithmetic) and where -----------------------------------
+
+
+def _comparison(name: str, symbol: str, ufunc, relation: str):
+    elementwise(name, lambda a, b: ufunc(a, b).astype(float), lambda n: (None, None),
+                lambda sp: lambda a, b: sp.Piecewise((sp.Integer(1), getattr(sp, relation)(a, b)),
+                                                     (sp.Integer(0), True)),
+                arity=(2, 2), summary=f"a {symbol} b: 1 where it holds, else 0 (its derivative is 0; flagged where "
+                                      "a = b)",
+                example=f"x {symbol} y; {name}(x, y)", kink=lambda a, b: a == b, kink_name="comparison",
+                complex=lambda a, b: ufunc(np.real(a), np.real(b)) + 0j,
+                mp=lambda mp, a, b: 1 if ufunc(float(a), float(b)) else 0,
+                sample=Sample(((-3, -0.5), (0.5, 3)), (-0.2, 0.2), kinks=((1.0, 1.0),)))
+
+
+_comparison("less", "<", np.less, "Lt")
+_comparison("less_equal", "<=", np.less_equal, "Le")
+_comparison("greater", ">", np.greater, "Gt")
+_comparison("greater_equal", ">=", np.greater_equal, "Ge")
+_comparison("equal", "==", np.equal, "Eq")
+_comparison("not_equal", "!=", np.not_equal, "Ne")
+
+
+def _where_partials(node):
+    c = node.args[0]
+    # the condition's partial is 0, not None: reverse mode then reaches a comparison below it, whose kink rule
+    # flags a point on the boundary (a = b) as abs flags 0
+    zero = None if c.is_constant else number(0.0)
+    return zero, call("where", c, ONE, number(0.0)), call("where", c, number(0.0), ONE)
+
+
+elementwise("where", lambda c, a, b: np.where(c != 0, a, b), _where_partials,
+            lambda sp: lambda c, a, b: sp.Piecewise((a, sp.Ne(c, 0)), (b, True)), arity=(3, 3),
+            summary="where(cond, a, b): a where cond is not 0, else b; the derivative follows the chosen branch",
+            example="where(x > 0, x, 0.1*x)", complex=lambda c, a, b: np.where(np.real(c) != 0, a, b),
+            mp=lambda mp, c, a, b: a if c != 0 else b, sample=Sample(((-1, -0.5), (0.5, 1)), (-3, 3), (-3, 3)))
+
 register(Op("tie_share", kind="internal", numpy=_tie_share, arity=(2, None), public=False, complex=None,
             shape=lambda shapes, params: ir.broadcast_shapes(shapes, "tie_share"),
             jvp=lambda n, t: None, vjp=lambda n, g: [None] * len(n.args)))
@@ -1124,7 +1174,8 @@ def _reshape_make(x, shape):
 
 register(Op("reshape", kind="structural", numpy=_reshape_numpy, make=_reshape_make, arity=(2, 2),
             summary="reshape(x, shape): the entries, row-major, in a new shape (one size may be -1)",
-            example="reshape(A, (4,)); reshape(A, (1, -1))", mp=lambda mp, x, *shape: list(x), sample=Sample((-2, 2), shapes=((2, 3),)),
+            example="reshape(A, (4,)); reshape(A, (1, -1))", mp=lambda mp, x, *shape: list(x),
+            sample=Sample((-2, 2), shapes=((2, 3),)),
             shape=lambda shapes, params: params[0], jvp=_linear_jvp,
             sympy=lambda sp, node, x: np.reshape(x, node.params[0]),
             vjp=lambda n, g: [call("reshape", g, params=(_x(n).shape,))]))

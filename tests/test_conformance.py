@@ -40,7 +40,9 @@ INTERNAL = {
 OPERATORS = {"neg": "-{0}", "add": "{0} + {1}", "sub": "{0} - {1}", "mul": "{0} * {1}", "div": "{0} / {1}",
              "pow": "{0} ** {1}", "amax": "max({0})", "amin": "min({0})", "index": "{0}[1]",
              "stack": "[{0}, {1}]", "matmul": "{0} @ {1}",
-             "slice": "{0}[3:0:-2]", "concatenate": "concatenate([{0}, {1}])", "reshape": "reshape({0}, (3, 2))"}
+             "slice": "{0}[3:0:-2]", "concatenate": "concatenate([{0}, {1}])", "reshape": "reshape({0}, (3, 2))",
+             "less": "{0} < {1}", "less_equal": "{0} <= {1}", "greater": "{0} > {1}", "greater_equal": "{0} >= {1}",
+             "equal": "{0} == {1}", "not_equal": "{0} != {1}"}
 # Functions that build a constant array from constant arguments (no variable, no derivative): numpy's values.
 CONSTANT_ARRAYS = {
     "arange": [("arange(4)", np.arange(4.0)), ("arange(1, 3)", np.arange(1.0, 3.0)),
