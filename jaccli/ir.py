@@ -200,7 +200,7 @@ def topological(roots) -> list[Node]:
 def build(tree, shapes: dict[str, tuple[int, ...]]) -> Node:
     """The IR of a parsed expression, its variables taking ``shapes`` (absent: scalar)."""
     from . import parsing as p
-    from .registry import OPS
+    from .registry import FUNCTIONS, OPS
 
     memo: dict = {}
 
@@ -227,7 +227,7 @@ def build(tree, shapes: dict[str, tuple[int, ...]]) -> Node:
         elif isinstance(node, p.Stack):
             out = OPS["stack"].make([visit(item) for item in node.items])
         elif isinstance(node, p.Call):
-            op = OPS[node.name]
+            op = FUNCTIONS[node.name]  # the names users call (var() is the record "variance")
             if op.takes_list:  # concatenate([a, b], axis): the list's entries, then the other arguments
                 items, rest = _list_argument(node)
                 out = op.make([visit(item) for item in items], *[visit(arg) for arg in rest])
@@ -246,9 +246,9 @@ def build(tree, shapes: dict[str, tuple[int, ...]]) -> Node:
 
 def _call_arguments(node) -> list:
     """The nodes below a call: for a function taking a list of arrays (concatenate([a, b])), the list's entries."""
-    from .registry import OPS
+    from .registry import FUNCTIONS
 
-    if OPS[node.name].takes_list:
+    if FUNCTIONS[node.name].takes_list:
         items, rest = _list_argument(node)
         return items + rest
     return list(node.args)

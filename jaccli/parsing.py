@@ -383,11 +383,17 @@ class _Builder:
             from .names import unknown_function
 
             raise self.fail(unknown_function(name, FUNCTIONS), node, UnknownNameError)
-        if node.keywords:
-            raise self.fail(f"{name}() takes no keyword arguments", node)
-        if any(isinstance(arg, ast.Starred) for arg in node.args):
+        arguments = list(node.args)
+        for keyword in node.keywords:  # axis= is the one keyword: the argument after the others, as in numpy
+            if keyword.arg != "axis" or signature.arity[1] is None or len(node.args) >= signature.arity[1] \
+                    or len(node.keywords) > 1:
+                what = "takes no keyword arguments" if keyword.arg != "axis" else "takes no axis= here"
+                raise self.fail(f"{name}() {what}" + (" (axis= is the one keyword)" if keyword.arg != "axis" else ""),
+                                node)
+            arguments.append(keyword.value)
+        if any(isinstance(arg, ast.Starred) for arg in arguments):
             raise self.fail("'*' unpacking is not allowed", node)
-        count = len(node.args)
+        count = len(arguments)
         least, most = signature.arity
         if count < least or (most is not None and count > most):
             if most is None:
@@ -398,7 +404,7 @@ class _Builder:
                 wanted = f"{least} or {most}"
             plural = "" if wanted == "1" else "s"
             raise self.fail(f"{name}() takes {wanted} argument{plural}, got {count}", node)
-        return Call(name, tuple(self.build(arg, depth + 1) for arg in node.args))
+        return Call(name, tuple(self.build(arg, depth + 1) for arg in arguments))
 
     def subscript(self, node: ast.Subscript, depth: int) -> Node:
         items = self.indices(node.slice)

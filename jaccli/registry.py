@@ -30,8 +30,10 @@ MAX_EXPONENT = 10_000  # |n| in x**n with a constant n (numbers of that size are
 class Sample:
     """Where the conformance test draws points: one (low, high) interval per argument, and the kinks."""
 
-    def __init__(self, *intervals: tuple[float, float], kinks: tuple = (), shapes: tuple | None = None):
+    def __init__(self, *intervals: tuple[float, float], kinks: tuple = (), shapes: tuple | None = None,
+                 valid: Callable | None = None):
         self.intervals = intervals
+        self.valid = valid  # (*argument values) -> bool: the points inside the domain (a regular matrix)
         self.kinks = kinks  # argument tuples at which the kink warning must be raised
         self.shapes = shapes  # argument shapes (structural operations); None: scalars
 
@@ -765,13 +767,71 @@ def _linear_jvp(node, t):
     return None if t[0] is None else call(node.op.name, t[0], params=node.params)
 
 
-_reduction("sum", _sum_numpy, jvp=_linear_jvp, vjp=lambda n, g: [broadcast_to(g, _x(n).shape)],
-           sympy=lambda sp, node, x: _obj(sp.Add(*x.flat)), summary="sum of all entries", example="sum(x)",
-           mp=lambda mp, x: mp.fsum(x))
-_reduction("mean", lambda node, x: np.mean(x, axis=_own(node)) if node.args[0].shape else x + 0.0,
-           jvp=_linear_jvp, vjp=lambda n, g: [broadcast_to(div(g, number(max(_x(n).size, 1))), _x(n).shape)],
-           sympy=lambda sp, node, x: _obj(sp.Add(*x.flat) / x.size), summary="mean of all entries",
-           example="mean(x)", mp=lambda mp, x: mp.fsum(x) / len(x))
+def _axis_shape(shapes, params):
+    """A reduction's shape: () over all entries (no params), else the argument's shape without axis params[0]."""
+    if not params:
+        return ()
+    k = params[0]
+    return shapes[0][:k] + shapes[0][k + 1:]
+
+
+def _kept(node, g: ir.Node) -> ir.Node:
+    """The cotangent of an axis reduction, with the reduced axis back as length 1 (numpy's keepdims)."""
+    k = node.params[0]
+    shape = _x(node).shape
+    return _reshaped(g, shape[:k] + (1,) + shape[k + 1:])
+
+
+def _along(name: str):
+    """make(x, axis=None): over all entries, or along one axis (negative from the end, as numpy)."""
+    def make(x, axis=None):
+        if axis is None:
+            return ir.apply(name, x)
+        return ir.apply(name, x, params=(_axis(axis, len(x.shape), name),))
+
+    return make
+
+
+def _sum_axis_numpy(node, x):
+    if node.params:
+        return np.sum(x, axis=node.params[0] - len(node.args[0].shape))
+    return _sum_numpy(node, x)
+
+
+def _mean_axis_numpy(node, x):
+    if node.params:
+        return np.mean(x, axis=node.params[0] - len(node.args[0].shape))
+    return np.mean(x, axis=_own(node)) if node.args[0].shape else x + 0.0
+
+
+def _sum_vjp(n, g):
+    return [broadcast_to(_kept(n, g) if n.params else g, _x(n).shape)]
+
+
+def _mean_vjp(n, g):
+    count = _x(n).shape[n.params[0]] if n.params else max(_x(n).size, 1)
+    return [broadcast_to(div(_kept(n, g) if n.params else g, number(count)), _x(n).shape)]
+
+
+def _sum_sympy(sp, node, x, mean=False):
+    if not node.params:
+        total = sp.Add(*x.flat)
+        return _obj(total / x.size if mean else total)
+    k = node.params[0]
+    out = np.empty(node.shape, dtype=object)
+    for index in np.ndindex(node.shape):
+        line = x[index[:k] + (slice(None),) + index[k:]]
+        out[index] = sp.Add(*line) / (x.shape[k] if mean else 1)
+    return out
+
+
+_reduction("sum", _sum_axis_numpy, jvp=_linear_jvp, vjp=_sum_vjp, make=_along("sum"), arity=(1, 2),
+           shape=_axis_shape, sympy=_sum_sympy, summary="sum of all entries; sum(A, axis) along one axis",
+           example="sum(x); sum(A, 0); sum(A, axis=-1)", mp=lambda mp, x: mp.fsum(x))
+_reduction("mean", _mean_axis_numpy, jvp=_linear_jvp, vjp=_mean_vjp, make=_along("mean"), arity=(1, 2),
+           shape=_axis_shape, sympy=lambda sp, node, x: _sum_sympy(sp, node, x, mean=True),
+           summary="mean of all entries; mean(A, axis) along one axis", example="mean(x); mean(A, axis=1)",
+           mp=lambda mp, x: mp.fsum(x) / len(x))
 
 
 def _prod_others_last(flat):
@@ -1314,6 +1374,200 @@ register(Op("concatenate", kind="structural", numpy=_concatenate_numpy, make=_co
             sample=Sample((-2, 2), (-2, 2), shapes=((2,), (3,)))))
 
 
+# linear algebra: det, inv, logdet, solve, trace, diag, outer ----------------------------------------
+
+
+def _regular(a, *rest) -> bool:
+    """A matrix far enough from singular for a conformance point (its inverse is the derivative's part)."""
+    return abs(float(np.linalg.det(a))) > 0.2 * max(1.0, float(np.max(np.abs(a)))) ** 2
+
+
+def _square_matrix(x, what: str):
+    if len(x.shape) < 2 or x.shape[-1] != x.shape[-2]:
+        raise ShapeError(f"{what} needs a square matrix (or a stack of them), got shape {ir.shape_text(x.shape)}")
+
+
+def _safe_inv(a):
+    """np.linalg.inv, with NaN for the singular matrices of a batch instead of an error for all."""
+    try:
+        return np.linalg.inv(a)
+    except np.linalg.LinAlgError:
+        out = np.full(a.shape, np.nan, dtype=np.result_type(a, float))
+        for index in np.ndindex(a.shape[:-2]):
+            try:
+                out[index] = np.linalg.inv(a[index])
+            except np.linalg.LinAlgError:
+                pass
+        return out
+
+
+def _square_make(name: str):
+    def make(x):
+        _square_matrix(x, f"{name}()")
+        return call(name, x)
+
+    return make
+
+
+def _matrices_sympy(x, function):
+    """``function`` of each sympy Matrix of a stack (the last two axes), as an object array."""
+    import sympy
+
+    lead = x.shape[:-2]
+    results = {index: function(sympy.Matrix(x[index].tolist())) for index in np.ndindex(lead)}
+    first = next(iter(results.values()))
+    if isinstance(first, sympy.MatrixBase):
+        out = np.empty(lead + x.shape[-2:], dtype=object)
+        for index, value in results.items():
+            out[index] = np.array(value.tolist(), dtype=object)
+        return out
+    out = np.empty(lead, dtype=object)
+    for index, value in results.items():
+        out[index] = value
+    return out
+
+
+def _inv_t(x: ir.Node) -> ir.Node:
+    return _swap_last(call("inv", x))
+
+
+def _scalar_per_matrix(g: ir.Node, x: ir.Node) -> ir.Node:
+    """g (one number per matrix of a stack) with two axes of length 1 appended, to broadcast over each matrix."""
+    return _reshaped(g, g.shape + (1, 1))
+
+
+register(Op("det", kind="structural", numpy=lambda node, x: np.linalg.det(x), make=_square_make("det"),
+            shape=lambda shapes, params: shapes[0][:-2],
+            jvp=lambda n, t: None if t[0] is None else mul(n, _logdet_jvp(n, t)),  # d det = det tr(A⁻¹ dA)
+            vjp=lambda n, g: [mul(_scalar_per_matrix(mul(g, n), _x(n)), _inv_t(_x(n)))],
+            sympy=lambda sp, node, x: _entries(_matrices_sympy(x, lambda m: m.det(method="berkowitz"))),
+            summary="determinant of a square matrix (each of a stack)", example="det(A)",
+            mp=lambda mp, x: mp.det(mp.matrix([[x[0], x[1]], [x[2], x[3]]])),
+            sample=Sample((-2, 2), shapes=((2, 2),), valid=_regular)))
+
+
+def _sum_matrix(x: ir.Node) -> ir.Node:
+    """The sum over the last two axes (one number per matrix of a stack)."""
+    return call("sum", call("sum", x, params=(len(x.shape) - 1,)), params=(len(x.shape) - 2,))
+
+
+def _logdet_jvp(n, t):
+    if t[0] is None:
+        return None
+    product = mul(_inv_t(_x(n)), t[0])
+    return call("sum", product) if len(_x(n).shape) == 2 else _sum_matrix(product)
+
+
+register(Op("logdet", kind="structural", numpy=lambda node, x: np.linalg.slogdet(x)[1], make=_square_make("logdet"),
+            shape=lambda shapes, params: shapes[0][:-2], jvp=_logdet_jvp,
+            vjp=lambda n, g: [mul(_scalar_per_matrix(g, _x(n)), _inv_t(_x(n)))],
+            sympy=lambda sp, node, x: _entries(_matrices_sympy(x, lambda m: sp.log(sp.Abs(m.det(method="berkowitz"))))),
+            complex=lambda node, x: np.log(np.linalg.det(x)),
+            summary="log |det(A)|, computed stably (numpy's slogdet)", example="logdet(A)",
+            mp=lambda mp, x: mp.log(abs(mp.det(mp.matrix([[x[0], x[1]], [x[2], x[3]]])))),
+            sample=Sample((0.5, 2), shapes=((2, 2),), valid=_regular)))
+
+
+def _inv_jvp(n, t):
+    return None if t[0] is None else neg(call("matmul", call("matmul", n, t[0]), n))
+
+
+register(Op("inv", kind="structural", numpy=lambda node, x: _safe_inv(x), make=_square_make("inv"), shape=_same,
+            jvp=_inv_jvp, vjp=lambda n, g: [neg(call("matmul", call("matmul", _swap_last(n), g), _swap_last(n)))],
+            sympy=lambda sp, node, x: _matrices_sympy(x, lambda m: m.inv()),
+            summary="inverse of a square matrix (each of a stack)", example="inv(A)",
+            mp=lambda mp, x: [v for row in mp.inverse(mp.matrix([[x[0], x[1]], [x[2], x[3]]])).tolist() for v in row],
+            sample=Sample((-2, 2), shapes=((2, 2),), valid=_regular)))
+
+
+def _solve_make(a, b):
+    _square_matrix(a, "solve(A, b)")
+    return OPS["matmul"].make(call("inv", a), b)
+
+
+register(Op("solve", kind="composite", numpy=None, make=_solve_make, arity=(2, 2), complex=None,
+            summary="solve(A, b): x with A x = b (b a vector or a matrix)", example="solve(A, x)",
+            mp=lambda mp, a, b: list(mp.lu_solve(mp.matrix([[a[0], a[1]], [a[2], a[3]]]), mp.matrix(b))),
+            sample=Sample((-2, 2), (-2, 2), shapes=((2, 2), (2,)), valid=_regular)))
+
+
+def _diag_make(x):
+    if len(x.shape) == 1:  # a vector: the square matrix with it on the diagonal
+        return mul(ir.const(np.eye(x.shape[0])), x)
+    if len(x.shape) == 2 and x.shape[0] == x.shape[1]:
+        return call("sum", mul(x, ir.const(np.eye(x.shape[0]))), params=(1,))
+    raise ShapeError(f"diag needs a vector or a square matrix, got shape {ir.shape_text(x.shape)}")
+
+
+register(Op("diag", kind="composite", numpy=None, make=_diag_make, complex=None,
+            summary="diag(A): the diagonal of a square matrix; diag(v): the matrix with v on its diagonal",
+            example="diag(A); diag(x)", mp=lambda mp, x: [x[0], x[3]], sample=Sample((-2, 2), shapes=((2, 2),))))
+
+
+def _trace_make(x):
+    _square_matrix(x, "trace()")
+    if len(x.shape) != 2:
+        raise ShapeError(f"trace needs one square matrix, got shape {ir.shape_text(x.shape)}")
+    return call("sum", mul(x, ir.const(np.eye(x.shape[0]))))
+
+
+register(Op("trace", kind="composite", numpy=None, make=_trace_make, complex=None,
+            summary="trace(A): the sum of the diagonal of a square matrix", example="trace(A)",
+            mp=lambda mp, x: x[0] + x[3], sample=Sample((-2, 2), shapes=((2, 2),))))
+
+
+def _outer_make(a, b):
+    return mul(_reshaped(a, (a.size, 1)), _reshaped(b, (1, b.size)))
+
+
+register(Op("outer", kind="composite", numpy=None, make=_outer_make, arity=(2, 2), complex=None,
+            summary="outer(a, b): the matrix of a[i]*b[j] (inputs flattened, as numpy)", example="outer(x, y)",
+            mp=lambda mp, a, b: [u * v for u in a for v in b], sample=Sample((-2, 2), (-2, 2), shapes=((2,), (3,)))))
+
+
+def _var_make(x, axis=None, root=False):
+    if axis is None:
+        centred = sub(x, call("mean", x))
+        out = call("mean", mul(centred, centred))
+    else:
+        k = _axis(axis, len(x.shape), "std" if root else "var")
+        mean = call("mean", x, params=(k,))
+        centred = sub(x, _reshaped(mean, x.shape[:k] + (1,) + x.shape[k + 1:]))
+        out = call("mean", mul(centred, centred), params=(k,))
+    return call("sqrt", out) if root else out
+
+
+def _var_mp(mp, x):
+    mean = mp.fsum(x) / len(x)
+    return mp.fsum((v - mean) ** 2 for v in x) / len(x)
+
+
+# "var" is the name of the variables' leaf operation: the record is "variance", called var() (see FUNCTIONS)
+register(Op("variance", kind="composite", numpy=None, make=_var_make, arity=(1, 2), complex=None, public=False,
+            summary="variance (numpy's: divided by n); var(A, axis) along one axis", example="var(x); var(A, 0)",
+            mp=_var_mp, sample=Sample((-2, 2), shapes=((3,),))))
+register(Op("std", kind="composite", numpy=None, make=lambda x, axis=None: _var_make(x, axis, root=True),
+            arity=(1, 2), complex=None, summary="standard deviation, sqrt(var); std(A, axis) along one axis",
+            example="std(x); std(A, 1)", mp=lambda mp, x: mp.sqrt(_var_mp(mp, x)),
+            sample=Sample((-2, 2), shapes=((3,),), valid=lambda x: float(np.ptp(x)) > 0.1)))  # sqrt(0) at equal entries
+
+
+def _cumsum_make(x):
+    flat = _reshaped(x, (x.size,)) if len(x.shape) != 1 else x  # numpy's cumsum without an axis: flattened
+    return call("cumsum", flat)
+
+
+def _reverse(x: ir.Node) -> ir.Node:
+    return call("slice", x, params=(((x.shape[0] - 1, x.shape[0], -1),),))
+
+
+register(Op("cumsum", kind="structural", numpy=lambda node, x: np.cumsum(x, axis=-1), make=_cumsum_make,
+            shape=_same, jvp=_linear_jvp, vjp=lambda n, g: [_reverse(call("cumsum", _reverse(g)))],
+            sympy=lambda sp, node, x: np.array([sp.Add(*x[:i + 1]) for i in range(x.shape[0])], dtype=object),
+            summary="cumulative sums of the entries (flattened, as numpy without an axis)", example="cumsum(x)",
+            mp=lambda mp, x: [mp.fsum(x[:i + 1]) for i in range(len(x))], sample=Sample((-2, 2), shapes=((3,),))))
+
+
 # slices: x[1:], x[::-1], A[:, 0] (constant keys; the parser refuses any other) -------------------------
 
 
@@ -1469,6 +1723,7 @@ def _obj(value) -> np.ndarray:
 # --- what the parser and the help read ----------------------------------------------------------
 
 FUNCTIONS = {name: op for name, op in OPS.items() if op.public and op.kind != "leaf"}
+FUNCTIONS["var"] = OPS["variance"]  # numpy's name; the record's differs from the variables' leaf operation "var"
 """The functions an expression may call, by every name (aliases too): each has ``arity`` and ``summary``."""
 
 CONSTANTS: dict[str, str] = {"pi": "3.14159…", "e": "2.71828…, Euler's number"}

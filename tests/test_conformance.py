@@ -42,7 +42,7 @@ OPERATORS = {"neg": "-{0}", "add": "{0} + {1}", "sub": "{0} - {1}", "mul": "{0} 
              "stack": "[{0}, {1}]", "matmul": "{0} @ {1}",
              "slice": "{0}[3:0:-2]", "concatenate": "concatenate([{0}, {1}])", "reshape": "reshape({0}, (3, 2))",
              "less": "{0} < {1}", "less_equal": "{0} <= {1}", "greater": "{0} > {1}", "greater_equal": "{0} >= {1}",
-             "equal": "{0} == {1}", "not_equal": "{0} != {1}"}
+             "equal": "{0} == {1}", "not_equal": "{0} != {1}", "variance": "var({0})"}
 # Functions that build a constant array from constant arguments (no variable, no derivative): numpy's values.
 CONSTANT_ARRAYS = {
     "arange": [("arange(4)", np.arange(4.0)), ("arange(1, 3)", np.arange(1.0, 3.0)),
@@ -158,6 +158,7 @@ def test_value_and_derivatives_against_mpmath(op):
         expression = text(op, count)
         problem = compute.Problem(expression, at(point))
         assume(far_from_kinks(op, point))
+        assume(op.sample.valid is None or op.sample.valid(*point))
         flat = [mpmath.mpf(float(v)) for value in point for v in np.ravel(value)]
         f = mp_function(op, shapes)
         want = [float(v) for v in f(*flat)]
@@ -202,7 +203,10 @@ def inside(op) -> list[np.ndarray]:
     for k, (interval, shape) in enumerate(zip(op.sample.intervals, _shapes(op))):
         low, high = interval[0] if isinstance(interval[0], tuple) else interval
         middle = (low + high) / 2 + 0.1 * k
-        point.append(middle + 0.05 * np.arange(math.prod(shape)).reshape(shape) if shape else np.array(middle))
+        value = middle + 0.05 * np.arange(math.prod(shape)).reshape(shape) if shape else np.array(middle)
+        if len(shape) == 2 and shape[0] == shape[1]:  # a square matrix: well conditioned (the above is nearly singular)
+            value = value + 0.5 * np.eye(shape[0])
+        point.append(value)
     return point
 
 

@@ -101,7 +101,7 @@ def test_unknown_function_suggests_closest():
         ("sin(*x)", "unpacking"),
         ("(y := 2)", ":="),
         ("x if y else 1", "'if'"),
-        ("x == 1", "comparisons"),
+        ("x in y", "only the comparisons"),
         ("x // 2", "'//'"),
         ("x % 2", "'%'"),
         ("sin[0]", "is a function"),
