@@ -310,7 +310,7 @@ class Out:
             yield sink
 
 
-def emit(result, out: Out) -> None:
+def print_result(result, out: Out) -> None:
     """Print ``result`` as ``out`` says, its warnings on stderr, and exit with its code."""
     from . import render
 
@@ -372,7 +372,7 @@ def _print_table(stream, result, precision: int | None) -> None:
 
 def run(compute: Callable, at: list[str] | None, points: str | None, skip_bad: bool, exact: bool, out: Out,
         language: str | None = None) -> None:
-    """One point (or none): ``emit``. Many points: the result's evaluator once, then every line.
+    """One point (or none): ``print_result``. Many points: the result's evaluator once, then every line.
 
     With ``language`` (--emit), print generated code for the symbolic result instead.
     """
@@ -388,7 +388,7 @@ def run(compute: Callable, at: list[str] | None, points: str | None, skip_bad: b
     if points is None:
         if skip_bad:
             raise JaccliError("--skip-bad goes with --points")
-        emit(compute(at=at, exact=exact, check=out.check), out)
+        print_result(compute(at=at, exact=exact, check=out.check), out)
     if at:
         raise JaccliError("give either --at or --points, not both")
     if out.check:
@@ -706,7 +706,7 @@ def chain(
     from . import compute
 
     check_inputs([("--at", spec) for spec in at or []], output)
-    emit(compute.chain(f, g, at, _variables(vars), var), Out(format, precision, output))
+    print_result(compute.chain(f, g, at, _variables(vars), var), Out(format, precision, output))
 
 
 def _reject_unknown_options(ctx: typer.Context, tokens: list[str]) -> None:
@@ -752,7 +752,7 @@ def softmax_jac(
 
     _reject_unknown_options(ctx, logits or [])
     check_inputs([("LOGITS", spec.strip()) for spec in logits or []] + [("--vjp", vjp)] * (vjp is not None), output)
-    emit(compute_softmax_jac(logits or [], temperature, log, vjp), Out(format, precision, output))
+    print_result(compute_softmax_jac(logits or [], temperature, log, vjp), Out(format, precision, output))
 
 
 @app.command(cls=_Command)
@@ -772,8 +772,8 @@ def check(
     from . import compute
 
     check_inputs([("--at", spec) for spec in at or []], output)
-    emit(compute.check(expression, at, _variables(vars), wrt=_wrt(wrt)),
-         Out(format, precision, output, simplify=not no_simplify))
+    print_result(compute.check(expression, at, _variables(vars), wrt=_wrt(wrt)),
+                 Out(format, precision, output, simplify=not no_simplify))
 
 
 class ReferenceFormat(str, Enum):

@@ -43,3 +43,18 @@ def test_every_name_is_callable():
         else:
             args = ", ".join(["x"] + ["2" if name == "reshape" else "x"] * (least - 1))
         compute.jacobian(f"{name}({args})", None, shapes=EXAMPLE_SHAPES)
+
+
+def test_the_python_api_softmax_jac_is_the_function():
+    from jaccli import softmax_jac
+
+    assert callable(softmax_jac) and not hasattr(softmax_jac, "__path__")
+    result = softmax_jac(["-1.3", "0.5", "2.1"])
+    assert abs(result.value[0, 0] - 0.02628707106576669) < 1e-15  # the refresher's cell [1]
+
+
+@pytest.mark.parametrize("expression", ["x + max(acosh(0))", "x + acos(2)", "x*sqrt(-1)", "x + log(-1)"])
+def test_a_constant_without_a_real_value_is_bad_input(run, expression):
+    code, out, err = run("gradient", expression, "--at", "1")
+    assert code == 2 and out == ""
+    assert err.startswith("Error: the expression is undefined") and "Traceback" not in err
