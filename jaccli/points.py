@@ -352,7 +352,9 @@ def _numpy_file(path: str, key: str | None) -> Value:
     array = np.asarray(array, dtype=float)
     if not np.all(np.isfinite(array)):
         raise JaccliError(f"@{path}: holds NaN or infinite values; NaN and infinity are not allowed as input")
-    texts = np.asarray(array.astype(str), dtype=object)  # numpy's shortest repr: exact mode reads the doubles
+    texts = np.empty(array.size, dtype=object)  # the shortest repr of each double: exact mode reads them as typed
+    texts[:] = [repr(v) for v in array.ravel().tolist()]
+    texts = texts.reshape(array.shape)
     return Value(array, texts)
 
 

@@ -1643,9 +1643,26 @@ def _promoted(node, values):
 
 def _matmul_numpy(node, a, b):
     sa, sb = node.args[0].shape, node.args[1].shape
-    out = np.matmul(*_promoted(node, (a, b)))
+    out = _matmul_stacks(*_promoted(node, (a, b)))
     drop = (-2,) * (len(sa) == 1) + (-1,) * (len(sb) == 1)
     return np.squeeze(out, axis=drop) if drop else out
+
+
+def _matmul_stacks(a, b):
+    """np.matmul of promoted operands; when one side is a single matrix (a constant, or a parameter, against a
+    stack of seeds or points), one BLAS product of that matrix with all the others' rows at once."""
+    if all(d == 1 for d in a.shape[:-2]) and b.ndim > 2:
+        m = a.reshape(a.shape[-2:])
+        rows = np.swapaxes(b, -1, -2)  # (..., columns of b, k)
+        out = np.ascontiguousarray(rows).reshape(-1, rows.shape[-1]) @ m.T
+        lead = np.broadcast_shapes(a.shape[:-2], b.shape[:-2])
+        return np.swapaxes(out.reshape(lead + (rows.shape[-2], m.shape[0])), -1, -2)
+    if all(d == 1 for d in b.shape[:-2]) and a.ndim > 2:
+        m = b.reshape(b.shape[-2:])
+        out = np.ascontiguousarray(a).reshape(-1, a.shape[-1]) @ m
+        lead = np.broadcast_shapes(a.shape[:-2], b.shape[:-2])
+        return out.reshape(lead + (a.shape[-2], m.shape[1]))
+    return np.matmul(a, b)
 
 
 def _matmul_sympy(sp, node, a, b):
