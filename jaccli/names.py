@@ -65,8 +65,8 @@ def reference(functions, constants) -> str:
     lines += [f"  {name + (', π' if name == 'pi' else ''):<18} {text}" for name, text in constants.items()]
     lines += ["", "Functions (log is the natural logarithm)"]
     ops = _unique(functions)
-    width = max(len(example(op.name, op)) for op in ops)
-    lines += [f"  {example(op.name, op):<{width}}  {op.summary}" + _also(op) for op in ops]
+    width = max(len(example(op.called, op)) for op in ops)
+    lines += [f"  {example(op.called, op):<{width}}  {op.summary}" + _also(op) for op in ops]
     lines += ["", "Variables are other names: letters, digits and _, starting with a letter (xy is one name,",
               "x y a product). An array variable's point has several entries: --at 1,2,3 or --at '[[1,2],[3,4]]'."]
     return "\n".join(lines) + "\n"
@@ -90,8 +90,8 @@ def as_json(functions, constants) -> dict:
     return {
         "operators": [{"operator": op, "meaning": meaning, "example": ex} for op, ex, meaning in OPERATORS],
         "constants": dict(constants),
-        "functions": {op.name: {"summary": op.summary, "min_args": op.arity[0], "max_args": op.arity[1],
-                                "example": example(op.name, op), "other_names": list(op.aliases)}
+        "functions": {op.called: {"summary": op.summary, "min_args": op.arity[0], "max_args": op.arity[1],
+                                "example": example(op.called, op), "other_names": list(op.aliases)}
                       for op in _unique(functions)},
     }
 

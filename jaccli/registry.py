@@ -74,6 +74,7 @@ class Op:
         # that sympy's printers do not know
         self.code = code or {}
         self.takes_list = takes_list  # called with a list of arrays first: concatenate([a, b], axis)
+        self.called = name  # the name users call it by (FUNCTIONS' key; var() is the record "variance")
 
     def __repr__(self):
         return f"<op {self.name}>"
@@ -1741,6 +1742,7 @@ def _obj(value) -> np.ndarray:
 
 FUNCTIONS = {name: op for name, op in OPS.items() if op.public and op.kind != "leaf"}
 FUNCTIONS["var"] = OPS["variance"]  # numpy's name; the record's differs from the variables' leaf operation "var"
+OPS["variance"].called = "var"
 """The functions an expression may call, by every name (aliases too): each has ``arity`` and ``summary``."""
 
 CONSTANTS: dict[str, str] = {"pi": "3.14159…", "e": "2.71828…, Euler's number"}
