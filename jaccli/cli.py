@@ -271,6 +271,14 @@ def _wrt(text: str | None) -> list[str] | None:
     if not names:
         raise JaccliError("--wrt is empty; give names like --wrt x,b")
     return names
+StepsOpt = Annotated[bool, typer.Option("--steps", help="Also the derivation of each entry, rule by rule (results of "
+                                        "up to 16 entries): under the table, and as the JSON key steps.")]
+Det = Annotated[bool, typer.Option("--det", help="Also the determinant (square only): its formula, simplified, "
+                                   "and its value at the point; with --points, one determinant per line.")]
+Eig = Annotated[bool, typer.Option("--eig", help="Also the eigenvalues (square only) and, at a point, the "
+                                   "stability of x' = f(x) there; without a point, formulas for 2×2 and 3×3.")]
+Svd = Annotated[bool, typer.Option("--svd", help="Also the singular values at the point: numerical rank, "
+                                   "condition number, invertible or singular.")]
 NoSimplify = Annotated[bool, typer.Option("--no-simplify", help="Symbolic entries as computed, not simplified "
                                           "(default: the shortest form, softmax entries as s_i).")]
 
@@ -329,6 +337,9 @@ def print_result(result, out: Out) -> None:
     if fmt in (Format.plain, Format.csv, Format.latex) and _shows_formulas(result, fmt):  # JSON: "where"
         for note in render.where(result):
             print(f"Note: {note}", file=sys.stderr)
+    if fmt is Format.csv:  # CSV holds the grid only: det J, eigenvalues… go to stderr (JSON has them as keys)
+        for line in result.summary:
+            print(f"Note: {line}", file=sys.stderr)
     for warning in result.warnings:
         streams.say(f"Warning: {warning}")
     if "ok" in result.extra:
@@ -549,7 +560,7 @@ def derivative(
     order: Annotated[int, typer.Option("--order", "-k", help="Order k of d^k f/dx^k.")] = 1,
     at: At = None, vars: Vars = None, shape: Shape = None, points: Points = None, skip_bad: SkipBad = False,
     exact: Exact = False, format: FormatOpt = Format.auto, precision: Precision = None, output: Output = None,
-    emit: Emit = None, check: CheckOpt = False, no_simplify: NoSimplify = False,
+    emit: Emit = None, check: CheckOpt = False, no_simplify: NoSimplify = False, steps: StepsOpt = False,
 ) -> None:
     """d^k f/dx^k, entry by entry: shaped like f.
 
@@ -558,10 +569,14 @@ def derivative(
     \b
     Example:  jaccli derivative "x**2" --at 3            → 6
     Example:  jaccli derivative "sin(x)" --order 3       → -cos(x)
+    Example:  jaccli derivative "x**2*sin(x)" --steps    → product rule, power rule, sin'(x) = cos(x)
     """
     from . import compute
 
-    _run_expression(compute.derivative, expression, vars, shape, at, points, skip_bad, exact,
+    if steps and order != 1:
+        raise JaccliError("--steps shows first derivatives; drop --order or --steps")
+    _run_expression(_with_steps(compute.derivative, "derivative", steps, points, emit), expression, vars, shape, at,
+                    points, skip_bad, exact,
                     Out(format, precision, output, check, not no_simplify), emit, wrt=wrt, order=order)
 
 
@@ -571,15 +586,18 @@ def gradient(
     wrt: Wrt = None,
     skip_bad: SkipBad = False, exact: Exact = False, format: FormatOpt = Format.auto, precision: Precision = None,
     output: Output = None, emit: Emit = None, check: CheckOpt = False, no_simplify: NoSimplify = False,
+    steps: StepsOpt = False,
 ) -> None:
     """∇f of a scalar function, shaped like its input.
 
     \b
     Example:  jaccli gradient "sum(x*2)" --at "[[1,1],[1,1]]"     → 2 everywhere, 2×2
+    Example:  jaccli gradient "x*exp(y)" --steps                  → the rules behind [exp(y), x*exp(y)]
     """
     from . import compute
 
-    _run_expression(compute.gradient, expression, vars, shape, at, points, skip_bad, exact,
+    _run_expression(_with_steps(compute.gradient, "gradient", steps, points, emit), expression, vars, shape, at,
+                    points, skip_bad, exact,
                     Out(format, precision, output, check, not no_simplify), emit, wrt=_wrt(wrt))
 
 
@@ -589,17 +607,66 @@ def jacobian(
     wrt: Wrt = None,
     skip_bad: SkipBad = False, exact: Exact = False, format: FormatOpt = Format.auto, precision: Precision = None,
     output: Output = None, emit: Emit = None, check: CheckOpt = False, no_simplify: NoSimplify = False,
+    det: Det = False, eig: Eig = False, svd: Svd = False, steps: StepsOpt = False,
 ) -> None:
     """The Jacobian J, m×n: rows are the outputs, columns the inputs.
+
+    --det, --eig and --svd add what J tells: its determinant, eigenvalues (with the stability of x' = f(x)),
+    singular values (rank, condition number).
 
     \b
     Example:  jaccli jacobian "x*2" --at 1,1                            → 2·I
     Example:  jaccli jacobian "[r*cos(t), r*sin(t)]" --vars r,t --at 2,0.5
+    Example:  jaccli jacobian "[r*cos(t), r*sin(t)]" --vars r,t --det   → det J = r
     """
     from . import compute
 
-    _run_expression(compute.jacobian, expression, vars, shape, at, points, skip_bad, exact,
-                    Out(format, precision, output, check, not no_simplify), emit, wrt=_wrt(wrt))
+    _run_expression(_analysed(_with_steps(compute.jacobian, "jacobian", steps, points, emit), det, eig, svd, points,
+                              emit), expression, vars, shape, at, points,
+                    skip_bad, exact, Out(format, precision, output, check, not no_simplify), emit, wrt=_wrt(wrt))
+
+
+def _with_steps(compute: Callable, command: str, steps: bool, points: str | None, language) -> Callable:
+    """``compute``, followed by the derivation of each entry (--steps)."""
+    if not steps:
+        return compute
+    if points is not None or language is not None:
+        raise JaccliError("--steps shows one symbolic result; drop --points and --emit")
+
+    def call(*args, **kwargs):
+        from . import steps as derivation
+
+        result = compute(*args, **kwargs)
+        derivation.attach(result, command)
+        return result
+
+    return call
+
+
+def _analysed(compute: Callable, det: bool = False, eig: bool = False, svd: bool = False, points: str | None = None,
+              language=None) -> Callable:
+    """``compute``, followed by what --det, --eig and --svd add to its result."""
+    if not (det or eig or svd):
+        return compute
+    if language is not None:
+        raise JaccliError("--emit prints code for the matrix; drop --det, --eig and --svd")
+    if points is not None and (eig or svd):
+        raise JaccliError("--eig and --svd work at one point (--at); with --points, only --det")
+    from . import analysis
+
+    def call(*args, many=False, **kwargs):
+        result = compute(*args, many=many, **kwargs)
+        if many:
+            return analysis.determinant_batch(result)
+        if det:
+            analysis.determinant(result)
+        if eig:
+            analysis.eigenvalues(result)
+        if svd:
+            analysis.singular_values(result)
+        return result
+
+    return call
 
 
 @app.command(cls=_Command)
@@ -608,16 +675,146 @@ def hessian(
     wrt: Wrt = None,
     skip_bad: SkipBad = False, exact: Exact = False, format: FormatOpt = Format.auto, precision: Precision = None,
     output: Output = None, emit: Emit = None, check: CheckOpt = False, no_simplify: NoSimplify = False,
+    svd: Svd = False,
 ) -> None:
     """∇²f of a scalar function: n×n and symmetric.
 
     \b
     Example:  jaccli hessian "x**2*y + y**3" --at 1,2       → [[4, 2], [2, 12]]
+    Example:  jaccli hessian "x**2 + x*y + y**2" --at 0,0 --svd   → rank 2, condition number 3
     """
     from . import compute
 
-    _run_expression(compute.hessian, expression, vars, shape, at, points, skip_bad, exact,
-                    Out(format, precision, output, check, not no_simplify), emit, wrt=_wrt(wrt))
+    if svd and points is not None:
+        raise JaccliError("--svd works at one point (--at), not with --points")
+    _run_expression(_analysed(compute.hessian, svd=svd, language=emit), expression, vars, shape, at, points,
+                    skip_bad, exact, Out(format, precision, output, check, not no_simplify), emit, wrt=_wrt(wrt))
+
+
+class Coords(str, Enum):
+    cartesian = "cartesian"
+    polar = "polar"
+    cylindrical = "cylindrical"
+    spherical = "spherical"
+
+
+CoordsOpt = Annotated[Coords, typer.Option(
+    "--coords", case_sensitive=False,
+    help="The coordinates the variables are, in --vars order: cartesian; polar (r, θ); cylindrical (r, θ, z); "
+         "spherical (r, θ from the z axis, φ the azimuth).")]
+
+
+def _field(op: str, expression: str, coords: Coords, vars, at, points, skip_bad, exact, out: Out) -> None:
+    from . import vector_calculus
+
+    def compute(expression, **kwargs):
+        return vector_calculus.field_operator(op, expression, coords=coords.value, **kwargs)
+
+    _run_expression(compute, expression, vars, None, at, points, skip_bad, exact, out, None)
+
+
+@app.command(cls=_Command)
+def div(
+    expression: Expression, at: At = None, vars: Vars = None, coords: CoordsOpt = Coords.cartesian,
+    points: Points = None, skip_bad: SkipBad = False, exact: Exact = False, format: FormatOpt = Format.auto,
+    precision: Precision = None, output: Output = None, no_simplify: NoSimplify = False,
+) -> None:
+    """The divergence ∇·F of a vector field with one component per variable: the trace of J in Cartesian
+    coordinates, with the scale factors in the others.
+
+    \b
+    Example:  jaccli div "[x*y, y*z, z*x]"                            → x + y + z
+    Example:  jaccli div "[r, 0]" --coords polar --vars r,t          → 2
+    """
+    _field("div", expression, coords, vars, at, points, skip_bad, exact, Out(format, precision, output,
+                                                                             simplify=not no_simplify))
+
+
+@app.command(cls=_Command)
+def curl(
+    expression: Expression, at: At = None, vars: Vars = None, coords: CoordsOpt = Coords.cartesian,
+    points: Points = None, skip_bad: SkipBad = False, exact: Exact = False, format: FormatOpt = Format.auto,
+    precision: Precision = None, output: Output = None, no_simplify: NoSimplify = False,
+) -> None:
+    """The curl ∇×F of a 3-D vector field (the antisymmetric part of J), or the scalar curl of a 2-D one.
+
+    \b
+    Example:  jaccli curl "[-y, x, 0]"                               → [0, 0, 2]
+    Example:  jaccli curl "[-y, x]" --at 1,2                         → 2
+    """
+    _field("curl", expression, coords, vars, at, points, skip_bad, exact, Out(format, precision, output,
+                                                                              simplify=not no_simplify))
+
+
+@app.command(cls=_Command)
+def laplacian(
+    expression: Expression, at: At = None, vars: Vars = None, coords: CoordsOpt = Coords.cartesian,
+    points: Points = None, skip_bad: SkipBad = False, exact: Exact = False, format: FormatOpt = Format.auto,
+    precision: Precision = None, output: Output = None, no_simplify: NoSimplify = False,
+) -> None:
+    """The Laplacian ∇²f of a scalar function: the trace of the Hessian in Cartesian coordinates.
+
+    \b
+    Example:  jaccli laplacian "x**2 + y**2 + z**2"                  → 6
+    Example:  jaccli laplacian "1/r" --coords spherical --vars r,theta,phi   → 0
+    """
+    _field("laplacian", expression, coords, vars, at, points, skip_bad, exact, Out(format, precision, output,
+                                                                                   simplify=not no_simplify))
+
+
+@app.command(cls=_Command)
+def taylor(
+    expression: Expression, at: AtRequired = None,
+    order: Annotated[int, typer.Option("--order", "-k", help="The order K of the polynomial (1: the tangent plane).")]
+    = 1,
+    vars: Vars = None, shape: Shape = None, format: FormatOpt = Format.auto, precision: Precision = None,
+    output: Output = None, emit: Emit = None,
+) -> None:
+    """The Taylor polynomial of f (scalar or vector) around the point, up to order K, in powers of (x − P).
+
+    Exact: the point is read as typed (pi/3 is π/3, 0.5 is 1/2). K = 1 is the linearisation.
+
+    \b
+    Example:  jaccli taylor "exp(x)" --at 0 --order 3                → 1 + x + x**2/2 + x**3/6
+    Example:  jaccli taylor "x**2 + y**2" --at 1,2                    → 5 + 2*(x - 1) + 4*(y - 2)
+    """
+    from .taylor import taylor as compute_taylor
+
+    check_inputs([("--at", spec) for spec in at or []], output)
+    result = compute_taylor(expression, at, _variables(vars), order, _shapes(shape))
+    out = Out(format, precision, output, simplify=False)  # already in the form people write
+    if emit is not None:
+        from . import codegen
+
+        with out.stream() as stream:
+            stream.write(codegen.for_result(result, result.symbols, emit.value))
+        raise typer.Exit(0)
+    print_result(result, out)
+
+
+@app.command(cls=_Command)
+def critical(
+    expression: Expression, at: At = None, vars: Vars = None,
+    constraint: Annotated[list[str] | None, typer.Option(
+        "--constraint", "-c", metavar="G",
+        help="An equality constraint, g (meaning g = 0) or lhs = rhs; repeat for several (Lagrange multipliers).")]
+    = None,
+    format: FormatOpt = Format.auto, precision: Precision = None, output: Output = None,
+) -> None:
+    """Critical points of a scalar function, each classified: minimum, maximum, saddle or degenerate.
+
+    Solved exactly by sympy when it can (within a time budget); otherwise by Newton's method from --at.
+    With --constraint, the Lagrange points, classified by the bordered-Hessian test.
+
+    \b
+    Example:  jaccli critical "x**3 - 3*x + y**2"                    → (-1, 0) saddle, (1, 0) minimum
+    Example:  jaccli critical "x*y" --constraint "x + y = 2"         → (1, 1) maximum, λ = 1
+    """
+    from .critical import critical as compute_critical
+
+    check_inputs([("--at", spec) for spec in at or []], output)
+    print_result(compute_critical(expression, at, _variables(vars), constraint),
+                 Out(format, precision, output, simplify=False))
 
 
 VectorOpt = Annotated[str, typer.Option(

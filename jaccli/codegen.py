@@ -33,18 +33,20 @@ from sympy.printing.numpy import NumPyPrinter
 from .errors import JaccliError
 
 LANGUAGES = ("python", "numpy", "c")
-COMMANDS = ("jacobian", "gradient", "hessian", "derivative")
+COMMANDS = ("jacobian", "gradient", "hessian", "derivative", "taylor")
 
 _ENTRY_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]*(\[\d+(, \d+)*\])?\Z")
 _VARIABLE_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]*\Z")
 _EXACT_INT = 2**53  # larger integers are printed as the float jaccli evaluates them as
 
-_TITLES = {"jacobian": "Jacobian", "gradient": "gradient", "hessian": "Hessian", "derivative": "derivative"}
+_TITLES = {"jacobian": "Jacobian", "gradient": "gradient", "hessian": "Hessian", "derivative": "derivative",
+           "taylor": "Taylor polynomial"}
 _SHAPE_RULES = {
     "jacobian": "m x n: row i is output i (outputs flattened row-major), column j is input j",
     "gradient": "shaped like the input for one variable; for several, one entry per input",
     "hessian": "n x n and symmetric: row i and column j are inputs i and j",
     "derivative": "shaped like f: the derivative of each entry of f",
+    "taylor": "shaped like f: the Taylor polynomial of each entry of f",
 }
 _MAX_LISTED = 12  # inputs listed by name in the docstring; beyond, per variable
 

@@ -400,8 +400,15 @@ def exact_values(exprs: np.ndarray, problem: Problem) -> np.ndarray:
             subs[symbol] = symbolic.constant(text, exact=True)
     out = np.empty(exprs.shape, dtype=object)
     for index in np.ndindex(exprs.shape):
-        value = rewrite_elementary(exprs[index]).xreplace(subs)
-        out[index] = sympy.simplify(value) if sympy.count_ops(value) <= 200 else value
+        try:
+            value = rewrite_elementary(exprs[index]).xreplace(subs)
+        except (ValueError, TypeError):  # e.g. max(acos(2), 0): not comparable, so not a real number here
+            out[index] = sympy.nan
+            continue
+        try:
+            out[index] = sympy.simplify(value) if sympy.count_ops(value) <= 200 else value
+        except Exception:  # noqa: BLE001 - sympy's simplify failing inside (seen: hypot, cosh of complex): unsimplified
+            out[index] = value
     return out
 
 

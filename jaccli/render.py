@@ -78,18 +78,26 @@ def power_style(expression: str) -> str:
 
 
 def plain(result, precision: int | None = None) -> str:
-    """Numbers only, one table row per line, separated by spaces; symbolic (and exact) entries by tabs."""
+    """Numbers only, one table row per line, separated by spaces; symbolic (and exact) entries by tabs.
+
+    Summary lines (``det J = r``, eigenvalues…) follow the rows."""
     power = power_style(result.expression)
+    after = "".join(line + "\n" for line in result.summary)
     if result.exact is not None:
-        return "\n".join("\t".join(formula(e, power) for e in row) for row in result.matrix(result.exact)) + "\n"
+        grid = result.matrix(result.exact)
+        return "\n".join("\t".join(formula(e, power) for e in row) for row in grid) + "\n" + after
     if result.value is not None:
-        return numtext.rows(result.matrix(result.value), " ", precision)
+        return numtext.rows(result.matrix(result.value), " ", precision) + after
     grid = result.matrix(result.symbolic)
-    return "\n".join("\t".join(formula(e, power) for e in row) for row in grid) + "\n"
+    return "\n".join("\t".join(formula(e, power) for e in row) for row in grid) + "\n" + after
 
 
 def _json(value) -> str:
-    """One JSON value: float arrays through ``numtext`` (fast, NaN and infinity as null)."""
+    """One JSON value: float arrays and numpy scalars through ``numtext`` (fast, NaN and infinity as null)."""
+    if isinstance(value, np.generic):  # a 0-d result's entry, e.g. --check's error of a scalar
+        value = np.asarray(value)
+    if isinstance(value, float) and not math.isfinite(value):
+        return "null"
     if isinstance(value, np.ndarray) and value.dtype != object:
         return numtext.array_json(value)
     if isinstance(value, np.ndarray):
@@ -160,6 +168,7 @@ def table(result, precision: int | None = None, width: int = 80, height: int | N
     properties = result.extra.get("properties", {})
     budget = lines_left - 6 - len(properties) if height else None
     parts += _main_table(result, precision, width, budget, power)
+    parts += [Text(line) for line in result.summary]  # det J = r, eigenvalues, singular values
     if result.value is None or result.symbolic is not None and result.symbolic.size <= SYMBOLIC_CELLS:
         parts += [Text(f"where {note}", style="dim") for note in where(result)]
     parts += checks(properties)
@@ -427,7 +436,8 @@ def latex(result, precision: int | None = None) -> str:
                 names[symbol] = f"{base}_{{{index.rstrip(']').replace(' ', '')}}}" if index else symbol.name
         grid = [[sympy.latex(e, symbol_names=names) for e in row] for row in result.matrix(result.symbolic)]
     body = " \\\\\n".join("  " + " & ".join(row) for row in grid)
-    return "\\begin{bmatrix}\n" + body + "\n\\end{bmatrix}\n"
+    comments = "".join(f"% {line}\n" for line in result.summary)  # det J = r, eigenvalues…: LaTeX comments
+    return "\\begin{bmatrix}\n" + body + "\n\\end{bmatrix}\n" + comments
 
 
 # --- many points: one line (or JSON object) per point -----------------------------------------------

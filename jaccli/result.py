@@ -45,6 +45,7 @@ class Result:
     extra: dict = field(default_factory=dict)  # command-specific JSON keys, in order
     symbols: dict | None = field(default=None, repr=False)  # variable name -> its sympy symbols (for --emit)
     panels: list[Panel] = field(default_factory=list)  # shown above the main table
+    summary: list[str] = field(default_factory=list)  # lines under the table (det J = r, eigenvalues, …)
     failed: bool = False  # a self-check disagreed (e.g. chain rule vs direct gradient): exit 1
     numbers: object = field(default=None, repr=False)  # compute.Numbers: how the numbers are computed at points
 

@@ -129,3 +129,13 @@ def test_every_command_has_help_with_an_example(run):
         doc = command.callback.__doc__ or ""
         assert doc.strip().splitlines()[0], command.callback.__name__
         assert "Example:" in doc, command.callback.__name__
+
+
+@pytest.mark.parametrize("command", [["derivative", "log(x)", "--at", "0"], ["gradient", "1/x", "--at", "0"],
+                                     ["jacobian", "[log(x), x]", "--at", "0"]])
+def test_check_of_a_result_that_is_not_finite_is_json_with_nulls(run, command):
+    code, out, err = run(*command, "--check", "--format", "json")
+    assert code == 1, err  # not finite: exit 1, never an internal error
+    doc = json.loads(out)
+    assert doc["ok"] is False and "Traceback" not in err
+    assert None in np.ravel(np.array(doc["abs_error"], dtype=object)).tolist()

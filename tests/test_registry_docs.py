@@ -58,3 +58,12 @@ def test_a_constant_without_a_real_value_is_bad_input(run, expression):
     code, out, err = run("gradient", expression, "--at", "1")
     assert code == 2 and out == ""
     assert err.startswith("Error: the expression is undefined") and "Traceback" not in err
+
+
+@pytest.mark.parametrize("expression, at", [
+    ("acos(sinh(clip(acos(z[1]), 0, 1)))", ["z=[-1,2]"]),  # max(acos(2), 0): not comparable
+    ("hypot(y, cos(2 + z[1]) + pi)", ["z=[1,0]", "y=0"]),
+])
+def test_exact_values_never_end_in_an_internal_error(run, expression, at):
+    code, out, err = run("jacobian", expression, "--exact", *[a for p in at for a in ("--at", p)], "--format", "json")
+    assert code in (0, 1) and "internal error" not in err, err

@@ -48,9 +48,10 @@ def test_main_behaves_like_the_full_app(argv, monkeypatch, capsys):
 
 
 def test_a_command_gets_an_app_with_only_that_command():
+    before = list(cli.app.registered_commands)
     group = typer.main.get_command(cli.app_for(["softmax-jac", "1", "2"]))
     assert list(group.commands) == ["softmax-jac"]
-    assert len(cli.app.registered_commands) == 11  # the shared app is left alone
+    assert cli.app.registered_commands == before and len(before) > 1  # the shared app is left alone
 
 
 @pytest.mark.parametrize("argv", [[], ["--help"], ["--version", "jacobian"], ["jacobiann"], ["--", "jacobian"]])

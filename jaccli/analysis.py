@@ -1,0 +1,283 @@
+"""What a Jacobian or Hessian tells you: its determinant, eigenvalues (and the stability they imply),
+singular values (rank, condition number).
+
+Each adds JSON keys to a ``Result`` (``extra``) and lines under its table (``summary``). Numbers come from
+the result's numbers (``ad``) with numpy's linear algebra; formulas from sympy, each within a time budget
+(``budget.within``) in a child process, so a slow simplification ends with a message, never a hang.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .errors import JaccliError
+from .result import Result
+
+DET_SECONDS = 10.0  # the symbolic determinant and its simplification
+EIG_SECONDS = 10.0  # symbolic eigenvalues (2×2 and 3×3 only)
+MAX_SYMBOLIC_DET = 6  # a symbolic determinant up to this many rows (Berkowitz: n⁴ operations on formulas)
+MAX_SYMBOLIC_EIG = 3  # characteristic polynomials of degree ≤ 3 have closed-form roots that can be read
+MAX_SIMPLIFY_OPS = 400  # simplify (and trigsimp) only a determinant up to this many operations
+EQUILIBRIUM_RTOL = 1e-9  # |f(P)| beyond this, relative to |J|·|P|, means P is not an equilibrium
+STABILITY_RTOL = 1e-9  # a real part within this of the largest |eigenvalue| (at least 1) counts as zero
+
+
+def _square(result: Result, option: str) -> int:
+    m, n = result.shape
+    if m != n:
+        raise JaccliError(f"{option} needs a square Jacobian, but this one is {m}×{n} ({m} outputs, {n} inputs); "
+                          "for a non-square matrix use --svd (singular values, rank, condition number)")
+    return n
+
+
+# --- the determinant ------------------------------------------------------------------------------
+
+
+def _simplified_det(entries: list, n: int):
+    """The determinant of an n×n matrix of formulas, as a person would write it (run inside the budget)."""
+    import sympy
+
+    det = sympy.Matrix(n, n, entries).det(method="berkowitz")
+    best = sympy.expand(det)
+    candidates = [det, best]
+    if sympy.count_ops(best) <= MAX_SIMPLIFY_OPS:
+        for step in (sympy.trigsimp, sympy.simplify):
+            try:
+                candidates.append(sympy.factor(step(best)))
+            except Exception:  # noqa: BLE001 - a rewrite sympy cannot do: keep the others
+                continue
+    return min(candidates, key=lambda e: (sympy.count_ops(e), len(sympy.sstr(e))))
+
+
+def determinant(result: Result) -> Result:
+    """det J: ``determinant`` (its value at the point, else None) and ``determinant_symbolic`` (a formula)."""
+    from . import budget
+
+    n = _square(result, "--det")
+    symbolic = None
+    if result.symbolic is not None or result.exact is not None:
+        source = result.exact if result.exact is not None else result.symbolic
+        what = "the exact determinant" if result.exact is not None else "the symbolic determinant"
+        if n > MAX_SYMBOLIC_DET:
+            message = f"{what} of a {n}×{n} matrix is not formed (limit {MAX_SYMBOLIC_DET}×{MAX_SYMBOLIC_DET})"
+            if result.value is None:
+                raise JaccliError(message + "; give --at for its value")
+            result.warnings.append(message)
+        else:
+            try:
+                symbolic = budget.within(DET_SECONDS, what, _simplified_det, list(source.flat), n)
+            except budget.OutOfTime as exc:
+                if result.value is None:
+                    raise
+                result.warnings.append(f"{exc}; only its value is shown")
+    value = None
+    if result.value is not None:
+        value = float(np.linalg.det(np.asarray(result.value, dtype=float))) if n else 1.0
+        if symbolic is not None and result.exact is None:
+            value = _at_point(symbolic, result, value)
+    result.extra["determinant"] = value
+    result.extra["determinant_symbolic"] = None if symbolic is None else _text(symbolic, result)
+    from .render import number
+
+    parts = ["det J"]
+    if result.exact is not None and symbolic is not None:
+        parts.append(_text(symbolic, result))
+        if value is not None and number(value, 8) != parts[-1]:
+            parts[-1] += f" ≈ {number(value, 8)}"
+    else:
+        if symbolic is not None and (value is None or not symbolic.is_number):
+            parts.append(_text(symbolic, result))
+        if value is not None:
+            parts.append(number(value))
+    line = " = ".join(parts)
+    result.summary.append(line)
+    return result
+
+
+def _at_point(expr, result: Result, value: float) -> float:
+    """The formula at the point's doubles in high precision (the value correctly rounded: 720, not
+    719.9999999999995), when it agrees with the numbers' value to 1e-8; else the numbers' value."""
+    import sympy
+
+    problem = getattr(result.numbers, "problem", None)
+    if problem is None or problem.point is None:
+        return value
+    subs = {symbol: sympy.Float(float(v), 40) for symbol, v in zip(problem.inputs, problem.point)}
+    try:
+        precise = complex(expr.evalf(30, subs=subs))
+    except Exception:  # noqa: BLE001 - no high-precision form: the numbers' value
+        return value
+    if precise.imag == 0 and np.isfinite(precise.real) and abs(precise.real - value) <= 1e-8 * max(1, abs(value)):
+        return float(precise.real)
+    return value
+
+
+def _text(expr, result: Result) -> str:
+    from .render import formula, power_style
+
+    return formula(expr, power_style(result.expression))
+
+
+class DeterminantNumbers:
+    """det J at many points (``--points --det``): the Jacobians from the engines, then numpy's det."""
+
+    def __init__(self, numbers):
+        self.numbers = numbers
+
+    def at(self, columns: np.ndarray):
+        values, kinks = self.numbers.at(columns)
+        return np.linalg.det(values), kinks
+
+
+def determinant_batch(result: Result) -> Result:
+    """The result that ``--points --det`` prints: one determinant per point."""
+    _square(result, "--det")
+    return Result("determinant", result.expression, (), ["det J"], ["det J"], variables=result.variables,
+                  title=result.title, numbers=DeterminantNumbers(result.numbers))
+
+
+# --- eigenvalues and stability ---------------------------------------------------------------------
+
+
+def _pairs(values: np.ndarray) -> list[list[float]]:
+    """Eigenvalues as [real, imag] pairs sorted by real part, then imaginary part."""
+    return sorted([[float(v.real), float(v.imag)] for v in values], key=lambda p: (p[0], p[1]))
+
+
+def stability(pairs: list[list[float]]) -> tuple[str, str | None]:
+    """The verdict for the equilibrium of ẋ = f(x) whose Jacobian has these eigenvalues; and, for 2×2, its type."""
+    scale = max([1.0] + [abs(complex(*p)) for p in pairs])
+    tol = STABILITY_RTOL * scale
+    positive = any(re > tol for re, _ in pairs)
+    negative = any(re < -tol for re, _ in pairs)
+    zero = any(abs(re) <= tol for re, _ in pairs)
+    if positive and negative:
+        verdict = "saddle (unstable)"
+    elif positive:
+        verdict = "unstable"
+    elif zero:
+        verdict = "marginal (a zero real part: the linearisation does not decide)"
+    else:
+        verdict = "asymptotically stable"
+    kind = None
+    if len(pairs) == 2:
+        (re1, im1), (re2, _) = pairs
+        if abs(im1) > tol:
+            kind = "centre" if abs(re1) <= tol else "stable spiral" if re1 < 0 else "unstable spiral"
+        elif abs(re1) <= tol or abs(re2) <= tol:
+            kind = "degenerate (a zero eigenvalue)"
+        elif re1 < 0 < re2:
+            kind = "saddle"
+        else:
+            kind = "stable node" if re2 < 0 else "unstable node"
+    return verdict, kind
+
+
+def _symbolic_eigenvalues(entries: list, n: int) -> list[tuple]:
+    import sympy
+
+    values = sympy.Matrix(n, n, entries).eigenvals()
+    out = []
+    for value, multiplicity in values.items():
+        try:
+            value = sympy.simplify(value) if sympy.count_ops(value) <= MAX_SIMPLIFY_OPS else value
+        except Exception:  # noqa: BLE001 - keep it as found
+            pass
+        out.append((value, multiplicity))
+    return sorted(out, key=lambda vm: sympy.default_sort_key(vm[0]))
+
+
+def eigenvalues(result: Result) -> Result:
+    """Eigenvalues of J at the point (``eigenvalues``, ``stability``, ``type`` for 2×2), or as formulas."""
+    from . import budget
+    from .render import number
+
+    n = _square(result, "--eig")
+    if result.value is None:
+        if result.symbolic is None:
+            raise JaccliError("--eig needs a point (--at) here")
+        if n > MAX_SYMBOLIC_EIG:
+            raise JaccliError(f"symbolic eigenvalues are found for 2×2 and 3×3 matrices only (limit "
+                              f"{MAX_SYMBOLIC_EIG}×{MAX_SYMBOLIC_EIG}), and this one is {n}×{n}; give --at for "
+                              "the eigenvalues at a point")
+        found = budget.within(EIG_SECONDS, "the symbolic eigenvalues", _symbolic_eigenvalues,
+                              list(result.symbolic.flat), n)
+        texts = [_text(v, result) for v, m in found for _ in range(m)]
+        result.extra["eigenvalues"] = None
+        result.extra["eigenvalues_symbolic"] = texts
+        result.summary.append("eigenvalues: " + ", ".join(
+            _text(v, result) + (f" (×{m})" if m > 1 else "") for v, m in found))
+        return result
+    matrix = np.asarray(result.value, dtype=float)
+    if not np.all(np.isfinite(matrix)):
+        raise JaccliError("--eig: the Jacobian is not finite at this point")
+    pairs = _pairs(np.linalg.eigvals(matrix)) if n else []
+    verdict, kind = stability(pairs)
+    result.extra["eigenvalues"] = pairs
+    result.extra["stability"] = verdict
+    if n == 2:
+        result.extra["type"] = kind
+    shown = []
+    for re, im in pairs:
+        text = number(re, 8)
+        if im:
+            text = f"{text} {'+' if im > 0 else '-'} {number(abs(im), 8)}i"
+        shown.append(text)
+    result.summary.append("eigenvalues: " + ", ".join(shown))
+    result.summary.append(f"stability of ẋ = f(x) here: {verdict}" + (f", {kind}" if kind else ""))
+    residual = _residual(result)
+    scale = max(1.0, float(np.abs(matrix).max(initial=0)) * float(np.abs(result.point).max(initial=0)))
+    if residual is not None and residual > EQUILIBRIUM_RTOL * scale:  # rounding of P is not a residual
+        result.warnings.append(f"f is not zero here (max |f| = {number(residual, 3)}): the point is not an "
+                               "equilibrium, so the stability verdict is about the linearisation only")
+    return result
+
+
+def _residual(result: Result) -> float | None:
+    """max |f(P)| at the point, from the engines (None when it cannot be evaluated)."""
+    numbers = result.numbers
+    problem = getattr(numbers, "problem", None)
+    if problem is None or result.point is None:
+        return None
+    try:
+        value = problem.ad.value(numbers.env(np.asarray(result.point, dtype=float)[None]))[0]
+    except Exception:  # noqa: BLE001 - no value, no warning
+        return None
+    value = np.abs(np.asarray(value, dtype=float))
+    return float(value.max()) if value.size and np.all(np.isfinite(value)) else None
+
+
+# --- singular values ---------------------------------------------------------------------------------
+
+
+def singular_values(result: Result) -> Result:
+    """Singular values, numerical rank (tolerance max(m, n)·eps·σ_max, as numpy and LAPACK use), condition
+    number σ_max/σ_min, and a verdict: invertible or singular (square), full rank or rank-deficient."""
+    from .render import number
+
+    if result.value is None:
+        raise JaccliError("--svd needs a point: give --at (singular values are numbers)")
+    matrix = np.asarray(result.matrix(result.value), dtype=float)
+    if not np.all(np.isfinite(matrix)):
+        raise JaccliError("--svd: the matrix is not finite at this point")
+    m, n = matrix.shape
+    sigma = np.linalg.svd(matrix, compute_uv=False) if matrix.size else np.zeros(0)
+    top = float(sigma[0]) if sigma.size else 0.0
+    tol = max(m, n) * np.finfo(float).eps * top
+    rank = int(np.sum(sigma > tol))
+    full = min(m, n)
+    condition = None if rank < full or not sigma.size else float(top / sigma[-1])
+    if m == n:
+        verdict = "invertible" if rank == n else f"singular (rank {rank} < {n})"
+    else:
+        verdict = "full rank" if rank == full else f"rank-deficient (rank {rank} < {full})"
+    result.extra["singular_values"] = [float(s) for s in sigma]
+    result.extra["rank"] = rank
+    result.extra["condition_number"] = condition
+    result.extra["verdict"] = verdict
+    result.extra["rank_tolerance"] = tol
+    result.summary.append("singular values: " + ", ".join(number(s, 8) for s in sigma))
+    cond = "infinite" if condition is None else number(condition, 8)
+    result.summary.append(f"rank {rank}, condition number {cond}: {verdict} "
+                          f"(singular values ≤ {number(tol, 3)} count as zero)")
+    return result
