@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 import sympy
+from sympy.core.function import ArgumentIndexError
 
 from .errors import LimitError
 from .parsing import check_order
@@ -45,10 +46,12 @@ def partial(expr: sympy.Expr, symbol: sympy.Symbol, memo: dict | None = None) ->
         (arg,) = expr.args
         outer = sympy.sign(arg) if isinstance(expr, sympy.Abs) else 2 * sympy.DiracDelta(arg)
         out = outer * partial(arg, symbol, memo)
+    elif isinstance(expr, sympy.Piecewise):  # where() and comparisons: the derivative of the chosen branch
+        out = sympy.Piecewise(*((partial(e, symbol, memo), c) for e, c in expr.args))
     elif isinstance(expr, sympy.Function):
         try:  # chain rule over the arguments that contain the symbol
             outer = [(expr.fdiff(i + 1), a) for i, a in enumerate(expr.args) if symbol in a.free_symbols]
-        except (sympy.ArgumentIndexError, NotImplementedError):
+        except (ArgumentIndexError, NotImplementedError):
             outer = None
         if outer is None or any(d.has(sympy.Derivative, sympy.Subs) for d, _ in outer):
             out = expr.diff(symbol)  # no fdiff rule (e.g. sign): sympy's own derivative

@@ -258,6 +258,19 @@ Emit = Annotated[Language | None, typer.Option(
 CheckOpt = Annotated[bool, typer.Option("--check", help="Also compare with numeric differentiation (complex step "
                                          "or central differences); exit 1 when they disagree.")]
 SkipBad = Annotated[bool, typer.Option("--skip-bad", help="With --points: skip bad lines with a warning.")]
+Wrt = Annotated[str | None, typer.Option(
+    "--wrt", "-w", metavar="NAMES",
+    help="Differentiate by these variables only (x,b); the others are parameters: values from --at, "
+         "symbols in formulas.")]
+
+
+def _wrt(text: str | None) -> list[str] | None:
+    if text is None:
+        return None
+    names = [name.strip() for name in text.split(",") if name.strip()]
+    if not names:
+        raise JaccliError("--wrt is empty; give names like --wrt x,b")
+    return names
 StepsOpt = Annotated[bool, typer.Option("--steps", help="Also the derivation of each entry, rule by rule (results of "
                                         "up to 16 entries): under the table, and as the JSON key steps.")]
 Det = Annotated[bool, typer.Option("--det", help="Also the determinant (square only): its formula, simplified, "
@@ -526,20 +539,27 @@ def _run_expression(compute: Callable, expression: str, vars: str | None, shape:
     sources = [("--at", spec) for spec in at or []] + ([("--v", options["v"])] if "v" in options else [])
     check_inputs(sources + [("--points", points)] * (points is not None), out.path)
 
+    fixed = None
+    if points is not None and isinstance(options.get("wrt"), list):
+        fixed, at = at or [], None  # with --points, --at gives the parameters (the variables not in --wrt)
+
     def call(at, exact, check, width=None, many=False):
-        return compute(expression, at=at, variables=names, shapes=_shapes_for(expression, names, shape, width),
-                       exact=exact, many=many, check=check, **options)
+        more = {"fixed": fixed} if fixed is not None else {}
+        shapes = _shapes_for(expression, names, shape, width, options.get("wrt"))
+        return compute(expression, at=at, variables=names, shapes=shapes, exact=exact, many=many, check=check,
+                       **options, **more)
 
     run(call, at, points, skip_bad, exact, out, emit.value if emit else None)
 
 
-def _shapes_for(expression: str, names: list[str] | None, specs: list[str] | None, width: int | None) -> dict:
-    """--shape values; with --points, a lone variable is an array as wide as the lines."""
+def _shapes_for(expression: str, names: list[str] | None, specs: list[str] | None, width: int | None,
+                wrt=None) -> dict:
+    """--shape values; with --points, a lone variable (of --wrt) is an array as wide as the lines."""
     shapes = _shapes(specs)
     if width and width > 1:
         from .parsing import parse
 
-        variables = parse(expression, names).variables
+        variables = wrt if isinstance(wrt, list) else parse(expression, names).variables
         if len(variables) == 1 and variables[0] not in shapes:
             shapes[variables[0]] = (width,)
     return shapes
@@ -576,6 +596,7 @@ def derivative(
 @app.command(cls=_Command)
 def gradient(
     expression: Expression, at: At = None, vars: Vars = None, shape: Shape = None, points: Points = None,
+    wrt: Wrt = None,
     skip_bad: SkipBad = False, exact: Exact = False, format: FormatOpt = Format.auto, precision: Precision = None,
     output: Output = None, emit: Emit = None, check: CheckOpt = False, no_simplify: NoSimplify = False,
     steps: StepsOpt = False,
@@ -590,12 +611,13 @@ def gradient(
 
     _run_expression(_with_steps(compute.gradient, "gradient", steps, points, emit), expression, vars, shape, at,
                     points, skip_bad, exact,
-                    Out(format, precision, output, check, not no_simplify), emit)
+                    Out(format, precision, output, check, not no_simplify), emit, wrt=_wrt(wrt))
 
 
 @app.command(cls=_Command)
 def jacobian(
     expression: Expression, at: At = None, vars: Vars = None, shape: Shape = None, points: Points = None,
+    wrt: Wrt = None,
     skip_bad: SkipBad = False, exact: Exact = False, format: FormatOpt = Format.auto, precision: Precision = None,
     output: Output = None, emit: Emit = None, check: CheckOpt = False, no_simplify: NoSimplify = False,
     det: Det = False, eig: Eig = False, svd: Svd = False, steps: StepsOpt = False,
@@ -614,7 +636,7 @@ def jacobian(
 
     _run_expression(_analysed(_with_steps(compute.jacobian, "jacobian", steps, points, emit), det, eig, svd, points,
                               emit), expression, vars, shape, at, points,
-                    skip_bad, exact, Out(format, precision, output, check, not no_simplify), emit)
+                    skip_bad, exact, Out(format, precision, output, check, not no_simplify), emit, wrt=_wrt(wrt))
 
 
 def _with_steps(compute: Callable, command: str, steps: bool, points: str | None, language) -> Callable:
@@ -663,6 +685,7 @@ def _analysed(compute: Callable, det: bool = False, eig: bool = False, svd: bool
 @app.command(cls=_Command)
 def hessian(
     expression: Expression, at: At = None, vars: Vars = None, shape: Shape = None, points: Points = None,
+    wrt: Wrt = None,
     skip_bad: SkipBad = False, exact: Exact = False, format: FormatOpt = Format.auto, precision: Precision = None,
     output: Output = None, emit: Emit = None, check: CheckOpt = False, no_simplify: NoSimplify = False,
     svd: Svd = False,
@@ -678,7 +701,7 @@ def hessian(
     if svd and points is not None:
         raise JaccliError("--svd works at one point (--at), not with --points")
     _run_expression(_analysed(compute.hessian, svd=svd, language=emit), expression, vars, shape, at, points,
-                    skip_bad, exact, Out(format, precision, output, check, not no_simplify), emit)
+                    skip_bad, exact, Out(format, precision, output, check, not no_simplify), emit, wrt=_wrt(wrt))
 
 
 class Coords(str, Enum):
@@ -815,6 +838,7 @@ VectorOpt = Annotated[str, typer.Option(
 @app.command(cls=_Command)
 def vjp(
     expression: Expression, at: At = None, v: VectorOpt = ..., vars: Vars = None, shape: Shape = None,
+    wrt: Wrt = None,
     points: Points = None, skip_bad: SkipBad = False, exact: Exact = False, format: FormatOpt = Format.auto,
     precision: Precision = None, output: Output = None, check: CheckOpt = False, no_simplify: NoSimplify = False,
 ) -> None:
@@ -828,12 +852,13 @@ def vjp(
     from . import compute
 
     _run_expression(compute.vjp, expression, vars, shape, at, points, skip_bad, exact,
-                    Out(format, precision, output, check, not no_simplify), None, v=v)
+                    Out(format, precision, output, check, not no_simplify), None, v=v, wrt=_wrt(wrt))
 
 
 @app.command(cls=_Command)
 def jvp(
     expression: Expression, at: At = None, v: VectorOpt = ..., vars: Vars = None, shape: Shape = None,
+    wrt: Wrt = None,
     points: Points = None, skip_bad: SkipBad = False, exact: Exact = False, format: FormatOpt = Format.auto,
     precision: Precision = None, output: Output = None, check: CheckOpt = False, no_simplify: NoSimplify = False,
 ) -> None:
@@ -847,12 +872,13 @@ def jvp(
     from . import compute
 
     _run_expression(compute.jvp, expression, vars, shape, at, points, skip_bad, exact,
-                    Out(format, precision, output, check, not no_simplify), None, v=v)
+                    Out(format, precision, output, check, not no_simplify), None, v=v, wrt=_wrt(wrt))
 
 
 @app.command(cls=_Command)
 def hvp(
     expression: Expression, at: At = None, v: VectorOpt = ..., vars: Vars = None, shape: Shape = None,
+    wrt: Wrt = None,
     points: Points = None, skip_bad: SkipBad = False, exact: Exact = False, format: FormatOpt = Format.auto,
     precision: Precision = None, output: Output = None, check: CheckOpt = False, no_simplify: NoSimplify = False,
 ) -> None:
@@ -866,7 +892,7 @@ def hvp(
     from . import compute
 
     _run_expression(compute.hvp, expression, vars, shape, at, points, skip_bad, exact,
-                    Out(format, precision, output, check, not no_simplify), None, v=v)
+                    Out(format, precision, output, check, not no_simplify), None, v=v, wrt=_wrt(wrt))
 
 
 @app.command(cls=_Command)
@@ -941,7 +967,7 @@ def softmax_jac(
 
 @app.command(cls=_Command)
 def check(
-    expression: Expression, at: AtRequired = None, vars: Vars = None,
+    expression: Expression, at: AtRequired = None, vars: Vars = None, wrt: Wrt = None,
     format: FormatOpt = Format.auto, precision: Precision = None, output: Output = None,
     no_simplify: NoSimplify = False,
 ) -> None:
@@ -956,7 +982,7 @@ def check(
     from . import compute
 
     check_inputs([("--at", spec) for spec in at or []], output)
-    print_result(compute.check(expression, at, _variables(vars)),
+    print_result(compute.check(expression, at, _variables(vars), wrt=_wrt(wrt)),
                  Out(format, precision, output, simplify=not no_simplify))
 
 

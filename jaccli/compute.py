@@ -31,24 +31,40 @@ class Problem:
 
     def __init__(self, expression: str, at: list[str] | None = None, variables: list[str] | None = None,
                  shapes: dict[str, tuple[int, ...]] | None = None, scalar: tuple[str, ...] = (), stdin=None,
-                 exact: bool = False):
+                 exact: bool = False, wrt: list[str] | None = None, fixed: list[str] | None = None):
         self.expression = expression
         self.exact = exact
         self.function: Function = parse(expression, variables)
+        self.names = _wrt_names(wrt, self.function.variables)  # the variables differentiated by, in order
+        parameters = tuple(n for n in self.function.variables if n not in self.names)
         self.values = points.bind(self.function.variables, at, stdin) if at else None
+        if fixed is not None:  # --points with --wrt: --at gives the parameters only
+            if fixed and not parameters:
+                raise JaccliError("give either --at or --points, not both (with --points, --at gives the "
+                                  "parameters: the variables not in --wrt)")
+            if parameters and not fixed:
+                raise JaccliError(f"no value for the parameter{'s' * (len(parameters) > 1)} {', '.join(parameters)}: "
+                                  f"with --points, give {'them' if len(parameters) > 1 else 'it'} with --at, "
+                                  f"e.g. --at {parameters[0]}=…")
+            self.fixed_values = points.bind(parameters, fixed, stdin) if parameters else {}
+        else:
+            self.fixed_values = {n: self.values[n] for n in parameters} if self.values is not None else {}
         self.shapes = self._shapes(shapes or {}, scalar)
         for name, shape in self.shapes.items():  # sizes first: no label, array or symbol is made beyond a limit
             limits.check_shape(name, shape, "--shape" if self.values is None else "--at")
-        self.layout = [(name, self.shapes[name]) for name in self.function.variables]
-        self.labels = [label for name in self.function.variables for label in _labels(name, self.shapes[name])]
+        self.layout = [(name, self.shapes[name]) for name in self.names]
+        self.labels = [label for name in self.names for label in _labels(name, self.shapes[name])]
         self.root = ir.build(self.function.tree, self.shapes)  # every shape rule and size limit, before any work
         self.ad = ad.Problem(self.root, self.layout)
+        # parameters (variables not in --wrt): their values, with a point axis of length 1, for every evaluation
+        self.fixed = {name: value.array[None] for name, value in self.fixed_values.items()}
 
     @cached_property
     def _lowered(self):
         from . import symbolic
 
-        return symbolic.lower(self.root, dict(self.layout), self.exact)
+        every = {name: self.shapes[name] for name in self.function.variables}
+        return symbolic.lower(self.root, every, self.exact)
 
     @property
     def outputs(self) -> np.ndarray:
@@ -60,21 +76,23 @@ class Problem:
 
     @cached_property
     def inputs(self) -> list:
-        return [s for name in self.function.variables for s in self.symbols[name].flat]
+        return [s for name in self.names for s in self.symbols[name].flat]
 
     @property
     def output_shape(self) -> tuple[int, ...]:
         return self.root.shape
 
     def numeric(self) -> bool:
-        """Whether the result has no symbolic form: a point with many inputs (the formulas would be unreadable)."""
-        return self.values is not None and not self.exact and len(self.labels) > SYMBOLIC_INPUTS
+        """Whether the result has no symbolic form: a point with many inputs or parameter values (the formulas
+        would be unreadable)."""
+        entries = len(self.labels) + sum(v.array.size for v in self.fixed_values.values())
+        return self.values is not None and not self.exact and entries > SYMBOLIC_INPUTS
 
     def _shapes(self, given: dict, scalar: tuple[str, ...]) -> dict[str, tuple[int, ...]]:
         shapes = {}
         for name in self.function.variables:
-            if self.values is not None:
-                shapes[name] = self.values[name].shape
+            if self.values is not None or name in self.fixed_values:
+                shapes[name] = (self.values or self.fixed_values)[name].shape
                 if name in given and tuple(given[name]) != shapes[name]:
                     raise ShapeError(f"--shape {name}={'x'.join(map(str, given[name])) or 'scalar'} contradicts the "
                                      f"point, where {name} has shape {_shape(shapes[name])}; drop --shape")
@@ -92,10 +110,10 @@ class Problem:
     def point(self) -> np.ndarray | None:
         if self.values is None:
             return None
-        return np.concatenate([self.values[n].array.ravel() for n in self.function.variables] or [np.zeros(0)])
+        return np.concatenate([self.values[n].array.ravel() for n in self.names] or [np.zeros(0)])
 
     def symbol_values(self) -> dict:
-        """Each input's sympy symbol -> its float value at the point."""
+        """Each variable's sympy symbol (inputs and parameters) -> its float value at the point."""
         return {symbol: float(value) for name in self.function.variables
                 for symbol, value in zip(self.symbols[name].flat, self.values[name].array.flat, strict=True)}
 
@@ -114,6 +132,19 @@ class Problem:
     def title(self, what: str) -> str:
         at = f" at {self.describe_point()}" if self.values is not None else ""
         return f"{what} of {self.expression}{at}{read_as_note(self.expression)}"
+
+
+def _wrt_names(wrt: list[str] | None, variables: tuple[str, ...]) -> tuple[str, ...]:
+    """The variables of --wrt (all when not given), checked against the expression's."""
+    if not wrt:
+        return tuple(variables)
+    names = ", ".join(variables) or "none"
+    for name in wrt:
+        if name not in variables:
+            raise JaccliError(f"--wrt {name}: not a variable of the expression (variables: {names})")
+    if len(set(wrt)) != len(wrt):
+        raise JaccliError(f"--wrt names a variable twice: {', '.join(wrt)}")
+    return tuple(wrt)
 
 
 def read_as_note(expression: str) -> str:
@@ -169,6 +200,7 @@ class Numbers:
         for (name, shape), size in zip(self.problem.layout, self.problem.ad.sizes):
             env[name] = columns[:, offset:offset + size].reshape((len(columns),) + shape)
             offset += size
+        env.update(self.problem.fixed)
         return env
 
     def at(self, columns: np.ndarray) -> tuple[np.ndarray, set[str]]:
@@ -393,12 +425,13 @@ def _symbolic(problem: Problem, many: bool) -> bool:
 
 def jacobian(expression: str, at: list[str] | None = None, variables: list[str] | None = None,
              shapes: dict | None = None, stdin=None, *, exact: bool = False, many: bool = False,
-             check: bool = False) -> Result:
+             check: bool = False, wrt: list[str] | None = None,
+        fixed: list[str] | None = None) -> Result:
     """The Jacobian, m×n: rows are the m outputs (flattened row-major), columns the n inputs.
 
     ``many``: the result is for ``result.numbers`` at many points; the symbolic form is skipped.
     """
-    problem = Problem(expression, at, variables, shapes, stdin=stdin, exact=exact)
+    problem = Problem(expression, at, variables, shapes, stdin=stdin, exact=exact, wrt=wrt, fixed=fixed)
     n = len(problem.labels)
     m = problem.root.size
     symbolic = _symbolic(problem, many)
@@ -415,13 +448,13 @@ def jacobian(expression: str, at: list[str] | None = None, variables: list[str] 
 
 def gradient(expression: str, at: list[str] | None = None, variables: list[str] | None = None,
              shapes: dict | None = None, stdin=None, *, exact: bool = False, many: bool = False,
-             check: bool = False) -> Result:
+             check: bool = False, wrt: list[str] | None = None,
+        fixed: list[str] | None = None) -> Result:
     """The gradient of a scalar function, shaped like its input (n entries for several variables)."""
-    problem = Problem(expression, at, variables, shapes, stdin=stdin, exact=exact)
+    problem = Problem(expression, at, variables, shapes, stdin=stdin, exact=exact, wrt=wrt, fixed=fixed)
     _check_scalar(problem.output_shape, "gradient")
     shape = _input_shape(problem)
-    rows, columns = _input_grid(problem, "∂f/∂" + (problem.function.variables[0]
-                                                  if len(problem.function.variables) == 1 else "·"))
+    rows, columns = _input_grid(problem, "∂f/∂" + (problem.names[0] if len(problem.names) == 1 else "·"))
     result = Result("gradient", expression, shape, rows, columns, title=problem.title("Gradient"))
     exprs = None
     if _symbolic(problem, many):
@@ -440,9 +473,10 @@ def _check_scalar(shape: tuple[int, ...], command: str) -> None:
 
 def hessian(expression: str, at: list[str] | None = None, variables: list[str] | None = None,
             shapes: dict | None = None, stdin=None, *, exact: bool = False, many: bool = False,
-            check: bool = False) -> Result:
+            check: bool = False, wrt: list[str] | None = None,
+        fixed: list[str] | None = None) -> Result:
     """The Hessian of a scalar function, n×n and symmetric, inputs flattened row-major: forward-over-reverse."""
-    problem = Problem(expression, at, variables, shapes, stdin=stdin, exact=exact)
+    problem = Problem(expression, at, variables, shapes, stdin=stdin, exact=exact, wrt=wrt, fixed=fixed)
     _check_scalar(problem.output_shape, "hessian")
     n = len(problem.labels)
     limits.check_dense(n, n, "Hessian")
@@ -537,12 +571,12 @@ def _shape(shape: tuple[int, ...]) -> str:
 
 def _input_shape(problem: Problem) -> tuple[int, ...]:
     """A single variable's shape; several variables flatten to n entries."""
-    names = problem.function.variables
+    names = problem.names
     return problem.shapes[names[0]] if len(names) == 1 else (len(problem.labels),)
 
 
 def _input_grid(problem: Problem, column: str) -> tuple[list[str], list[str]]:
-    names = problem.function.variables
+    names = problem.names
     if len(names) == 1:
         return grid(names[0], problem.shapes[names[0]], column)
     return problem.labels, [column]
@@ -550,13 +584,14 @@ def _input_grid(problem: Problem, column: str) -> tuple[list[str], list[str]]:
 
 def vjp(expression: str, at: list[str] | None, v: str, variables: list[str] | None = None,
         shapes: dict | None = None, stdin=None, *, exact: bool = False, many: bool = False,
-        check: bool = False) -> Result:
+        check: bool = False, wrt: list[str] | None = None,
+        fixed: list[str] | None = None) -> Result:
     """Jᵀv, shaped like the input (n entries for several variables): what y.backward(v) puts in x.grad.
 
     v has one entry per output. J is never formed: reverse mode pulls v back through each node in O(n),
     and the symbolic form is the gradient of the scalar vᵀf.
     """
-    problem = Problem(expression, at, variables, shapes, stdin=stdin, exact=exact)
+    problem = Problem(expression, at, variables, shapes, stdin=stdin, exact=exact, wrt=wrt, fixed=fixed)
     vector = _read_v(v, problem.output_shape, "vjp", "output of the expression", stdin)
     shape = _input_shape(problem)
     rows, columns = _input_grid(problem, "Jᵀv")
@@ -578,12 +613,13 @@ def vjp(expression: str, at: list[str] | None, v: str, variables: list[str] | No
 
 def jvp(expression: str, at: list[str] | None, v: str, variables: list[str] | None = None,
         shapes: dict | None = None, stdin=None, *, exact: bool = False, many: bool = False,
-        check: bool = False) -> Result:
+        check: bool = False, wrt: list[str] | None = None,
+        fixed: list[str] | None = None) -> Result:
     """J v, shaped like the output: the directional derivative of f along v (one entry per input).
 
     Forward mode pushes v through each node in O(n); J is never formed.
     """
-    problem = Problem(expression, at, variables, shapes, stdin=stdin, exact=exact)
+    problem = Problem(expression, at, variables, shapes, stdin=stdin, exact=exact, wrt=wrt, fixed=fixed)
     vector = _read_v(v, _input_shape(problem), "jvp", "input", stdin)
     shape = problem.output_shape
     rows, columns = (output_labels(shape), ["J·v"]) if len(shape) <= 1 else grid("f", shape, "J·v")
@@ -608,12 +644,13 @@ def jvp(expression: str, at: list[str] | None, v: str, variables: list[str] | No
 
 def hvp(expression: str, at: list[str] | None, v: str, variables: list[str] | None = None,
         shapes: dict | None = None, stdin=None, *, exact: bool = False, many: bool = False,
-        check: bool = False) -> Result:
+        check: bool = False, wrt: list[str] | None = None,
+        fixed: list[str] | None = None) -> Result:
     """H v, shaped like the input: the Hessian-vector product of a scalar function, without forming H.
 
     Forward-over-reverse: one JVP of the gradient along v, a few evaluations of f's cost.
     """
-    problem = Problem(expression, at, variables, shapes, stdin=stdin, exact=exact)
+    problem = Problem(expression, at, variables, shapes, stdin=stdin, exact=exact, wrt=wrt, fixed=fixed)
     _check_scalar(problem.output_shape, "hvp")
     shape = _input_shape(problem)
     vector = _read_v(v, shape, "hvp", "input", stdin)
@@ -719,10 +756,11 @@ def _gradient_at(engine: ad.Problem, env: dict) -> tuple[np.ndarray, set[str]]:
     return ad.flat_gradient(engine, grads, env, evaluator)[0], evaluator.kinks(kinks)
 
 
-def check(expression: str, at: list[str], variables: list[str] | None = None, stdin=None) -> Result:
+def check(expression: str, at: list[str], variables: list[str] | None = None, stdin=None,
+          wrt: list[str] | None = None) -> Result:
     """The Jacobian, m×n, compared with central differences and the complex step (``extra['ok']``)."""
     if not at:
         raise JaccliError("check needs a point: give --at, e.g. --at 1,2")
-    result = jacobian(expression, at, variables, stdin=stdin, check=True)
+    result = jacobian(expression, at, variables, stdin=stdin, check=True, wrt=wrt)
     result.command = "check"
     return result

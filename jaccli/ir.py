@@ -200,7 +200,7 @@ def topological(roots) -> list[Node]:
 def build(tree, shapes: dict[str, tuple[int, ...]]) -> Node:
     """The IR of a parsed expression, its variables taking ``shapes`` (absent: scalar)."""
     from . import parsing as p
-    from .registry import OPS
+    from .registry import FUNCTIONS, OPS
 
     memo: dict = {}
 
@@ -216,6 +216,8 @@ def build(tree, shapes: dict[str, tuple[int, ...]]) -> Node:
         elif isinstance(node, p.Index):
             x = var(node.name, tuple(shapes.get(node.name, ())))
             out = index(x, node.indices, node.name)
+        elif isinstance(node, p.Subscript):
+            out = subscript(visit(node.value), node.items)
         elif isinstance(node, p.Unary):
             out = visit(node.arg)
             if node.op == "-":
@@ -223,18 +225,46 @@ def build(tree, shapes: dict[str, tuple[int, ...]]) -> Node:
         elif isinstance(node, p.Binary):
             out = OPS[_BINARY[node.op]].make(visit(node.left), visit(node.right))
         elif isinstance(node, p.Stack):
-            out = OPS["stack"].make(*[visit(item) for item in node.items])
+            out = OPS["stack"].make([visit(item) for item in node.items])
         elif isinstance(node, p.Call):
-            out = OPS[node.name].make(*[visit(arg) for arg in node.args])
+            op = FUNCTIONS[node.name]  # the names users call (var() is the record "variance")
+            if op.takes_list:  # concatenate([a, b], axis): the list's entries, then the other arguments
+                items, rest = _list_argument(node)
+                out = op.make([visit(item) for item in items], *[visit(arg) for arg in rest])
+            else:
+                out = op.make(*[visit(arg) for arg in node.args])
         else:  # pragma: no cover - the parser builds only the above
             raise TypeError(f"unknown node {node!r}")
         memo[node] = out
         return out
 
-    return _iterative(tree, visit, p.children)
+    def children(node):
+        return _call_arguments(node) if isinstance(node, p.Call) else p.children(node)
+
+    return _iterative(tree, visit, children)
 
 
-_BINARY = {"+": "add", "-": "sub", "*": "mul", "/": "div", "**": "pow"}
+def _call_arguments(node) -> list:
+    """The nodes below a call: for a function taking a list of arrays (concatenate([a, b])), the list's entries."""
+    from .registry import FUNCTIONS
+
+    if FUNCTIONS[node.name].takes_list:
+        items, rest = _list_argument(node)
+        return items + rest
+    return list(node.args)
+
+
+def _list_argument(node) -> tuple[list, list]:
+    from . import parsing as p
+
+    first = node.args[0]
+    if not isinstance(first, p.Stack):
+        raise ShapeError(f"{node.name} takes a list of arrays, e.g. {node.name}([a, b])")
+    return list(first.items), list(node.args[1:])
+
+
+_BINARY = {"+": "add", "-": "sub", "*": "mul", "/": "div", "**": "pow", "@": "matmul", "<": "less",
+           "<=": "less_equal", ">": "greater", ">=": "greater_equal", "==": "equal", "!=": "not_equal"}
 
 
 def _iterative(tree, visit, children):
@@ -268,6 +298,33 @@ def index(x: Node, indices: tuple[int, ...], label: str = "the array") -> Node:
             raise ShapeError(f"index {i} is out of range for {label}, whose axis {axis} has {x.shape[axis]} entries")
     normal = tuple(i % x.shape[axis] for axis, i in enumerate(indices))
     return apply("index", x, params=(normal,))
+
+
+def subscript(x: Node, items: tuple) -> Node:
+    """``x[...]`` with constant whole numbers and slices (tuples (start, stop, step)), as numpy reads them."""
+    if all(isinstance(i, int) for i in items):
+        return index(x, items)
+    if len(items) > len(x.shape):
+        shape = "a scalar" if not x.shape else f"shape {shape_text(x.shape)}"
+        raise ShapeError(f"{len(items)} indices for an array of {shape}")
+    key = []
+    for axis, item in enumerate(items):
+        n = x.shape[axis]
+        if isinstance(item, int):
+            if not -n <= item < n:
+                raise ShapeError(f"index {item} is out of range for axis {axis}, which has {n} entries")
+            key.append(item % n)
+            continue
+        picked = range(*slice(*item).indices(n))
+        if len(picked) == 0:
+            raise ShapeError(f"the slice {_slice_text(item)} of axis {axis} ({n} entries) is empty")
+        key.append((picked.start, len(picked), picked.step))  # the first entry, how many, the step
+    return apply("slice", x, params=(tuple(key),))
+
+
+def _slice_text(item) -> str:
+    start, stop, step = ("" if v is None else str(v) for v in item)
+    return f"{start}:{stop}" + (f":{step}" if step else "")
 
 
 def fail(message: str) -> JaccliError:

@@ -26,11 +26,9 @@ MISSING = {
     "arcsec": "acos(1/x)", "arccsc": "asin(1/x)", "arccot": "atan(1/x)", "asec": "acos(1/x)",
     "acsc": "asin(1/x)", "acot": "atan(1/x)", "sinc": "sin(x)/x", "erfc": "1 - erf(x)",
     "logaddexp": "log(exp(x) + exp(y)), or logsumexp([x, y])", "deg2rad": "x*pi/180", "radians": "x*pi/180",
-    "rad2deg": "x*180/pi", "degrees": "x*180/pi", "var": "mean((x - mean(x))^2)",
-    "std": "sqrt(mean((x - mean(x))^2))", "floor": None, "ceil": None, "round": None,
-    "trunc": None, "mod": None, "fmod": None, "det": None, "inv": None, "solve": None, "eig": None,
-    "trace": None, "transpose": None, "matmul": "dot(a, b) for two vectors", "outer": None, "inner": "dot(a, b)",
-    "cumsum": None, "cumprod": None, "diff": None, "where": None, "heaviside": None,
+    "rad2deg": "x*180/pi", "degrees": "x*180/pi", "floor": None, "ceil": None, "round": None,
+    "trunc": None, "mod": None, "fmod": None, "eig": None, "inner": "dot(a, b)",
+    "cumprod": None, "diff": None, "heaviside": None,
     "gamma": None, "lgamma": None, "gammaln": None, "factorial": None, "exp10": "10^x",
 }
 
@@ -45,6 +43,9 @@ OPERATORS = [  # (how it is written, an example, what it means)
     ("·  ×  −  ÷  π", "2π·r", "the same as *, *, -, /, pi"),
     ("[a, b]  or  a, b", "[x*y, x + y]", "several outputs: a vector-valued function"),
     ("x[i]  x[i, j]", "x[0]^2*x[1]", "an entry of an array variable, 0-based (negative: from the end)"),
+    ("A @ x  A.T", "x @ A @ x", "matrix product (np.matmul's rules) and transpose"),
+    ("<  <=  >  >=  ==  !=", "where(x > 0, x, 0)", "comparisons: 1 where they hold, else 0"),
+    ("x[1:]  A[:, 0]", "x[1:] - x[:-1]", "slices of any expression, constant bounds"),
 ]
 
 
@@ -64,8 +65,8 @@ def reference(functions, constants) -> str:
     lines += [f"  {name + (', π' if name == 'pi' else ''):<18} {text}" for name, text in constants.items()]
     lines += ["", "Functions (log is the natural logarithm)"]
     ops = _unique(functions)
-    width = max(len(example(op.name, op)) for op in ops)
-    lines += [f"  {example(op.name, op):<{width}}  {op.summary}" + _also(op) for op in ops]
+    width = max(len(example(op.called, op)) for op in ops)
+    lines += [f"  {example(op.called, op):<{width}}  {op.summary}" + _also(op) for op in ops]
     lines += ["", "Variables are other names: letters, digits and _, starting with a letter (xy is one name,",
               "x y a product). An array variable's point has several entries: --at 1,2,3 or --at '[[1,2],[3,4]]'."]
     return "\n".join(lines) + "\n"
@@ -89,8 +90,8 @@ def as_json(functions, constants) -> dict:
     return {
         "operators": [{"operator": op, "meaning": meaning, "example": ex} for op, ex, meaning in OPERATORS],
         "constants": dict(constants),
-        "functions": {op.name: {"summary": op.summary, "min_args": op.arity[0], "max_args": op.arity[1],
-                                "example": example(op.name, op), "other_names": list(op.aliases)}
+        "functions": {op.called: {"summary": op.summary, "min_args": op.arity[0], "max_args": op.arity[1],
+                                "example": example(op.called, op), "other_names": list(op.aliases)}
                       for op in _unique(functions)},
     }
 

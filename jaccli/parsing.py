@@ -95,13 +95,23 @@ class Index(_Frozen):
     indices: tuple[int, ...]
 
 
+class Subscript(_Frozen):
+    """``expr[1:]``, ``A[:, 0]``, ``log_softmax(z)[2]``: constant whole numbers and slices of any expression.
+
+    Each item is an int, or a slice as a tuple (start, stop, step) of ints or None.
+    """
+
+    value: Node
+    items: tuple
+
+
 class Unary(_Frozen):
     op: str  # "-" or "+"
     arg: Node
 
 
 class Binary(_Frozen):
-    op: str  # "+", "-", "*", "/", "**"
+    op: str  # "+", "-", "*", "/", "**", "@"
     left: Node
     right: Node
 
@@ -117,7 +127,7 @@ class Stack(_Frozen):
     items: tuple[Node, ...]
 
 
-Node = Num | Const | Var | Index | Unary | Binary | Call | Stack
+Node = Num | Const | Var | Index | Subscript | Unary | Binary | Call | Stack
 
 
 def children(node: Node) -> list[Node]:
@@ -130,6 +140,8 @@ def children(node: Node) -> list[Node]:
         return list(node.args)
     if isinstance(node, Stack):
         return list(node.items)
+    if isinstance(node, Subscript):
+        return [node.value]
     return []
 
 
@@ -151,11 +163,12 @@ class Function(_Frozen):
 
 # --- parsing -------------------------------------------------------------------------------
 
-_BINARY = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/", ast.Pow: "**"}
+_BINARY = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/", ast.Pow: "**", ast.MatMult: "@"}
 _UNARY = {ast.USub: "-", ast.UAdd: "+"}
+_COMPARE = {ast.Lt: "<", ast.LtE: "<=", ast.Gt: ">", ast.GtE: ">=", ast.Eq: "==", ast.NotEq: "!="}
 _IDENTIFIER = re.compile(r"[A-Za-z][A-Za-z0-9_]*\Z")
 _REJECTED = {
-    ast.Attribute: "attribute access ('.') is not allowed",
+    ast.Attribute: "attribute access ('.') is not allowed; the one attribute is .T (transpose)",
     ast.Lambda: "lambda is not allowed",
     ast.ListComp: "comprehensions are not allowed",
     ast.SetComp: "comprehensions are not allowed",
@@ -164,19 +177,16 @@ _REJECTED = {
     ast.NamedExpr: "':=' is not allowed",
     ast.JoinedStr: "strings are not allowed",
     ast.Starred: "'*' unpacking is not allowed",
-    ast.Compare: "comparisons are not allowed",
     ast.BoolOp: "'and'/'or' are not allowed",
     ast.IfExp: "'if' expressions are not allowed",
     ast.Dict: "dictionaries are not allowed",
     ast.Set: "sets are not allowed",
-    ast.Slice: "slices are not allowed; index one entry, e.g. x[0]",
     ast.Await: "'await' is not allowed",
     ast.Yield: "'yield' is not allowed",
 }
 _OPERATOR_NAMES = {
     ast.FloorDiv: "'//'",
     ast.Mod: "'%'",
-    ast.MatMult: "'@' (use dot(a, b))",
     ast.BitAnd: "'&'",
     ast.BitOr: "'|'",
     ast.LShift: "'<<'",
@@ -300,6 +310,14 @@ class _Builder:
             if op is None:
                 raise self.fail(f"operator {_OPERATOR_NAMES.get(type(node.op), '?')} is not supported", node)
             return Binary(op, self.build(node.left, depth + 1), self.build(node.right, depth + 1))
+        if isinstance(node, ast.Compare):
+            if len(node.ops) > 1:
+                raise self.fail("chained comparisons (a < b < c) are not supported; multiply them: (a < b)*(b < c)",
+                                node)
+            op = _COMPARE.get(type(node.ops[0]))
+            if op is None:
+                raise self.fail("only the comparisons < <= > >= == != are allowed", node)
+            return Binary(op, self.build(node.left, depth + 1), self.build(node.comparators[0], depth + 1))
         if isinstance(node, ast.UnaryOp):
             op = _UNARY.get(type(node.op))
             if op is None:
@@ -312,7 +330,9 @@ class _Builder:
         if isinstance(node, ast.Call):
             return self.call(node, depth)
         if isinstance(node, ast.Subscript):
-            return self.subscript(node)
+            return self.subscript(node, depth)
+        if isinstance(node, ast.Attribute) and node.attr == "T":  # A.T, numpy's transpose: the one attribute
+            return Call("transpose", (self.build(node.value, depth + 1),))
         if isinstance(node, (ast.List, ast.Tuple)):
             if not node.elts:
                 raise self.fail("empty brackets: a list needs at least one entry", node)
@@ -363,11 +383,17 @@ class _Builder:
             from .names import unknown_function
 
             raise self.fail(unknown_function(name, FUNCTIONS), node, UnknownNameError)
-        if node.keywords:
-            raise self.fail(f"{name}() takes no keyword arguments", node)
-        if any(isinstance(arg, ast.Starred) for arg in node.args):
+        arguments = list(node.args)
+        for keyword in node.keywords:  # axis= is the one keyword: the argument after the others, as in numpy
+            if keyword.arg != "axis" or signature.arity[1] is None or len(node.args) >= signature.arity[1] \
+                    or len(node.keywords) > 1:
+                what = "takes no keyword arguments" if keyword.arg != "axis" else "takes no axis= here"
+                raise self.fail(f"{name}() {what}" + (" (axis= is the one keyword)" if keyword.arg != "axis" else ""),
+                                node)
+            arguments.append(keyword.value)
+        if any(isinstance(arg, ast.Starred) for arg in arguments):
             raise self.fail("'*' unpacking is not allowed", node)
-        count = len(node.args)
+        count = len(arguments)
         least, most = signature.arity
         if count < least or (most is not None and count > most):
             if most is None:
@@ -378,32 +404,44 @@ class _Builder:
                 wanted = f"{least} or {most}"
             plural = "" if wanted == "1" else "s"
             raise self.fail(f"{name}() takes {wanted} argument{plural}, got {count}", node)
-        return Call(name, tuple(self.build(arg, depth + 1) for arg in node.args))
+        return Call(name, tuple(self.build(arg, depth + 1) for arg in arguments))
 
-    def subscript(self, node: ast.Subscript) -> Index:
-        if not isinstance(node.value, (ast.Name, ast.Subscript)):
-            raise self.fail("only variables can be indexed, e.g. x[0]", node)
-        if isinstance(node.value, ast.Subscript):  # x[0][1] is x[0, 1]
-            outer = self.subscript(node.value)
-            return Index(outer.name, outer.indices + self.indices(node.slice))
-        inner = self.name(node.value)
-        if not isinstance(inner, Var):
-            raise self.fail("only variables can be indexed, e.g. x[0]", node)
-        return Index(inner.name, self.indices(node.slice))
+    def subscript(self, node: ast.Subscript, depth: int) -> Node:
+        items = self.indices(node.slice)
+        if all(isinstance(i, int) for i in items):
+            if isinstance(node.value, ast.Name) and node.value.id not in CONSTANTS:
+                inner = self.name(node.value)
+                if isinstance(inner, Var):
+                    return Index(inner.name, items)
+            if isinstance(node.value, ast.Subscript):  # x[0][1] is x[0, 1]
+                outer = self.subscript(node.value, depth + 1)
+                if isinstance(outer, Index):
+                    return Index(outer.name, outer.indices + items)
+                return Subscript(outer, items)
+        return Subscript(self.build(node.value, depth + 1), items)
 
-    def indices(self, node: ast.AST) -> tuple[int, ...]:
+    def indices(self, node: ast.AST) -> tuple:
         items = node.elts if isinstance(node, ast.Tuple) else [node]
         out = []
         for item in items:
-            sign = 1
-            if isinstance(item, ast.UnaryOp) and isinstance(item.op, ast.USub):
-                sign, item = -1, item.operand
-            if not (isinstance(item, ast.Constant) and type(item.value) is int):
-                if isinstance(item, ast.Slice):
-                    raise self.fail(_REJECTED[ast.Slice], item)
-                raise self.fail("an index must be a whole number, e.g. x[0]", item)
-            if item.value > 10**9:
-                raise self.fail("index too large", item, LimitError)
-            out.append(sign * item.value)
+            if isinstance(item, ast.Slice):
+                out.append(tuple(None if part is None else self.whole(part, "slice") for part in
+                                 (item.lower, item.upper, item.step)))
+                if out[-1][2] == 0:
+                    raise self.fail("slice step cannot be zero", item)
+            else:
+                out.append(self.whole(item, "index"))
         return tuple(out)
 
+    def whole(self, item: ast.AST, what: str) -> int:
+        """A constant whole number (possibly negative) in an index or a slice."""
+        node, sign = item, 1
+        if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub):
+            sign, node = -1, node.operand
+        if not (isinstance(node, ast.Constant) and type(node.value) is int):
+            if what == "slice":
+                raise self.fail("slice bounds must be constant whole numbers, e.g. x[1:], x[:-1], x[::2]", item)
+            raise self.fail("an index must be a constant whole number, e.g. x[0] (or a slice, x[1:])", item)
+        if node.value > 10**9:
+            raise self.fail(f"{what} too large", item, LimitError)
+        return sign * node.value

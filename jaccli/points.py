@@ -289,6 +289,75 @@ def _number(token: str) -> float:
     return result
 
 
+_NUMPY_FILE = re.compile(r"@(.+\.(?:npy|npz))(?::([A-Za-z_][A-Za-z0-9_]*))?\Z", re.IGNORECASE | re.DOTALL)
+
+
+def read_named(rest: str, stdin=None, source: str | None = None) -> Value:
+    """The value of ``NAME=rest``: a point text, ``@file`` (CSV or whitespace rows: a matrix), ``@w.npy``, or
+    ``@w.npz:key`` (numpy's own formats, read without pickles)."""
+    match = _NUMPY_FILE.match(rest)
+    if match:
+        return _numpy_file(match.group(1), match.group(2))
+    text = read_source(rest, stdin)
+    where = origin(rest) or source
+    if rest.startswith("@") or rest == "-":
+        rows = [line for line in _strip_comments(text).splitlines() if line.strip()]
+        if len(rows) > 1 and not any(ch in text for ch in "[]()"):
+            return _rows(rows, where)
+    return parse_array(text, where)
+
+
+def _rows(rows: list[str], source: str | None) -> Value:
+    """Lines of numbers (commas or whitespace between them) as a matrix, one row per line (one number per line:
+    a vector)."""
+    values = [_plain(row, source) for row in rows]
+    widths = {value.array.size for value in values}
+    if widths == {1}:  # one number per line: a vector, as always
+        return Value(np.concatenate([v.array for v in values]), np.concatenate([v.texts for v in values]))
+    if len(widths) > 1:
+        counts = ", ".join(str(value.array.size) for value in values[:6])
+        raise ShapeError(f"{source}: the rows have different numbers of values ({counts}{', …' * (len(values) > 6)}); "
+                         "a matrix needs equal rows")
+    return Value(np.stack([v.array for v in values]), np.stack([v.texts for v in values]))
+
+
+def _numpy_file(path: str, key: str | None) -> Value:
+    """An array from a .npy file or one array of a .npz file: real numbers, finite, at most the input limit."""
+    try:
+        with open(path, "rb") as handle:
+            if limits.regular_size(handle) > limits.MAX_INPUT_BYTES:
+                _too_large("@" + path)
+            loaded = np.load(handle, allow_pickle=False)
+            if isinstance(loaded, np.lib.npyio.NpzFile):
+                with loaded:
+                    keys = list(loaded.files)
+                    if key is None and len(keys) != 1:
+                        raise JaccliError(f"@{path} holds {len(keys)} arrays ({', '.join(keys[:8])}); say which: "
+                                          f"@{path}:{keys[0] if keys else 'NAME'}")
+                    if key is not None and key not in keys:
+                        raise JaccliError(f"@{path} has no array '{key}' (it holds {', '.join(keys[:8]) or 'none'})")
+                    array = loaded[key if key is not None else keys[0]]
+            else:
+                if key is not None:
+                    raise JaccliError(f"@{path}:{key}: a .npy file holds one array; drop ':{key}'")
+                array = loaded
+    except (OSError, ValueError, EOFError) as exc:
+        if isinstance(exc, JaccliError):
+            raise
+        raise JaccliError(f"cannot read @{path} as a numpy array: {getattr(exc, 'strerror', None) or exc}") from None
+    if array.dtype.kind not in "biuf":
+        raise JaccliError(f"@{path}: the array holds {array.dtype} values, not real numbers")
+    if array.ndim > limits.MAX_DIMENSIONS:
+        raise LimitError(f"@{path}: {array.ndim} dimensions; the limit is {limits.MAX_DIMENSIONS}")
+    array = np.asarray(array, dtype=float)
+    if not np.all(np.isfinite(array)):
+        raise JaccliError(f"@{path}: holds NaN or infinite values; NaN and infinity are not allowed as input")
+    texts = np.empty(array.size, dtype=object)  # the shortest repr of each double: exact mode reads them as typed
+    texts[:] = [repr(v) for v in array.ravel().tolist()]
+    texts = texts.reshape(array.shape)
+    return Value(array, texts)
+
+
 def stack_values(values: list[Value]) -> Value:
     shapes = {v.shape for v in values}
     if len(shapes) > 1:
@@ -318,7 +387,7 @@ def bind(variables: tuple[str, ...], specs: list[str], stdin=None) -> dict[str, 
                 if name in named:
                     raise ParseError(f"--at gives {name} twice")
                 rest = rest.strip()
-                named[name] = parse_array(read_source(rest, stdin), origin(rest) or origin(spec))
+                named[name] = read_named(rest, stdin, origin(spec))
             else:
                 texts.append(part)
                 sources.append(origin(spec))

@@ -30,8 +30,10 @@ MAX_EXPONENT = 10_000  # |n| in x**n with a constant n (numbers of that size are
 class Sample:
     """Where the conformance test draws points: one (low, high) interval per argument, and the kinks."""
 
-    def __init__(self, *intervals: tuple[float, float], kinks: tuple = (), shapes: tuple | None = None):
+    def __init__(self, *intervals: tuple[float, float], kinks: tuple = (), shapes: tuple | None = None,
+                 valid: Callable | None = None):
         self.intervals = intervals
+        self.valid = valid  # (*argument values) -> bool: the points inside the domain (a regular matrix)
         self.kinks = kinks  # argument tuples at which the kink warning must be raised
         self.shapes = shapes  # argument shapes (structural operations); None: scalars
 
@@ -45,9 +47,9 @@ class Op:
                  vjp: Callable | None = None, sympy: Callable | None = None, kink: Callable | None = None,
                  complex: Callable | None | bool = True, mp: Callable | None = None,
                  sample: Sample | None = None, public: bool = True, kink_name: str | None = None,
-                 code: dict | None = None, internal: bool = False):
+                 code: dict | None = None, internal: bool = False, takes_list: bool = False):
         self.name = name
-        self.kind = kind  # leaf, elementwise, reduction, vector, structural, internal
+        self.kind = kind  # leaf, elementwise, reduction, vector, structural, internal, composite, constant
         self.numpy = numpy
         self.summary = summary
         self.example = example
@@ -71,6 +73,8 @@ class Op:
         # language -> (format string of the printed arguments, helper source or None), for a sympy form
         # that sympy's printers do not know
         self.code = code or {}
+        self.takes_list = takes_list  # called with a list of arrays first: concatenate([a, b], axis)
+        self.called = name  # the name users call it by (FUNCTIONS' key; var() is the record "variance")
 
     def __repr__(self):
         return f"<op {self.name}>"
@@ -687,6 +691,56 @@ def _extreme(name: str, ufunc, reduce_name: str, sympy_name: str, word: str):
 
 _extreme("max", np.maximum, "amax", "Max", "largest")
 _extreme("min", np.minimum, "amin", "Min", "smallest")
+
+
+def _pair(name: str, extreme: str, word: str):
+    register(Op(name, kind="composite", numpy=None, make=lambda a, b: OPS[extreme].make(a, b), arity=(2, 2),
+                summary=f"{name}(a, b): the {word} of a and b, elementwise (numpy's {name})",
+                example=f"{name}(x, y)", complex=None, mp=lambda mp, a, b: (max if extreme == "max" else min)(a, b),
+                sample=Sample((-3, -0.1), (0.1, 3))))
+
+
+_pair("maximum", "max", "larger")
+_pair("minimum", "min", "smaller")
+
+
+# comparisons (0 or 1, as numpy's booleans in arithmetic) and where -----------------------------------
+
+
+def _comparison(name: str, symbol: str, ufunc, relation: str):
+    elementwise(name, lambda a, b: ufunc(a, b).astype(float), lambda n: (None, None),
+                lambda sp: lambda a, b: sp.Piecewise((sp.Integer(1), getattr(sp, relation)(a, b)),
+                                                     (sp.Integer(0), True)),
+                arity=(2, 2), summary=f"a {symbol} b: 1 where it holds, else 0 (its derivative is 0; flagged where "
+                                      "a = b)",
+                example=f"x {symbol} y; {name}(x, y)", kink=lambda a, b: a == b, kink_name="comparison",
+                complex=lambda a, b: ufunc(np.real(a), np.real(b)) + 0j,
+                mp=lambda mp, a, b: 1 if ufunc(float(a), float(b)) else 0,
+                sample=Sample(((-3, -0.5), (0.5, 3)), (-0.2, 0.2), kinks=((1.0, 1.0),)))
+
+
+_comparison("less", "<", np.less, "Lt")
+_comparison("less_equal", "<=", np.less_equal, "Le")
+_comparison("greater", ">", np.greater, "Gt")
+_comparison("greater_equal", ">=", np.greater_equal, "Ge")
+_comparison("equal", "==", np.equal, "Eq")
+_comparison("not_equal", "!=", np.not_equal, "Ne")
+
+
+def _where_partials(node):
+    c = node.args[0]
+    # the condition's partial is 0, not None: reverse mode then reaches a comparison below it, whose kink rule
+    # flags a point on the boundary (a = b) as abs flags 0
+    zero = None if c.is_constant else number(0.0)
+    return zero, call("where", c, ONE, number(0.0)), call("where", c, number(0.0), ONE)
+
+
+elementwise("where", lambda c, a, b: np.where(c != 0, a, b), _where_partials,
+            lambda sp: lambda c, a, b: sp.Piecewise((a, sp.Ne(c, 0)), (b, True)), arity=(3, 3),
+            summary="where(cond, a, b): a where cond is not 0, else b; the derivative follows the chosen branch",
+            example="where(x > 0, x, 0.1*x)", complex=lambda c, a, b: np.where(np.real(c) != 0, a, b),
+            mp=lambda mp, c, a, b: a if c != 0 else b, sample=Sample(((-1, -0.5), (0.5, 1)), (-3, 3), (-3, 3)))
+
 register(Op("tie_share", kind="internal", numpy=_tie_share, arity=(2, None), public=False, complex=None,
             shape=lambda shapes, params: ir.broadcast_shapes(shapes, "tie_share"),
             jvp=lambda n, t: None, vjp=lambda n, g: [None] * len(n.args)))
@@ -714,13 +768,71 @@ def _linear_jvp(node, t):
     return None if t[0] is None else call(node.op.name, t[0], params=node.params)
 
 
-_reduction("sum", _sum_numpy, jvp=_linear_jvp, vjp=lambda n, g: [broadcast_to(g, _x(n).shape)],
-           sympy=lambda sp, node, x: _obj(sp.Add(*x.flat)), summary="sum of all entries", example="sum(x)",
-           mp=lambda mp, x: mp.fsum(x))
-_reduction("mean", lambda node, x: np.mean(x, axis=_own(node)) if node.args[0].shape else x + 0.0,
-           jvp=_linear_jvp, vjp=lambda n, g: [broadcast_to(div(g, number(max(_x(n).size, 1))), _x(n).shape)],
-           sympy=lambda sp, node, x: _obj(sp.Add(*x.flat) / x.size), summary="mean of all entries",
-           example="mean(x)", mp=lambda mp, x: mp.fsum(x) / len(x))
+def _axis_shape(shapes, params):
+    """A reduction's shape: () over all entries (no params), else the argument's shape without axis params[0]."""
+    if not params:
+        return ()
+    k = params[0]
+    return shapes[0][:k] + shapes[0][k + 1:]
+
+
+def _kept(node, g: ir.Node) -> ir.Node:
+    """The cotangent of an axis reduction, with the reduced axis back as length 1 (numpy's keepdims)."""
+    k = node.params[0]
+    shape = _x(node).shape
+    return _reshaped(g, shape[:k] + (1,) + shape[k + 1:])
+
+
+def _along(name: str):
+    """make(x, axis=None): over all entries, or along one axis (negative from the end, as numpy)."""
+    def make(x, axis=None):
+        if axis is None:
+            return ir.apply(name, x)
+        return ir.apply(name, x, params=(_axis(axis, len(x.shape), name),))
+
+    return make
+
+
+def _sum_axis_numpy(node, x):
+    if node.params:
+        return np.sum(x, axis=node.params[0] - len(node.args[0].shape))
+    return _sum_numpy(node, x)
+
+
+def _mean_axis_numpy(node, x):
+    if node.params:
+        return np.mean(x, axis=node.params[0] - len(node.args[0].shape))
+    return np.mean(x, axis=_own(node)) if node.args[0].shape else x + 0.0
+
+
+def _sum_vjp(n, g):
+    return [broadcast_to(_kept(n, g) if n.params else g, _x(n).shape)]
+
+
+def _mean_vjp(n, g):
+    count = _x(n).shape[n.params[0]] if n.params else max(_x(n).size, 1)
+    return [broadcast_to(div(_kept(n, g) if n.params else g, number(count)), _x(n).shape)]
+
+
+def _sum_sympy(sp, node, x, mean=False):
+    if not node.params:
+        total = sp.Add(*x.flat)
+        return _obj(total / x.size if mean else total)
+    k = node.params[0]
+    out = np.empty(node.shape, dtype=object)
+    for index in np.ndindex(node.shape):
+        line = x[index[:k] + (slice(None),) + index[k:]]
+        out[index] = sp.Add(*line) / (x.shape[k] if mean else 1)
+    return out
+
+
+_reduction("sum", _sum_axis_numpy, jvp=_linear_jvp, vjp=_sum_vjp, make=_along("sum"), arity=(1, 2),
+           shape=_axis_shape, sympy=_sum_sympy, summary="sum of all entries; sum(A, axis) along one axis",
+           example="sum(x); sum(A, 0); sum(A, axis=-1)", mp=lambda mp, x: mp.fsum(x))
+_reduction("mean", _mean_axis_numpy, jvp=_linear_jvp, vjp=_mean_vjp, make=_along("mean"), arity=(1, 2),
+           shape=_axis_shape, sympy=lambda sp, node, x: _sum_sympy(sp, node, x, mean=True),
+           summary="mean of all entries; mean(A, axis) along one axis", example="mean(x); mean(A, axis=1)",
+           mp=lambda mp, x: mp.fsum(x) / len(x))
 
 
 def _prod_others_last(flat):
@@ -997,7 +1109,12 @@ register(Op("index", kind="structural", public=False, numpy=lambda node, x: x[(E
             shape=_index_shape, jvp=_linear_jvp, mp=lambda mp, x: x[1], sample=Sample((-2, 2), shapes=((3,),)),
             # (the conformance test takes x[1])
             vjp=lambda n, g: [call("scatter", g, params=(n.params[0], _x(n).shape))],
-            sympy=lambda sp, node, x: _obj(x[node.params[0]])))
+            sympy=lambda sp, node, x: _entries(x[tuple(node.params[0])])))
+
+
+def _entries(value) -> np.ndarray:
+    """An object array as it is; one sympy entry as a 0-d object array."""
+    return value if isinstance(value, np.ndarray) else _obj(value)
 
 
 def _ix(node):
@@ -1019,12 +1136,17 @@ register(Op("scatter", kind="internal", public=False, numpy=_scatter_numpy,
             vjp=lambda n, g: [call("index", g, params=(n.params[0],))]))
 
 
-def _stack_make(*items):
+def _stack_make(items, axis=None):
     shapes = {item.shape for item in items}
     if len(shapes) > 1:
         raise ShapeError(f"the entries of a list must have equal shapes, got "
                          f"{', '.join(ir.shape_text(i.shape) for i in items)}")
-    return call("stack", *items)
+    node = call("stack", *items)
+    k = 0 if axis is None else _axis(axis, len(node.shape), "stack")
+    if k == 0:
+        return node
+    perm = tuple(range(1, k + 1)) + (0,) + tuple(range(k + 1, len(node.shape)))
+    return call("transpose", node, params=(perm,))
 
 
 def _stack_numpy(node, *values):
@@ -1048,7 +1170,9 @@ def _stack_sympy(sp, node, *items):
     return out
 
 
-register(Op("stack", kind="structural", public=False, numpy=_stack_numpy, make=_stack_make, arity=(1, None),
+register(Op("stack", kind="structural", numpy=_stack_numpy, make=_stack_make, arity=(1, 2), takes_list=True,
+            summary="stack([a, b], axis): equal-shaped arrays along a new axis (0 by default)",
+            example="stack([x, y]); stack([x, y], 1)",
             mp=lambda mp, *items: list(items), sample=Sample((-2, 2), (-2, 2)),
             shape=lambda shapes, params: (len(shapes),) + shapes[0], jvp=_stack_jvp,
             vjp=lambda n, g: [None if a.is_constant else call("index", g, params=((i,),))
@@ -1093,9 +1217,516 @@ def _reshape_numpy(node, x):
     return x.reshape(x.shape[:x.ndim - own] + node.params[0])
 
 
-register(Op("reshape", kind="internal", public=False, numpy=_reshape_numpy,
+def _reshape_make(x, shape):
+    dims = _constant_shape(shape, "reshape")
+    if dims.count(-1) > 1 or any(d < -1 or d == 0 for d in dims):
+        raise ShapeError(f"reshape: the new shape {dims} must have positive sizes and at most one -1")
+    if -1 in dims:
+        known = math.prod(d for d in dims if d != -1)
+        if x.size % known:
+            raise ShapeError(f"cannot reshape an array of shape {ir.shape_text(x.shape)} ({x.size} entries) "
+                             f"into {dims}")
+        dims = tuple(x.size // known if d == -1 else d for d in dims)
+    if math.prod(dims) != x.size:
+        raise ShapeError(f"cannot reshape an array of shape {ir.shape_text(x.shape)} ({x.size} entries) into "
+                         f"shape {ir.shape_text(dims)} ({math.prod(dims)} entries)")
+    return call("reshape", x, params=(dims,))
+
+
+register(Op("reshape", kind="structural", numpy=_reshape_numpy, make=_reshape_make, arity=(2, 2),
+            summary="reshape(x, shape): the entries, row-major, in a new shape (one size may be -1)",
+            example="reshape(A, (4,)); reshape(A, (1, -1))", mp=lambda mp, x, *shape: list(x),
+            sample=Sample((-2, 2), shapes=((2, 3),)),
             shape=lambda shapes, params: params[0], jvp=_linear_jvp,
+            sympy=lambda sp, node, x: np.reshape(x, node.params[0]),
             vjp=lambda n, g: [call("reshape", g, params=(_x(n).shape,))]))
+
+# constant arrays and joining ----------------------------------------------------------------------
+
+
+def _constant_number(node, what: str) -> float:
+    value = _constant(node)
+    if value is None or np.ndim(value) != 0:
+        raise JaccliError(f"{what} needs constant numbers here, e.g. {_EXAMPLES.get(what, what + '(3)')}")
+    return float(value)
+
+
+def _whole(node, what: str) -> int:
+    value = _constant_number(node, what)
+    if not value.is_integer():
+        raise JaccliError(f"{what} needs whole numbers here, got {value:g}")
+    if abs(value) > 10**15:
+        raise LimitError(f"{what}: {value:g} is too large (limit {ir.MAX_ARRAY_ENTRIES:.0e} entries per array)")
+    return int(value)
+
+
+def _constant_shape(node, what: str) -> tuple[int, ...]:
+    """A shape given as a whole number or a list/tuple of them, read from a constant node."""
+    value = _constant(node)
+    if value is None or np.ndim(value) > 1:
+        raise JaccliError(f"{what} needs a constant shape, e.g. {_EXAMPLES.get(what, what + '((2, 3))')}")
+    dims = np.atleast_1d(value)
+    if not np.all(np.isfinite(dims)) or np.any(dims != np.round(dims)):
+        raise JaccliError(f"{what} needs whole numbers in its shape, got {_short(value)}")
+    if len(dims) > 16 or np.any(np.abs(dims) > 10**15):
+        raise LimitError(f"{what}: the shape {_short(value)} is too large")
+    return tuple(int(d) for d in dims)
+
+
+def _axis(node, rank: int, what: str) -> int:
+    k = node if isinstance(node, int) else _whole(node, what)
+    if not -rank <= k < rank:
+        raise ShapeError(f"{what}: axis {k} is out of range for {rank} dimension{'s' * (rank != 1)}")
+    return k % rank
+
+
+_EXAMPLES = {"arange": "arange(5) or arange(2, 7)", "eye": "eye(3)", "ones": "ones(3) or ones((2, 3))",
+             "zeros": "zeros(3) or zeros((2, 3))", "reshape": "reshape(x, (2, 3))"}
+
+
+def _filled(name: str, fill: float):
+    def make(shape):
+        dims = _constant_shape(shape, name)
+        if any(d < 1 for d in dims):
+            raise ShapeError(f"{name}: every size must be at least 1, got {dims}")
+        ir.check_size(dims, f"{name}()")  # before anything is allocated
+        return ir.const(np.full(dims, fill))
+
+    return make
+
+
+def _arange_make(*args):
+    numbers = [_constant_number(a, "arange") for a in args]
+    start, stop, step = (0.0, numbers[0], 1.0) if len(numbers) == 1 else (numbers + [1.0])[:3]
+    if step == 0:
+        raise JaccliError("arange: the step cannot be zero")
+    count = math.ceil((stop - start) / step)
+    if count < 1:
+        raise ShapeError(f"arange({', '.join(f'{n:g}' for n in numbers)}) is empty")
+    ir.check_size((count,), "arange()")  # before anything is allocated
+    return ir.const(np.arange(start, stop, step, dtype=float))
+
+
+def _eye_make(n):
+    size = _whole(n, "eye")
+    if size < 1:
+        raise ShapeError(f"eye: the size must be at least 1, got {size}")
+    ir.check_size((size, size), "eye()")
+    return ir.const(np.eye(size))
+
+
+def _constant_op(name: str, make, summary: str, example: str, arity=(1, 1)):
+    register(Op(name, kind="constant", numpy=None, make=make, arity=arity, complex=None, summary=summary,
+                example=example))
+
+
+_constant_op("arange", _arange_make, "arange(n), arange(a, b), arange(a, b, step): numbers a, a+step, … below b",
+             "arange(5); arange(1, 4)", arity=(1, 3))
+_constant_op("eye", _eye_make, "eye(n): the n×n identity matrix", "eye(3)")
+_constant_op("ones", _filled("ones", 1.0), "ones(n) or ones((m, n)): an array of ones", "ones(3); ones((2, 3))")
+_constant_op("zeros", _filled("zeros", 0.0), "zeros(n) or zeros((m, n)): an array of zeros", "zeros(3)")
+
+
+def _concatenate_make(items, axis=None):
+    rank = len(items[0].shape)
+    if any(len(i.shape) != rank for i in items) or rank == 0:
+        raise ShapeError(f"concatenate needs arrays of equal rank (at least 1), got shapes "
+                         f"{', '.join(ir.shape_text(i.shape) for i in items)}")
+    k = 0 if axis is None else _axis(axis, rank, "concatenate")
+    for item in items:
+        if item.shape[:k] + item.shape[k + 1:] != items[0].shape[:k] + items[0].shape[k + 1:]:
+            raise ShapeError(f"concatenate along axis {k}: shapes {', '.join(ir.shape_text(i.shape) for i in items)}"
+                             " differ in another axis")
+    return call("concatenate", *items, params=(k,))
+
+
+def _concatenate_numpy(node, *values):
+    own = len(node.shape)
+    batch = np.broadcast_shapes(*(v.shape[:v.ndim - own] for v in values))
+    values = [np.broadcast_to(v, batch + v.shape[v.ndim - own:]) for v in values]
+    return np.concatenate(values, axis=node.params[0] - own)
+
+
+def _concatenate_jvp(node, tangents):
+    if all(t is None for t in tangents):
+        return None
+    parts = [broadcast_to(number(0.0), a.shape) if t is None else t for a, t in zip(node.args, tangents)]
+    return call("concatenate", *parts, params=node.params)
+
+
+def _concatenate_vjp(node, g):
+    k = node.params[0]
+    out, start = [], 0
+    for arg in node.args:
+        n = arg.shape[k]
+        key = tuple((0, size, 1) for size in node.shape[:k]) + ((start, n, 1),)
+        out.append(None if arg.is_constant else call("slice", g, params=(key,)))
+        start += n
+    return out
+
+
+register(Op("concatenate", kind="structural", numpy=_concatenate_numpy, make=_concatenate_make, arity=(1, 2),
+            takes_list=True, shape=lambda shapes, params: shapes[0][:params[0]] + (
+                sum(s[params[0]] for s in shapes),) + shapes[0][params[0] + 1:],
+            jvp=_concatenate_jvp, vjp=_concatenate_vjp,
+            sympy=lambda sp, node, *values: np.concatenate(values, axis=node.params[0]),
+            summary="concatenate([a, b], axis): arrays joined along an axis (0 by default)",
+            example="concatenate([x, y]); concatenate([A, B], 1)", mp=lambda mp, a, b: list(a) + list(b),
+            sample=Sample((-2, 2), (-2, 2), shapes=((2,), (3,)))))
+
+
+# linear algebra: det, inv, logdet, solve, trace, diag, outer ----------------------------------------
+
+
+def _regular(a, *rest) -> bool:
+    """A matrix far enough from singular for a conformance point (its inverse is the derivative's part)."""
+    return abs(float(np.linalg.det(a))) > 0.2 * max(1.0, float(np.max(np.abs(a)))) ** 2
+
+
+def _square_matrix(x, what: str):
+    if len(x.shape) < 2 or x.shape[-1] != x.shape[-2]:
+        raise ShapeError(f"{what} needs a square matrix (or a stack of them), got shape {ir.shape_text(x.shape)}")
+
+
+def _safe_inv(a):
+    """np.linalg.inv, with NaN for the singular matrices of a batch instead of an error for all."""
+    try:
+        return np.linalg.inv(a)
+    except np.linalg.LinAlgError:
+        out = np.full(a.shape, np.nan, dtype=np.result_type(a, float))
+        for index in np.ndindex(a.shape[:-2]):
+            try:
+                out[index] = np.linalg.inv(a[index])
+            except np.linalg.LinAlgError:
+                pass
+        return out
+
+
+def _square_make(name: str):
+    def make(x):
+        _square_matrix(x, f"{name}()")
+        return call(name, x)
+
+    return make
+
+
+def _matrices_sympy(x, function):
+    """``function`` of each sympy Matrix of a stack (the last two axes), as an object array."""
+    import sympy
+
+    lead = x.shape[:-2]
+    results = {index: function(sympy.Matrix(x[index].tolist())) for index in np.ndindex(lead)}
+    first = next(iter(results.values()))
+    if isinstance(first, sympy.MatrixBase):
+        out = np.empty(lead + x.shape[-2:], dtype=object)
+        for index, value in results.items():
+            out[index] = np.array(value.tolist(), dtype=object)
+        return out
+    out = np.empty(lead, dtype=object)
+    for index, value in results.items():
+        out[index] = value
+    return out
+
+
+def _inv_t(x: ir.Node) -> ir.Node:
+    return _swap_last(call("inv", x))
+
+
+def _scalar_per_matrix(g: ir.Node, x: ir.Node) -> ir.Node:
+    """g (one number per matrix of a stack) with two axes of length 1 appended, to broadcast over each matrix."""
+    return _reshaped(g, g.shape + (1, 1))
+
+
+register(Op("det", kind="structural", numpy=lambda node, x: np.linalg.det(x), make=_square_make("det"),
+            shape=lambda shapes, params: shapes[0][:-2],
+            jvp=lambda n, t: None if t[0] is None else mul(n, _logdet_jvp(n, t)),  # d det = det tr(A⁻¹ dA)
+            vjp=lambda n, g: [mul(_scalar_per_matrix(mul(g, n), _x(n)), _inv_t(_x(n)))],
+            sympy=lambda sp, node, x: _entries(_matrices_sympy(x, lambda m: m.det(method="berkowitz"))),
+            summary="determinant of a square matrix (each of a stack)", example="det(A)",
+            mp=lambda mp, x: mp.det(mp.matrix([[x[0], x[1]], [x[2], x[3]]])),
+            sample=Sample((-2, 2), shapes=((2, 2),), valid=_regular)))
+
+
+def _sum_matrix(x: ir.Node) -> ir.Node:
+    """The sum over the last two axes (one number per matrix of a stack)."""
+    return call("sum", call("sum", x, params=(len(x.shape) - 1,)), params=(len(x.shape) - 2,))
+
+
+def _logdet_jvp(n, t):
+    if t[0] is None:
+        return None
+    product = mul(_inv_t(_x(n)), t[0])
+    return call("sum", product) if len(_x(n).shape) == 2 else _sum_matrix(product)
+
+
+register(Op("logdet", kind="structural", numpy=lambda node, x: np.linalg.slogdet(x)[1], make=_square_make("logdet"),
+            shape=lambda shapes, params: shapes[0][:-2], jvp=_logdet_jvp,
+            vjp=lambda n, g: [mul(_scalar_per_matrix(g, _x(n)), _inv_t(_x(n)))],
+            sympy=lambda sp, node, x: _entries(_matrices_sympy(x, lambda m: sp.log(sp.Abs(m.det(method="berkowitz"))))),
+            complex=lambda node, x: np.log(np.linalg.det(x)),
+            summary="log |det(A)|, computed stably (numpy's slogdet)", example="logdet(A)",
+            mp=lambda mp, x: mp.log(abs(mp.det(mp.matrix([[x[0], x[1]], [x[2], x[3]]])))),
+            sample=Sample((0.5, 2), shapes=((2, 2),), valid=_regular)))
+
+
+def _inv_jvp(n, t):
+    return None if t[0] is None else neg(call("matmul", call("matmul", n, t[0]), n))
+
+
+register(Op("inv", kind="structural", numpy=lambda node, x: _safe_inv(x), make=_square_make("inv"), shape=_same,
+            jvp=_inv_jvp, vjp=lambda n, g: [neg(call("matmul", call("matmul", _swap_last(n), g), _swap_last(n)))],
+            sympy=lambda sp, node, x: _matrices_sympy(x, lambda m: m.inv()),
+            summary="inverse of a square matrix (each of a stack)", example="inv(A)",
+            mp=lambda mp, x: [v for row in mp.inverse(mp.matrix([[x[0], x[1]], [x[2], x[3]]])).tolist() for v in row],
+            sample=Sample((-2, 2), shapes=((2, 2),), valid=_regular)))
+
+
+def _solve_make(a, b):
+    _square_matrix(a, "solve(A, b)")
+    return OPS["matmul"].make(call("inv", a), b)
+
+
+register(Op("solve", kind="composite", numpy=None, make=_solve_make, arity=(2, 2), complex=None,
+            summary="solve(A, b): x with A x = b (b a vector or a matrix)", example="solve(A, x)",
+            mp=lambda mp, a, b: list(mp.lu_solve(mp.matrix([[a[0], a[1]], [a[2], a[3]]]), mp.matrix(b))),
+            sample=Sample((-2, 2), (-2, 2), shapes=((2, 2), (2,)), valid=_regular)))
+
+
+def _diag_make(x):
+    if len(x.shape) == 1:  # a vector: the square matrix with it on the diagonal
+        return mul(ir.const(np.eye(x.shape[0])), x)
+    if len(x.shape) == 2 and x.shape[0] == x.shape[1]:
+        return call("sum", mul(x, ir.const(np.eye(x.shape[0]))), params=(1,))
+    raise ShapeError(f"diag needs a vector or a square matrix, got shape {ir.shape_text(x.shape)}")
+
+
+register(Op("diag", kind="composite", numpy=None, make=_diag_make, complex=None,
+            summary="diag(A): the diagonal of a square matrix; diag(v): the matrix with v on its diagonal",
+            example="diag(A); diag(x)", mp=lambda mp, x: [x[0], x[3]], sample=Sample((-2, 2), shapes=((2, 2),))))
+
+
+def _trace_make(x):
+    _square_matrix(x, "trace()")
+    if len(x.shape) != 2:
+        raise ShapeError(f"trace needs one square matrix, got shape {ir.shape_text(x.shape)}")
+    return call("sum", mul(x, ir.const(np.eye(x.shape[0]))))
+
+
+register(Op("trace", kind="composite", numpy=None, make=_trace_make, complex=None,
+            summary="trace(A): the sum of the diagonal of a square matrix", example="trace(A)",
+            mp=lambda mp, x: x[0] + x[3], sample=Sample((-2, 2), shapes=((2, 2),))))
+
+
+def _outer_make(a, b):
+    return mul(_reshaped(a, (a.size, 1)), _reshaped(b, (1, b.size)))
+
+
+register(Op("outer", kind="composite", numpy=None, make=_outer_make, arity=(2, 2), complex=None,
+            summary="outer(a, b): the matrix of a[i]*b[j] (inputs flattened, as numpy)", example="outer(x, y)",
+            mp=lambda mp, a, b: [u * v for u in a for v in b], sample=Sample((-2, 2), (-2, 2), shapes=((2,), (3,)))))
+
+
+def _var_make(x, axis=None, root=False):
+    if axis is None:
+        centred = sub(x, call("mean", x))
+        out = call("mean", mul(centred, centred))
+    else:
+        k = _axis(axis, len(x.shape), "std" if root else "var")
+        mean = call("mean", x, params=(k,))
+        centred = sub(x, _reshaped(mean, x.shape[:k] + (1,) + x.shape[k + 1:]))
+        out = call("mean", mul(centred, centred), params=(k,))
+    return call("sqrt", out) if root else out
+
+
+def _var_mp(mp, x):
+    mean = mp.fsum(x) / len(x)
+    return mp.fsum((v - mean) ** 2 for v in x) / len(x)
+
+
+# "var" is the name of the variables' leaf operation: the record is "variance", called var() (see FUNCTIONS)
+register(Op("variance", kind="composite", numpy=None, make=_var_make, arity=(1, 2), complex=None, public=False,
+            summary="variance (numpy's: divided by n); var(A, axis) along one axis", example="var(x); var(A, 0)",
+            mp=_var_mp, sample=Sample((-2, 2), shapes=((3,),))))
+register(Op("std", kind="composite", numpy=None, make=lambda x, axis=None: _var_make(x, axis, root=True),
+            arity=(1, 2), complex=None, summary="standard deviation, sqrt(var); std(A, axis) along one axis",
+            example="std(x); std(A, 1)", mp=lambda mp, x: mp.sqrt(_var_mp(mp, x)),
+            sample=Sample((-2, 2), shapes=((3,),), valid=lambda x: float(np.ptp(x)) > 0.1)))  # sqrt(0) at equal entries
+
+
+def _cumsum_make(x):
+    flat = _reshaped(x, (x.size,)) if len(x.shape) != 1 else x  # numpy's cumsum without an axis: flattened
+    return call("cumsum", flat)
+
+
+def _reverse(x: ir.Node) -> ir.Node:
+    return call("slice", x, params=(((x.shape[0] - 1, x.shape[0], -1),),))
+
+
+register(Op("cumsum", kind="structural", numpy=lambda node, x: np.cumsum(x, axis=-1), make=_cumsum_make,
+            shape=_same, jvp=_linear_jvp, vjp=lambda n, g: [_reverse(call("cumsum", _reverse(g)))],
+            sympy=lambda sp, node, x: np.array([sp.Add(*x[:i + 1]) for i in range(x.shape[0])], dtype=object),
+            summary="cumulative sums of the entries (flattened, as numpy without an axis)", example="cumsum(x)",
+            mp=lambda mp, x: [mp.fsum(x[:i + 1]) for i in range(len(x))], sample=Sample((-2, 2), shapes=((3,),))))
+
+
+# slices: x[1:], x[::-1], A[:, 0] (constant keys; the parser refuses any other) -------------------------
+
+
+def _slice_key(node) -> tuple:
+    """The key of a ``slice`` node as numpy reads it, for the node's own axes (batch axes lead)."""
+    key = []
+    for item in node.params[0]:
+        if isinstance(item, int):
+            key.append(item)
+        else:
+            start, count, step = item
+            stop = start + count * step
+            key.append(slice(start, None if stop < 0 else stop, step))
+    return tuple(key)
+
+
+def _slice_shape(shapes, params):
+    return tuple(item[1] for item in params[0] if not isinstance(item, int)) + shapes[0][len(params[0]):]
+
+
+def _unslice_numpy(node, g):
+    key, shape = node.params
+    own = len(node.args[0].shape)
+    out = np.zeros(g.shape[:g.ndim - own] + shape, dtype=g.dtype)
+    out[(Ellipsis,) + _slice_key(node) + (slice(None),) * (len(shape) - len(key))] = g
+    return out
+
+
+register(Op("slice", kind="structural", public=False, shape=_slice_shape, jvp=_linear_jvp,
+            numpy=lambda node, x: x[(Ellipsis,) + _slice_key(node) + (slice(None),) * (
+                len(node.args[0].shape) - len(node.params[0]))],
+            vjp=lambda n, g: [call("unslice", g, params=(n.params[0], _x(n).shape))],
+            sympy=lambda sp, node, x: _entries(x[_slice_key(node)]),
+            mp=lambda mp, x: [x[3], x[1]], sample=Sample((-2, 2), shapes=((4,),))))  # the test takes x[3:0:-2]
+register(Op("unslice", kind="internal", public=False, numpy=_unslice_numpy, shape=lambda shapes, params: params[1],
+            jvp=_linear_jvp, vjp=lambda n, g: [call("slice", g, params=(n.params[0],))]))
+
+
+# matrix products and transposes --------------------------------------------------------------------
+
+
+def _matmul_shape(shapes, params):
+    """np.matmul's rule: 1-D operands are promoted (a row on the left, a column on the right) and the
+    promoted axis dropped; the axes before the last two broadcast (stacks of matrices)."""
+    a, b = shapes
+    if a == () or b == ():
+        raise ShapeError(f"'@' needs arrays, got shapes {ir.shape_text(a)} and {ir.shape_text(b)}; "
+                         "use * to multiply by a scalar")
+    a2 = (1,) + a if len(a) == 1 else a
+    b2 = b + (1,) if len(b) == 1 else b
+    if a2[-1] != b2[-2]:
+        raise ShapeError(f"shapes {ir.shape_text(a)} and {ir.shape_text(b)} do not match in '@': the left's last "
+                         f"axis has {a2[-1]} entries, the right's {'only' if len(b) == 1 else 'second-to-last'} "
+                         f"axis {b2[-2]}")
+    stack = ir.broadcast_shapes((a2[:-2], b2[:-2]), "@")
+    return stack + (a2[-2],) * (len(a) > 1) + (b2[-1],) * (len(b) > 1)
+
+
+def _promoted(node, values):
+    """Both operands of a matmul node with 1-D ones promoted and their stacks padded to equal rank."""
+    sa, sb = node.args[0].shape, node.args[1].shape
+    a, b = values
+    if len(sa) == 1:
+        a = a[..., None, :]
+    if len(sb) == 1:
+        b = b[..., None]
+    ra, rb = max(len(sa), 2), max(len(sb), 2)
+    rank = max(ra, rb)
+    a = a.reshape(a.shape[:a.ndim - ra] + (1,) * (rank - ra) + a.shape[a.ndim - ra:])
+    b = b.reshape(b.shape[:b.ndim - rb] + (1,) * (rank - rb) + b.shape[b.ndim - rb:])
+    return a, b
+
+
+def _matmul_numpy(node, a, b):
+    sa, sb = node.args[0].shape, node.args[1].shape
+    out = _matmul_stacks(*_promoted(node, (a, b)))
+    drop = (-2,) * (len(sa) == 1) + (-1,) * (len(sb) == 1)
+    return np.squeeze(out, axis=drop) if drop else out
+
+
+def _matmul_stacks(a, b):
+    """np.matmul of promoted operands; when one side is a single matrix (a constant, or a parameter, against a
+    stack of seeds or points), one BLAS product of that matrix with all the others' rows at once."""
+    if all(d == 1 for d in a.shape[:-2]) and b.ndim > 2:
+        m = a.reshape(a.shape[-2:])
+        rows = np.swapaxes(b, -1, -2)  # (..., columns of b, k)
+        out = np.ascontiguousarray(rows).reshape(-1, rows.shape[-1]) @ m.T
+        lead = np.broadcast_shapes(a.shape[:-2], b.shape[:-2])
+        return np.swapaxes(out.reshape(lead + (rows.shape[-2], m.shape[0])), -1, -2)
+    if all(d == 1 for d in b.shape[:-2]) and a.ndim > 2:
+        m = b.reshape(b.shape[-2:])
+        out = np.ascontiguousarray(a).reshape(-1, a.shape[-1]) @ m
+        lead = np.broadcast_shapes(a.shape[:-2], b.shape[:-2])
+        return out.reshape(lead + (a.shape[-2], m.shape[1]))
+    return np.matmul(a, b)
+
+
+def _matmul_sympy(sp, node, a, b):
+    return _entries(np.matmul(a, b))
+
+
+def _swap_last(x: ir.Node) -> ir.Node:
+    """x with its last two axes swapped (a matrix transposed, a stack of them each)."""
+    perm = tuple(range(len(x.shape) - 2)) + (len(x.shape) - 1, len(x.shape) - 2)
+    return call("transpose", x, params=(perm,))
+
+
+def _reshaped(x: ir.Node, shape) -> ir.Node:
+    return x if x.shape == tuple(shape) else call("reshape", x, params=(tuple(shape),))
+
+
+def _matmul_vjp(node, g):
+    """g @ Bᵀ and Aᵀ @ g, on the promoted operands, summed over broadcast stacks, back to each shape."""
+    a, b = node.args
+    a2 = _reshaped(a, (1,) + a.shape) if len(a.shape) == 1 else a
+    b2 = _reshaped(b, b.shape + (1,)) if len(b.shape) == 1 else b
+    stack = node.shape[:len(node.shape) - (len(a.shape) > 1) - (len(b.shape) > 1)]
+    g2 = _reshaped(g, stack + (a2.shape[-2], b2.shape[-1]))
+    ga = None if a.is_constant else _reshaped(sum_to(call("matmul", g2, _swap_last(b2)), a2.shape), a.shape)
+    gb = None if b.is_constant else _reshaped(sum_to(call("matmul", _swap_last(a2), g2), b2.shape), b.shape)
+    return [ga, gb]
+
+
+def _matmul_jvp(node, tangents):
+    a, b = node.args
+    ta, tb = tangents
+    return add(None if ta is None else call("matmul", ta, b), None if tb is None else call("matmul", a, tb))
+
+
+def _matmul_mp(mp, a, b):
+    """A 2×3 matrix times a 3×2 one (the conformance shapes), from flat row-major lists."""
+    return [mp.fsum(a[3 * i + k] * b[2 * k + j] for k in range(3)) for i in range(2) for j in range(2)]
+
+
+register(Op("matmul", kind="structural", numpy=_matmul_numpy, shape=_matmul_shape, arity=(2, 2),
+            jvp=_matmul_jvp, vjp=_matmul_vjp, sympy=_matmul_sympy,
+            summary="matrix product with np.matmul's rules (vectors, matrices, stacks)", example="A @ x; matmul(A, B)",
+            mp=_matmul_mp, sample=Sample((-2, 2), (-2, 2), shapes=((2, 3), (3, 2)))))
+
+
+def _transpose_numpy(node, x):
+    perm = node.params[0]
+    batch = x.ndim - len(perm)
+    return np.transpose(x, tuple(range(batch)) + tuple(batch + p for p in perm))
+
+
+def _inverse(perm):
+    return tuple(int(i) for i in np.argsort(perm))
+
+
+register(Op("transpose", kind="structural", numpy=_transpose_numpy, make=lambda x: call(
+                "transpose", x, params=(tuple(reversed(range(len(x.shape)))),)),
+            shape=lambda shapes, params: tuple(shapes[0][p] for p in params[0]), jvp=_linear_jvp,
+            vjp=lambda n, g: [call("transpose", g, params=(_inverse(n.params[0]),))],
+            sympy=lambda sp, node, x: np.transpose(x, node.params[0]),
+            summary="the axes reversed (a matrix transposed); also written A.T", example="transpose(A); A.T",
+            mp=lambda mp, x: [x[3 * i + j] for j in range(3) for i in range(2)],
+            sample=Sample((-2, 2), shapes=((2, 3),))))
 
 ONE = ir.const(1.0)
 
@@ -1110,6 +1741,8 @@ def _obj(value) -> np.ndarray:
 # --- what the parser and the help read ----------------------------------------------------------
 
 FUNCTIONS = {name: op for name, op in OPS.items() if op.public and op.kind != "leaf"}
+FUNCTIONS["var"] = OPS["variance"]  # numpy's name; the record's differs from the variables' leaf operation "var"
+OPS["variance"].called = "var"
 """The functions an expression may call, by every name (aliases too): each has ``arity`` and ``summary``."""
 
 CONSTANTS: dict[str, str] = {"pi": "3.14159…", "e": "2.71828…, Euler's number"}

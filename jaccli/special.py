@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import sympy
 from sympy import Function, Integer, exp, log
+from sympy.core.function import ArgumentIndexError
 
 
 class _Real(Function):
@@ -105,7 +106,7 @@ class Softmax(_SoftmaxEntry):
 
     def fdiff(self, argindex=1):
         if argindex == 1:
-            raise sympy.ArgumentIndexError(self, argindex)
+            raise ArgumentIndexError(self, argindex)
         j = argindex - 2
         if j == self.index:
             return self * SoftmaxRest(*self.args)
@@ -126,7 +127,7 @@ class SoftmaxRest(_SoftmaxEntry):
 
     def fdiff(self, argindex=1):
         if argindex == 1:
-            raise sympy.ArgumentIndexError(self, argindex)
+            raise ArgumentIndexError(self, argindex)
         return -Softmax(*self.args).fdiff(argindex)
 
     def _eval_rewrite_as_exp(self, i, *z, **kwargs):
@@ -144,7 +145,7 @@ class LogSoftmax(_SoftmaxEntry):
 
     def fdiff(self, argindex=1):
         if argindex == 1:
-            raise sympy.ArgumentIndexError(self, argindex)
+            raise ArgumentIndexError(self, argindex)
         j = argindex - 2
         if j == self.index:
             return SoftmaxRest(*self.args)

@@ -35,16 +35,30 @@ INTERNAL = {
     "tie_share": "max", "step": "relu", "clip_inside": "clip", "clip_below": "clip",
     "prod_others": "prod", "prod_others_jvp": "prod", "argmax_share": "amax", "softmax_jvp": "softmax",
     "log_softmax_jvp": "log_softmax", "log_softmax_vjp": "log_softmax", "sum_last": "log_softmax",
-    "broadcast_to": "sum", "sum_to": "add", "scatter": "index", "reshape": "logsumexp",
+    "broadcast_to": "sum", "sum_to": "add", "scatter": "index", "unslice": "slice",
 }
 OPERATORS = {"neg": "-{0}", "add": "{0} + {1}", "sub": "{0} - {1}", "mul": "{0} * {1}", "div": "{0} / {1}",
              "pow": "{0} ** {1}", "amax": "max({0})", "amin": "min({0})", "index": "{0}[1]",
-             "stack": "[{0}, {1}]"}
+             "stack": "[{0}, {1}]", "matmul": "{0} @ {1}",
+             "slice": "{0}[3:0:-2]", "concatenate": "concatenate([{0}, {1}])", "reshape": "reshape({0}, (3, 2))",
+             "less": "{0} < {1}", "less_equal": "{0} <= {1}", "greater": "{0} > {1}", "greater_equal": "{0} >= {1}",
+             "equal": "{0} == {1}", "not_equal": "{0} != {1}", "variance": "var({0})"}
+# Functions that build a constant array from constant arguments (no variable, no derivative): numpy's values.
+CONSTANT_ARRAYS = {
+    "arange": [("arange(4)", np.arange(4.0)), ("arange(1, 3)", np.arange(1.0, 3.0)),
+               ("arange(1, 2, 0.25)", np.arange(1, 2, 0.25)), ("arange(5, 1, -2)", np.arange(5.0, 1, -2))],
+    "eye": [("eye(3)", np.eye(3))],
+    "ones": [("ones(2)", np.ones(2)), ("ones((2, 3))", np.ones((2, 3)))],
+    "zeros": [("zeros(3)", np.zeros(3)), ("zeros([1, 2])", np.zeros((1, 2)))],
+}
 NAMES = "abc"
 
 
 def test_every_operation_has_conformance_data():
     for op in OPERATIONS:
+        if op.kind == "constant":
+            assert op.name in CONSTANT_ARRAYS, f"constant-array function {op.name} has no test values"
+            continue
         if op.internal:
             assert op.name in INTERNAL, f"internal operation {op.name} is not covered by any test"
             continue
@@ -126,6 +140,13 @@ def close(got, want, rtol=1e-12, atol=1e-13):
 CONFORMANT = [op for op in TESTED if op.sample is not None]
 
 
+@pytest.mark.parametrize("name", sorted(CONSTANT_ARRAYS))
+def test_constant_arrays_are_numpys(name):
+    for expression, want in CONSTANT_ARRAYS[name]:
+        result = compute.jacobian(f"({expression}) * y", ["y=2"])
+        np.testing.assert_array_equal(result.value.reshape(want.shape), want)  # d(c*y)/dy = c
+
+
 @pytest.mark.parametrize("op", CONFORMANT, ids=lambda op: op.name)
 def test_value_and_derivatives_against_mpmath(op):
     shapes = _shapes(op)
@@ -137,6 +158,7 @@ def test_value_and_derivatives_against_mpmath(op):
         expression = text(op, count)
         problem = compute.Problem(expression, at(point))
         assume(far_from_kinks(op, point))
+        assume(op.sample.valid is None or op.sample.valid(*point))
         flat = [mpmath.mpf(float(v)) for value in point for v in np.ravel(value)]
         f = mp_function(op, shapes)
         want = [float(v) for v in f(*flat)]
@@ -155,7 +177,7 @@ def test_value_and_derivatives_against_mpmath(op):
         assert float(v @ jt) == pytest.approx(float(vj @ t), rel=1e-10, abs=1e-12)
         # the second derivative: the Hessian of w·f against mpmath
         w = rng.normal(size=len(want))
-        weights = f"sum([{', '.join(repr(float(wi)) for wi in w)}] * ({expression}))" if len(want) > 1 \
+        weights = f"sum({w.reshape(problem.output_shape).tolist()!r} * ({expression}))" if len(want) > 1 \
             else f"({float(w[0])!r})*({expression})"
         hessian = compute.hessian(weights, at(point)).value
         for j in range(len(flat)):
@@ -181,7 +203,10 @@ def inside(op) -> list[np.ndarray]:
     for k, (interval, shape) in enumerate(zip(op.sample.intervals, _shapes(op))):
         low, high = interval[0] if isinstance(interval[0], tuple) else interval
         middle = (low + high) / 2 + 0.1 * k
-        point.append(middle + 0.05 * np.arange(math.prod(shape)).reshape(shape) if shape else np.array(middle))
+        value = middle + 0.05 * np.arange(math.prod(shape)).reshape(shape) if shape else np.array(middle)
+        if len(shape) == 2 and shape[0] == shape[1]:  # a square matrix: well conditioned (the above is nearly singular)
+            value = value + 0.5 * np.eye(shape[0])
+        point.append(value)
     return point
 
 

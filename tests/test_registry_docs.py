@@ -19,10 +19,14 @@ def test_the_readme_lists_the_registry():
     assert block.group(1) == function_table()
 
 
+# the examples' names: x and y vectors, A and B matrices (any other name a scalar)
+EXAMPLE_SHAPES = {"x": (2,), "y": (2,), "A": (2, 2), "B": (2, 2)}
+
+
 @pytest.mark.parametrize("op", public_ops(), ids=lambda op: op.name)
 def test_every_example_runs(op):
     for call in op.example.split(";"):
-        result = compute.jacobian(call.strip(), None)
+        result = compute.jacobian(call.strip(), None, shapes=EXAMPLE_SHAPES)
         assert result.symbolic is not None
 
 
@@ -30,8 +34,15 @@ def test_every_name_is_callable():
     for name, op in FUNCTIONS.items():
         assert op.summary and op.example, name
         least = op.arity[0]
-        args = ", ".join(["x"] * least)
-        compute.jacobian(f"{name}({args})", None)
+        if op.kind == "constant":  # built from constant numbers: arange(2), eye(2)
+            args = ", ".join(["2"] * least)
+        elif op.takes_list:  # concatenate([x])
+            args = ", ".join(["[x]"] + ["0"] * (least - 1))
+        elif name in ("det", "logdet", "inv", "trace", "solve"):  # a square matrix first
+            args = ", ".join(["A"] + ["x"] * (least - 1))
+        else:
+            args = ", ".join(["x"] + ["2" if name == "reshape" else "x"] * (least - 1))
+        compute.jacobian(f"{name}({args})", None, shapes=EXAMPLE_SHAPES)
 
 
 def test_the_python_api_softmax_jac_is_the_function():
