@@ -122,4 +122,8 @@ def test_random_array_expressions_agree_with_the_symbolic_path(expression, x, y)
     at = [f"x=[{', '.join(map(repr, x))}]", f"y={y!r}"]
     got = compute.jacobian(expression, at, ["x", "y"]).value
     expected = reference.jacobian(expression, ["x", "y"], at)
-    np.testing.assert_allclose(got, expected, rtol=1e-11, atol=1e-13, err_msg=expression)
+    # norm is not differentiable where its argument is 0: there the engines give nan (as JAX does), while
+    # sympy may have simplified the norm away (norm(u) - norm(u) is 0); compare everywhere else
+    kink = "norm" in expression and (y == 0 or not any(x)) and np.isnan(got).any()
+    if not kink:
+        np.testing.assert_allclose(got, expected, rtol=1e-11, atol=1e-13, err_msg=expression)
