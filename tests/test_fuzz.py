@@ -8,7 +8,9 @@ from jaccli.cli import app
 from jaccli.registry import FUNCTIONS
 
 runner = CliRunner()
-FUZZ = settings(max_examples=800, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+# Derandomised in CI, so every run tries the same inputs: 400 is wide variety at a suite time of minutes
+# (each well-formed expression goes through sympy, and at 800 this file alone took over two minutes).
+FUZZ = settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
 def _run(*args):

@@ -6,7 +6,7 @@ import math
 
 import pytest
 import sympy
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from jaccli.taylor import MAX_ORDER, taylor
@@ -53,6 +53,7 @@ def test_a_vector_function_and_json(jaccli):
     assert run.json["symbolic"] == ["x*y", "x + y**2"] and run.json["order"] == 2
 
 
+@settings(max_examples=40, deadline=None)  # each example runs sympy: 200 took ~30-60 s
 @given(st.lists(st.integers(-9, 9), min_size=6, max_size=6), st.integers(-3, 3), st.integers(-3, 3))
 def test_a_polynomial_of_degree_k_is_its_own_taylor_polynomial(c, a, b):
     f = c[0] + c[1] * x + c[2] * y + c[3] * x**2 + c[4] * x * y + c[5] * y**2
