@@ -582,6 +582,12 @@ def _input_grid(problem: Problem, column: str) -> tuple[list[str], list[str]]:
     return problem.labels, [column]
 
 
+def _product(command: str, problem: Problem, shape, rows, columns, what: str, vector: points.Value) -> Result:
+    """The Result of a product with a vector (vjp, jvp, hvp): titled with v, and v as a JSON key."""
+    return Result(command, problem.expression, shape, rows, columns,
+                  title=problem.title(what) + f", v = {_short_array(vector.array)}", extra={"v": vector.array})
+
+
 def vjp(expression: str, at: list[str] | None, v: str, variables: list[str] | None = None,
         shapes: dict | None = None, stdin=None, *, exact: bool = False, many: bool = False,
         check: bool = False, wrt: list[str] | None = None,
@@ -595,8 +601,7 @@ def vjp(expression: str, at: list[str] | None, v: str, variables: list[str] | No
     vector = _read_v(v, problem.output_shape, "vjp", "output of the expression", stdin)
     shape = _input_shape(problem)
     rows, columns = _input_grid(problem, "Jᵀv")
-    result = Result("vjp", expression, shape, rows, columns, title=problem.title("Vector-Jacobian product Jᵀv")
-                    + f", v = {_short_array(vector.array)}", extra={"v": vector.array})
+    result = _product("vjp", problem, shape, rows, columns, "Vector-Jacobian product Jᵀv", vector)
     exprs = None
     if _symbolic(problem, many):
         import sympy
@@ -623,9 +628,7 @@ def jvp(expression: str, at: list[str] | None, v: str, variables: list[str] | No
     vector = _read_v(v, _input_shape(problem), "jvp", "input", stdin)
     shape = problem.output_shape
     rows, columns = (output_labels(shape), ["J·v"]) if len(shape) <= 1 else grid("f", shape, "J·v")
-    result = Result("jvp", expression, shape, rows, columns,
-                    title=problem.title("Jacobian-vector product J·v") + f", v = {_short_array(vector.array)}",
-                    extra={"v": vector.array})
+    result = _product("jvp", problem, shape, rows, columns, "Jacobian-vector product J·v", vector)
     exprs = None
     if _symbolic(problem, many):
         import sympy
@@ -655,9 +658,7 @@ def hvp(expression: str, at: list[str] | None, v: str, variables: list[str] | No
     shape = _input_shape(problem)
     vector = _read_v(v, shape, "hvp", "input", stdin)
     rows, columns = _input_grid(problem, "H·v")
-    result = Result("hvp", expression, shape, rows, columns,
-                    title=problem.title("Hessian-vector product H·v") + f", v = {_short_array(vector.array)}",
-                    extra={"v": vector.array})
+    result = _product("hvp", problem, shape, rows, columns, "Hessian-vector product H·v", vector)
     exprs = None
     if _symbolic(problem, many):
         import sympy
