@@ -59,7 +59,7 @@ class _Group(TyperGroup):
         except click_exceptions.ClickException as exc:
             code = _fail(exc.format_message(), exc.exit_code)
         except streams.Interrupted as exc:
-            code = _fail("interrupted", exc.code)
+            code = _fail(exc.message, exc.code)
         except (typer.Abort, KeyboardInterrupt):
             code = _fail("interrupted", EXIT_INTERRUPTED)
         except (streams.ReaderGone, BrokenPipeError):  # a reader such as `head` closed stdout: not our failure

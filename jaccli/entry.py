@@ -21,7 +21,7 @@ def main() -> None:
         cli_main()
     except streams.Interrupted as exc:  # before the CLI's own handling was in place
         streams.ignore_signals()
-        streams.say("Error: interrupted")
+        streams.say(f"Error: {exc.message}")
         sys.exit(exc.code)
     except SystemExit:
         streams.ignore_signals()  # exiting now: a late signal must not raise during teardown

@@ -8,7 +8,9 @@
   (``State.stderr_failed``) so that the run ends with a non-zero exit, and it never touches stdout.
 * ``-o FILE``: ``atomic_file`` writes a temporary file beside FILE and renames it into place only
   on success, so a failed or interrupted run leaves FILE as it was and no stray file.
-* signals: SIGINT exits 130 and SIGTERM 143 (``Interrupted``), at any moment of the run.
+* signals: SIGINT exits 130 and SIGTERM 143 (``Interrupted``), at any moment of the run. A signal that
+  arrives while a line longer than PIPE_BUF is half written waits until that line is whole (its reader
+  may be slow); a second signal then exits at once, and the error says the last line is cut.
 * closed descriptors: ``reserve_closed`` keeps fds 0-2 occupied (by /dev/null), so a file opened
   later never becomes "stdout"; which of them were closed is remembered.
 
@@ -34,9 +36,15 @@ class Interrupted(BaseException):
     Not a KeyboardInterrupt: typer turns those into a silent exit 130, whatever the signal was.
     """
 
-    def __init__(self, code: int = 130):
+    def __init__(self, code: int = 130, cut_line: bool = False):
         super().__init__(code)
         self.code = code
+        self.cut_line = cut_line
+
+    @property
+    def message(self) -> str:
+        """The text after ``Error: ``."""
+        return "interrupted; the last line on stdout is incomplete" if self.cut_line else "interrupted"
 
 
 class ReaderGone(Exception):
@@ -57,8 +65,22 @@ class State:
 # --- start-up -------------------------------------------------------------------------------------
 
 
+class _Line:
+    """A line being written in pieces (longer than PIPE_BUF): a first signal waits for its end."""
+
+    open = False  # bytes of an unfinished line have been or are being written
+    pending: int | None = None  # the exit code of a signal held back until the line is whole
+
+
 def _interrupt(signum, frame):  # a signal handler: raise where the program is, so ``finally`` blocks run
-    raise Interrupted(EXIT_INTERRUPTED.get(signum, 128 + signum))
+    code = EXIT_INTERRUPTED.get(signum, 128 + signum)
+    if _Line.open:
+        if _Line.pending is None:  # os.write is retried (PEP 475): the line is finished, then we exit
+            _Line.pending = code
+            return
+        code, _Line.pending = _Line.pending, None
+        raise Interrupted(code, cut_line=True)  # a second signal: the user will not wait
+    raise Interrupted(code)
 
 
 def install_signal_handlers() -> None:
@@ -191,12 +213,26 @@ class Sink:
 
     def _write(self, data: bytes) -> None:
         view, start = memoryview(data), 0
-        while start < len(data):
-            end = len(data)
-            if self.pipe and end - start > PIPE_BUF:  # whole lines up to PIPE_BUF bytes: one atomic write
-                cut = data.rfind(b"\n", start, start + PIPE_BUF)
-                end = cut + 1 if cut >= 0 else start + PIPE_BUF  # a line longer than that: in pieces
-            start += os.write(self.fd, view[start:end])
+        try:
+            while start < len(data):
+                end = len(data)
+                if _Line.pending is not None:  # a signal came: finish the line under way, then stop
+                    cut = data.find(b"\n", start)
+                    end = cut + 1 if cut >= 0 else end
+                elif self.pipe and end - start > PIPE_BUF:  # whole lines up to PIPE_BUF bytes: one atomic write
+                    cut = data.rfind(b"\n", start, start + PIPE_BUF)
+                    end = cut + 1 if cut >= 0 else start + PIPE_BUF  # a line longer than that: in pieces
+                # a signal waits for the line's end unless this write is all or nothing and starts and ends a line
+                # (a pipe write of at most PIPE_BUF bytes is; a terminal's may stop part-way)
+                _Line.open = not self.pipe or (start > 0 and data[start - 1] != 10) or data[end - 1] != 10
+                start += os.write(self.fd, view[start:end])
+                if _Line.pending is not None and data[start - 1] == 10:
+                    break
+        finally:
+            _Line.open = False
+        if _Line.pending is not None:
+            code, _Line.pending = _Line.pending, None
+            raise Interrupted(code)
 
     def flush(self) -> None:
         if self.fd is None:

@@ -11,6 +11,7 @@ import fcntl
 import os
 import pty
 import re
+import select
 import signal
 import struct
 import subprocess
@@ -18,6 +19,7 @@ import sys
 import termios
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from jaccli import render, streams
@@ -139,6 +141,57 @@ def test_a_signal_while_stdout_is_blocked_leaves_whole_lines(tmp_path, signum, c
         assert len(fields) == 6, line
         x = float(fields[0])
         assert [float(f) for f in fields[1:]] == [9, 9, x, 1, 1], line
+
+
+def _wide_rows(tmp_path: Path) -> tuple[subprocess.Popen, np.ndarray]:
+    """A Jacobian whose 1000 rows are ~20 KB lines each (far longer than PIPE_BUF), written to a pipe nobody
+    reads, once the pipe is full: the writer is then blocked part-way through a line."""
+    x = np.linspace(0.1, 0.9, 1000)
+    path = tmp_path / "x.txt"
+    path.write_text(",".join(repr(float(v)) for v in x) + "\n")
+    child = subprocess.Popen([*JACCLI, "jacobian", "x*sum(sin(x))", "--at", f"x=@{path}", "--format", "plain"],
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    full = fcntl.fcntl(child.stdout.fileno(), 1032) - streams.PIPE_BUF  # F_GETPIPE_SZ, less a page's slack
+    waiting = np.zeros(1, dtype=np.int32)
+    while True:  # synchronised on the pipe's fill level and the writer asleep on it, not on time
+        fcntl.ioctl(child.stdout.fileno(), termios.FIONREAD, waiting)
+        if waiting[0] >= full and Path(f"/proc/{child.pid}/stat").read_text().rsplit(")", 1)[1].split()[0] == "S":
+            return child, x
+        assert child.poll() is None, child.stderr.read()
+        select.select([], [], [], 0.01)
+
+
+def _right_rows(text: bytes, x: np.ndarray) -> None:
+    """Every line is a whole row of J = diag(sum(sin x)) + x cos(x)^T (the closed form)."""
+    total = np.sin(x).sum()
+    for i, line in enumerate(text.decode().splitlines()):
+        row = np.array(line.split(), dtype=float)
+        expected = x[i] * np.cos(x)
+        expected[i] += total
+        np.testing.assert_allclose(row, expected, rtol=1e-12)
+
+
+@pytest.mark.parametrize(("signum", "code"), [(signal.SIGTERM, 143), (signal.SIGINT, 130)])
+def test_a_signal_part_way_through_a_long_line_waits_for_the_line(tmp_path, signum, code):
+    child, x = _wide_rows(tmp_path)
+    child.send_signal(signum)  # blocked inside a 20 KB line: it is finished once read, then the run stops
+    rest, err = child.communicate(timeout=TIMEOUT)
+    assert (child.returncode, err) == (code, b"Error: interrupted\n")
+    assert rest.endswith(b"\n")
+    assert 0 < rest.count(b"\n") < 1000
+    _right_rows(rest, x)
+
+
+def test_a_second_signal_stops_at_once_and_says_the_line_is_cut(tmp_path):
+    child, x = _wide_rows(tmp_path)
+    child.send_signal(signal.SIGINT)  # held back until the line is whole …
+    child.send_signal(signal.SIGTERM)  # … but the user (or a supervisor) insists
+    rest, err = child.communicate(timeout=TIMEOUT)
+    assert child.returncode == 130
+    assert err == b"Error: interrupted; the last line on stdout is incomplete\n"
+    assert not rest.endswith(b"\n")
+    whole = rest[:rest.rindex(b"\n") + 1]
+    _right_rows(whole, x)
 
 
 KICK = """
