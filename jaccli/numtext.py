@@ -74,16 +74,25 @@ def _rows(matrix: np.ndarray, separator: str, lead: list[list[str]]) -> str:
     points, width = matrix.shape
     columns: list = [None] * width
     varying = []
+    first: dict[bytes, int] = {}  # a column's bytes -> the first column equal to it
+    repeats: dict[int, int] = {}
     for j in range(width):
         column = matrix[:, j]
         if column[0] == column[0] and np.all(column == column[0]):  # constant (and not NaN): one conversion
             columns[j] = [_texts(column[:1])[0]] * points
+            continue
+        key = column.tobytes()  # equal columns (a symmetric Jacobian's (i, j) and (j, i)) are written once
+        if key in first:
+            repeats[j] = first[key]
         else:
+            first[key] = j
             varying.append(j)
     if varying:
         texts = _texts(matrix[:, varying].T.ravel())  # column after column
         for k, j in enumerate(varying):
             columns[j] = texts[k * points:(k + 1) * points]
+    for j, same in repeats.items():
+        columns[j] = columns[same]
     return "\n".join(map(separator.join, zip(*lead, *columns))) + "\n"
 
 

@@ -80,3 +80,12 @@ def test_a_large_symmetric_matrix_on_two_processes():
     jac[3, 700] = np.nextafter(jac[3, 700], 1)  # one ulp off: no longer symmetric, still exact
     assert not numtext._symmetric(jac)
     assert json.loads(numtext.array_json(jac)) == jac.tolist()
+
+
+@given(hnp.arrays(np.float64, hnp.array_shapes(min_dims=2, max_dims=2, max_side=6), elements=floats),
+       st.lists(st.integers(0, 5), max_size=4))
+def test_rows_with_repeated_columns(matrix, copies):
+    """Columns equal to an earlier one (a symmetric Jacobian's (i, j) and (j, i)) are written once, read twice."""
+    matrix = np.column_stack([matrix] + [matrix[:, j % matrix.shape[1]] for j in copies])
+    expected = "".join(" ".join(number(v) for v in row) + "\n" for row in matrix)
+    assert numtext.rows(matrix) == expected
