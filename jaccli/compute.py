@@ -576,7 +576,7 @@ def _read_v(spec: str, shape: tuple[int, ...], command: str, side: str, stdin=No
     if vector.shape != shape and not (len(vector.shape) <= 1 and vector.array.size == size):
         raise ShapeError(f"--v has shape {_shape(vector.shape)} ({vector.array.size} entries), but {command} needs "
                          f"one entry per {side}: shape {_shape(shape)} ({size} entries)")
-    return points.Value(vector.array.reshape(shape), vector.texts.reshape(shape))
+    return vector.reshape(shape)
 
 
 def _sympy_numbers(vector: points.Value, exact: bool) -> np.ndarray:
