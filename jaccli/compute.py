@@ -11,12 +11,14 @@ asked for: no point, ``--exact``); sympy is imported only then, which keeps star
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from functools import cached_property
 
 import numpy as np
 
 from . import ad, ir, limits, points
 from .errors import JaccliError, ShapeError
+from .labels import entry_labels
 from .parsing import Function, check_order, element_label, parse
 from .result import Panel, Result
 
@@ -53,7 +55,8 @@ class Problem:
         for name, shape in self.shapes.items():  # sizes first: no label, array or symbol is made beyond a limit
             limits.check_shape(name, shape, "--shape" if self.values is None else "--at")
         self.layout = [(name, self.shapes[name]) for name in self.names]
-        self.labels = [label for name in self.names for label in _labels(name, self.shapes[name])]
+        self.labels = _labels(self.names[0], self.shapes[self.names[0]]) if len(self.names) == 1 else \
+            [label for name in self.names for label in _labels(name, self.shapes[name])]
         self.root = ir.build(self.function.tree, self.shapes)  # every shape rule and size limit, before any work
         self.ad = ad.Problem(self.root, self.layout)
         # parameters (variables not in --wrt): their values, with a point axis of length 1, for every evaluation
@@ -250,11 +253,9 @@ def _split(flat: np.ndarray, layout) -> dict[str, np.ndarray]:
     return out
 
 
-def _labels(name: str, shape: tuple[int, ...]) -> list[str]:
-    """``x[0]``, ``x[1]``, … (``x[0, 1]`` …) for every entry of a variable, row-major."""
-    if len(shape) == 1:  # the common large case, without a tuple per entry
-        return [f"{name}[{i}]" for i in range(shape[0])]
-    return [element_label(name, index) for index in np.ndindex(shape)]
+def _labels(name: str, shape: tuple[int, ...]) -> Sequence[str]:
+    """``x[0]``, ``x[1]``, … (``x[0, 1]`` …) for every entry of a variable, row-major (made on demand when many)."""
+    return entry_labels(name, shape) if shape else [name]
 
 
 def _short_array(array: np.ndarray) -> str:
@@ -278,10 +279,8 @@ def output_labels(shape: tuple[int, ...]) -> list[str]:
 def grid(name: str, shape: tuple[int, ...], column: str) -> tuple[list[str], list[str]]:
     """Row and column labels for an array named ``name``: a vector is one column."""
     if len(shape) <= 1:
-        rows = [name] if shape == () else [f"{name}[{i}]" for i in range(shape[0])]
-        return rows, [column]
-    rows = [f"{name}[{', '.join(map(str, index))}]" for index in np.ndindex(shape[:-1])]
-    return rows, [f"[{j}]" for j in range(shape[-1])]
+        return _labels(name, shape), [column]
+    return entry_labels(name, shape[:-1]), [f"[{j}]" for j in range(shape[-1])]
 
 
 

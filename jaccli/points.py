@@ -428,11 +428,11 @@ def bind(variables: tuple[str, ...], specs: list[str], stdin=None) -> dict[str, 
     named: dict[str, Value] = {}
     texts: list[str] = []
     sources: list[str | None] = []
-    lines = 0  # the most lines of one @file or stdin text: several points where one was expected?
+    read: list[str] = []  # the @file and stdin texts: several points where one was expected? (for an error)
     for spec in specs:
         text = read_source(spec, stdin)
         if spec == "-" or spec.startswith("@"):
-            lines = max(lines, sum(1 for line in _strip_comments(text).splitlines() if line.strip()))
+            read.append(text)
         for part in _NAMED_LIST.split(text) if _NAMED.match(text) else [text]:  # x=2,y=3 names two values
             match = _NAMED.match(part)
             if match:
@@ -465,6 +465,7 @@ def bind(variables: tuple[str, ...], specs: list[str], stdin=None) -> dict[str, 
         return {variables[0]: positional[0] if len(positional) == 1 else stack_values(positional)}
     if len(positional) != len(variables):
         example = "--at " + ",".join(f"{v}={i + 1}" for i, v in enumerate(variables[:2]))
+        lines = max((sum(1 for line in _strip_comments(text).splitlines() if line.strip()) for text in read), default=0)
         several = (f" The input has {lines} lines: for one result per line (a point each), use --points "
                    "instead of --at." if lines > 1 else "")
         raise ShapeError(f"{len(variables)} variables ({names}) need {len(variables)} values, one each in "
