@@ -344,6 +344,8 @@ def build_cases(data: Data, jaccli: list[str]) -> list[Case]:
         Case("HVP (10^6) vs VJP (10^6)",
              run("hvp", "logsumexp(x)", "--at", data.arg("normal-1000000.txt"), "--v", data.arg("v-1000000.txt"),
                  "--format", "json", check=json_value((1_000_000,))), vjp_million, 2.0),
+        Case("symbolic softmax Jacobian (80x80)",
+             run("jacobian", "softmax(x)", "--shape", "x=80", "--format", "json", check=nonempty), symbolic, 2.0),
         Case("derivative of order 20",
              run("derivative", "tanh(x)", "--order", "20", "--at", "0.7", "--format", "json", check=json_value(())),
              symbolic, 1.5),

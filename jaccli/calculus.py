@@ -50,17 +50,41 @@ def partial(expr: sympy.Expr, symbol: sympy.Symbol, memo: dict | None = None) ->
         out = sympy.Piecewise(*((partial(e, symbol, memo), c) for e, c in expr.args))
     elif isinstance(expr, sympy.Function):
         try:  # chain rule over the arguments that contain the symbol
-            outer = [(expr.fdiff(i + 1), a) for i, a in enumerate(expr.args) if symbol in a.free_symbols]
+            if _of_atoms(expr):  # softmax(x[0], …, x[79])[i]: find the symbol's places, not scan every argument
+                outer = [(expr.fdiff(i + 1), symbol) for i in _places(expr, memo)[symbol]]
+            else:
+                outer = [(expr.fdiff(i + 1), a) for i, a in enumerate(expr.args) if symbol in a.free_symbols]
         except (ArgumentIndexError, NotImplementedError):
             outer = None
-        if outer is None or any(d.has(sympy.Derivative, sympy.Subs) for d, _ in outer):
+        if outer is None or not getattr(expr, "closed_fdiff", False) and any(
+                d.has(sympy.Derivative, sympy.Subs) for d, _ in outer):  # jaccli's own functions: closed forms
             out = expr.diff(symbol)  # no fdiff rule (e.g. sign): sympy's own derivative
         else:
-            out = sympy.Add(*(d * partial(a, symbol, memo) for d, a in outer))
+            out = sympy.Add(*(_times(d, partial(a, symbol, memo)) for d, a in outer))
     else:
         out = expr.diff(symbol)
     memo[key] = out
     return out
+
+
+def _times(a, b):
+    """a*b, without sympy's product machinery when b is 1 (the chain rule at a bare symbol)."""
+    return a if b is sympy.S.One else a * b
+
+
+def _of_atoms(expr) -> bool:
+    return len(expr.args) > 2 and all(a.is_Atom for a in expr.args)
+
+
+def _places(expr, memo: dict) -> dict:
+    """symbol -> the argument positions where it stands, for a function of atoms (computed once per function)."""
+    key = ("places", expr)
+    if key not in memo:
+        places: dict = {}
+        for i, a in enumerate(expr.args):
+            places.setdefault(a, []).append(i)
+        memo[key] = places
+    return memo[key]
 
 
 def check_dense(rows: int, columns: int, what: str) -> None:
@@ -89,8 +113,11 @@ def check_work(outputs, inputs, limit: int = MAX_WORK) -> None:
 def _count_nodes(expr, budget: int) -> int:
     """Nodes of the expression tree, counting shared subtrees each time; stops counting past ``budget``."""
     count = 0
-    for _ in sympy.preorder_traversal(expr):
+    traversal = sympy.preorder_traversal(expr)
+    for node in traversal:
         count += 1
+        if isinstance(node, sympy.Function) and _of_atoms(node):  # differentiated in O(1) per symbol: one node
+            traversal.skip()
         if count > budget:
             break
     return count
