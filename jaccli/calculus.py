@@ -19,6 +19,7 @@ from .parsing import check_order
 
 MAX_DENSE_ENTRIES = 1_000_000  # m*n of a Jacobian or n*n of a Hessian built as sympy objects
 MAX_WORK = 300_000  # expression nodes times the symbols they are differentiated by
+ATOM_ARGUMENTS_PER_NODE = 8  # bare-symbol arguments of a function that count as one node of work
 MAX_ORDER_WORK = 15_000  # expression nodes before each further step of a high-order derivative
 
 
@@ -116,7 +117,10 @@ def _count_nodes(expr, budget: int) -> int:
     traversal = sympy.preorder_traversal(expr)
     for node in traversal:
         count += 1
-        if isinstance(node, sympy.Function) and _of_atoms(node):  # differentiated in O(1) per symbol: one node
+        if isinstance(node, sympy.Function) and _of_atoms(node):
+            # softmax(x[0], …, x[n-1])[i]: partial() finds a symbol's place once and copies the n arguments into
+            # each derivative, cheap next to differentiating n nodes: counted as n/8
+            count += len(node.args) // ATOM_ARGUMENTS_PER_NODE
             traversal.skip()
         if count > budget:
             break
