@@ -66,6 +66,18 @@ BASELINE_SCRIPTS = {
         ])
         np.savetxt(sys.stdout, np.column_stack([r, t, p, jac]), fmt="%.17g", delimiter=",")
         '''),
+    "baseline_batch_softmax.py": textwrap.dedent('''\
+        """The softmax Jacobian diag(s) - s s^T for every row of a CSV of x,y,z, vectorised."""
+        import sys
+
+        import numpy as np
+
+        x = np.loadtxt(sys.argv[1], delimiter=",", ndmin=2)
+        e = np.exp(x - x.max(axis=1, keepdims=True))
+        s = e / e.sum(axis=1, keepdims=True)
+        jac = s[:, :, None] * (np.eye(x.shape[1]) - s[:, None, :])
+        np.savetxt(sys.stdout, np.column_stack([x, jac.reshape(len(x), -1)]), fmt="%.17g", delimiter=",")
+        '''),
     "baseline_jax.py": textwrap.dedent('''\
         """The dense softmax Jacobian with JAX: jit-free jacfwd, float64, JSON out."""
         import json
@@ -81,6 +93,39 @@ BASELINE_SCRIPTS = {
         x = jax.numpy.asarray(np.loadtxt(sys.argv[1]))
         jac = jax.jacfwd(jax.nn.softmax)(x)
         sys.stdout.write(json.dumps({"value": np.asarray(jac).tolist()}))
+        '''),
+    "baseline_jax_vjp.py": textwrap.dedent('''\
+        """A VJP of softmax with JAX: jax.vjp, no jit, float64, JSON out."""
+        import json
+        import os
+        import sys
+
+        os.environ.setdefault("JAX_PLATFORMS", "cpu")  # no accelerator probing
+
+        import jax
+        import numpy as np
+
+        jax.config.update("jax_enable_x64", True)  # the same precision as jaccli
+        x = jax.numpy.asarray(np.loadtxt(sys.argv[1]))
+        v = jax.numpy.asarray(np.loadtxt(sys.argv[2]))
+        (grad,) = jax.vjp(jax.nn.softmax, x)[1](v)
+        sys.stdout.write(json.dumps({"value": np.asarray(grad).tolist()}))
+        '''),
+    "baseline_jax_gradient.py": textwrap.dedent('''\
+        """A gradient with JAX: jax.grad of logsumexp, no jit, float64, JSON out."""
+        import json
+        import os
+        import sys
+
+        os.environ.setdefault("JAX_PLATFORMS", "cpu")  # no accelerator probing
+
+        import jax
+        import numpy as np
+
+        jax.config.update("jax_enable_x64", True)  # the same precision as jaccli
+        x = jax.numpy.asarray(np.loadtxt(sys.argv[1]))
+        grad = jax.grad(jax.scipy.special.logsumexp)(x)
+        sys.stdout.write(json.dumps({"value": np.asarray(grad).tolist()}))
         '''),
     "baseline_jax_hessian.py": textwrap.dedent('''\
         """A dense Hessian with JAX: jax.hessian (forward-over-reverse), no jit, float64, JSON out."""
@@ -122,6 +167,19 @@ class Data:
         return f"@{self.path(name)}"
 
 
+LARGE_FILES = ("normal-10000000.txt", "v-10000000.txt")  # 200 MB each: written only for a case that reads them
+
+
+def generate_large(data: Data, cases: list[Case]) -> None:
+    """Write the 10^7-value files if a chosen case reads them (seeded like the rest; a minute of work)."""
+    needed = {name for name in LARGE_FILES for case in cases for side in (case.jaccli, case.baseline)
+              if any(str(data.path(name)) in arg for arg in side.argv)}
+    for name in sorted(needed):
+        if not data.path(name).exists():
+            rng = np.random.default_rng([SEED, LARGE_FILES.index(name)])
+            np.savetxt(data.path(name), rng.normal(size=10_000_000), fmt="%.17g")
+
+
 def generate_data(directory: Path) -> Data:
     """Write the value files, the batch CSV and the baseline scripts; deterministic for a given SEED."""
     rng = np.random.default_rng(SEED)
@@ -143,6 +201,7 @@ def generate_data(directory: Path) -> Data:
     n = 100_000
     rtp = np.column_stack([rng.uniform(0.5, 2.0, n), rng.uniform(0.0, math.pi, n), rng.uniform(0.0, 2 * math.pi, n)])
     np.savetxt(directory / "spherical-100000.csv", rtp, fmt="%.17g", delimiter=",")
+    np.savetxt(directory / "logits-100000.csv", rng.normal(size=(n, 3)), fmt="%.17g", delimiter=",")
     for name, text in BASELINE_SCRIPTS.items():
         (directory / name).write_text(text, encoding="utf-8")
     return Data(directory)
@@ -217,6 +276,7 @@ class Case:
     jaccli: Side
     baseline: Side
     target: float  # the ratio jaccli/baseline must be at most this
+    memory_target: float | None = None  # and the ratio of their peak RSS at most this, when given
 
 
 def build_cases(data: Data, jaccli: list[str]) -> list[Case]:
@@ -242,6 +302,22 @@ def build_cases(data: Data, jaccli: list[str]) -> list[Case]:
     vjp_million = Side("jaccli vjp softmax (10^6)",
                        [*jaccli, "vjp", "softmax(x)", "--at", data.arg("normal-1000000.txt"), "--v",
                         data.arg("v-1000000.txt"), "--format", "json"], json_value((1_000_000,)))
+    jax_rows = []
+    if HAS_JAX:  # memory per entry: time and peak RSS against JAX doing the same from the same files
+        jax_rows = [
+            Case("VJP (10^7) vs JAX",
+                 run("vjp", "softmax(x)", "--at", data.arg("normal-10000000.txt"), "--v",
+                     data.arg("v-10000000.txt"), "--format", "json", check=json_value((10_000_000,))),
+                 Side("JAX vjp (no jit, x64)", script("baseline_jax_vjp.py", str(data.path("normal-10000000.txt")),
+                                                      str(data.path("v-10000000.txt"))),
+                      json_value((10_000_000,))), 0.7, memory_target=1.0),
+            Case("gradient (10^6) vs JAX",
+                 run("gradient", "logsumexp(x)", "--at", data.arg("normal-1000000.txt"), "--format", "json",
+                     check=json_value((1_000_000,))),
+                 Side("JAX grad (no jit, x64)", script("baseline_jax_gradient.py",
+                                                       str(data.path("normal-1000000.txt"))),
+                      json_value((1_000_000,))), 0.35, memory_target=1.0),
+        ]
     return [
         Case("start-up, numeric only",
              run("softmax-jac", "-1.3", "0.5", "2.1", "--format", "json", check=json_value((3, 3))), numeric, 1.2),
@@ -268,6 +344,11 @@ def build_cases(data: Data, jaccli: list[str]) -> list[Case]:
         Case("HVP (10^6) vs VJP (10^6)",
              run("hvp", "logsumexp(x)", "--at", data.arg("normal-1000000.txt"), "--v", data.arg("v-1000000.txt"),
                  "--format", "json", check=json_value((1_000_000,))), vjp_million, 2.0),
+        Case("symbolic softmax Jacobian (80x80)",
+             run("jacobian", "softmax(x)", "--shape", "x=80", "--format", "json", check=nonempty), symbolic, 2.0),
+        Case("derivative of order 20",
+             run("derivative", "tanh(x)", "--order", "20", "--at", "0.7", "--format", "json", check=json_value(())),
+             symbolic, 1.5),
         Case("bracketed point (2.5·10^5)",
              run("gradient", "sum(x**2)", "--at", data.arg("bracketed-250000.txt"), "--format", "json",
                  check=json_value((125_000, 2))), symbolic, 2.0),
@@ -282,7 +363,13 @@ def build_cases(data: Data, jaccli: list[str]) -> list[Case]:
                  "--points", str(data.path("spherical-100000.csv")), "--format", "csv",
                  check=csv_rows(100_000, 12, header=True)),
              Side("numpy closed form", script("baseline_batch.py", str(data.path("spherical-100000.csv"))),
+                  csv_rows(100_000, 12, header=False)), 1.0, memory_target=2.0),  # streamed: ~30 MiB + a chunk
+        Case("batch, softmax (10^5 points)",
+             run("jacobian", "softmax([x, y, z])", "--points", str(data.path("logits-100000.csv")), "--format", "csv",
+                 check=csv_rows(100_000, 12, header=True)),
+             Side("numpy closed form", script("baseline_batch_softmax.py", str(data.path("logits-100000.csv"))),
                   csv_rows(100_000, 12, header=False)), 1.0),
+        *jax_rows,
     ]
 
 
@@ -316,24 +403,49 @@ def _wait(pid: int, timeout: float) -> tuple[int, os.struct_rusage, bool]:
             time.sleep(0.001)
             exited = os.waitid(os.P_PID, pid, os.WEXITED | os.WNOHANG | os.WNOWAIT) is not None
     if not exited:
-        os.kill(pid, 9)  # not yet reaped, so the pid is still ours
+        os.killpg(pid, 9)  # the launcher and the command (its own session); not yet reaped, so still ours
     _, status, usage = os.wait4(pid, 0)
     return status, usage, not exited
+
+
+# Starts the measured command from a small process and reports that child's peak RSS. A child forked from
+# this script (numpy loaded) would count this script's own pages in its ru_maxrss: Linux keeps the high-water
+# mark of the process image an exec replaces, so every command would seem to need this script's 140 MiB.
+LAUNCHER = textwrap.dedent("""\
+    import os, sys
+    pid = os.fork()
+    if pid == 0:
+        try:
+            os.execvp(sys.argv[2], sys.argv[2:])
+        finally:
+            os._exit(127)
+    _, status, usage = os.wait4(pid, 0)
+    with open(sys.argv[1], "w") as handle:
+        handle.write(str(usage.ru_maxrss))
+    code = os.waitstatus_to_exitcode(status)
+    sys.exit(code if code >= 0 else 128 - code)
+    """)
 
 
 def run_once(argv: list[str], out: Path, timeout: float, exit_code: int = 0) -> Run:
     """Run one process with stdout to ``out``; wall time and that child's peak RSS, or the first stderr line."""
     err = out.with_suffix(".stderr")
+    rss_file = out.with_suffix(".rss")
+    rss_file.unlink(missing_ok=True)
     with open(out, "wb") as stdout, open(err, "wb") as stderr:
         start = time.perf_counter()
         try:
-            proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=stdout, stderr=stderr)
+            proc = subprocess.Popen([sys.executable, "-S", "-c", LAUNCHER, str(rss_file), *argv],
+                                    stdin=subprocess.DEVNULL, stdout=stdout, stderr=stderr, start_new_session=True)
         except OSError as exc:
             return Run(math.nan, math.nan, f"cannot start {argv[0]}: {exc.strerror or exc}")
         status, usage, timed_out = _wait(proc.pid, timeout)
         seconds = time.perf_counter() - start
     proc.returncode = os.waitstatus_to_exitcode(status)  # reaped by wait4: keep Popen from waiting again
-    rss = _rss_mib(usage.ru_maxrss)
+    try:
+        rss = _rss_mib(int(rss_file.read_text()))
+    except (OSError, ValueError):  # killed for time: the launcher's own figure, the children's so far
+        rss = _rss_mib(usage.ru_maxrss)
     cpu = usage.ru_utime + usage.ru_stime
     if timed_out:
         return Run(seconds, rss, f"timed out after {timeout:g} s")
@@ -352,6 +464,8 @@ class Result:
     baseline_s: list[float] = field(default_factory=list)
     jaccli_rss_mib: float = math.nan
     error: str | None = None
+    memory_target: float | None = None
+    baseline_rss_mib: float = math.nan
     jaccli_cpu_s: list[float] = field(default_factory=list)
     baseline_cpu_s: list[float] = field(default_factory=list)
 
@@ -375,15 +489,22 @@ class Result:
         return self.jaccli_median / self.baseline_median if self.jaccli_s and self.baseline_s else math.nan
 
     @property
+    def memory_ratio(self) -> float:
+        """jaccli's peak RSS over the baseline's (the largest of each side's runs)."""
+        return self.jaccli_rss_mib / self.baseline_rss_mib
+
+    @property
     def status(self) -> str:
         if self.error:
             return "error"
-        return "pass" if self.ratio <= self.target else "fail"
+        memory = self.memory_target is None or self.memory_ratio <= self.memory_target
+        return "pass" if self.ratio <= self.target and memory else "fail"
 
     def as_dict(self) -> dict:
         return {**asdict(self), "jaccli_median_s": _num(self.jaccli_median),
                 "baseline_median_s": _num(self.baseline_median), "ratio": _num(self.ratio),
                 "jaccli_rss_mib": _num(self.jaccli_rss_mib), "cpu_ratio": _num(self.cpu_ratio),
+                "baseline_rss_mib": _num(self.baseline_rss_mib), "memory_ratio": _num(self.memory_ratio),
                 "status": self.status}
 
 
@@ -413,7 +534,7 @@ def measure(case: Case, repeat: int, timeout: float, work: Path, log: Callable[[
 
     A side that errors stops there; the other goes on, so a failing jaccli still shows the baseline's time.
     """
-    result = Result(case.name, case.baseline.label, case.target)
+    result = Result(case.name, case.baseline.label, case.target, memory_target=case.memory_target)
     sides = {"jaccli": (case.jaccli, result.jaccli_s), "baseline": (case.baseline, result.baseline_s)}
     cpu = {"jaccli": result.jaccli_cpu_s, "baseline": result.baseline_cpu_s}
     outs = {name: work / f"out-{name}.txt" for name in sides}
@@ -422,6 +543,8 @@ def measure(case: Case, repeat: int, timeout: float, work: Path, log: Callable[[
     def record(name: str, run: Run, times: list[float] | None) -> None:
         if name == "jaccli":
             result.jaccli_rss_mib = float(np.fmax(result.jaccli_rss_mib, run.max_rss_mib))  # fmax skips NaN
+        else:
+            result.baseline_rss_mib = float(np.fmax(result.baseline_rss_mib, run.max_rss_mib))
         if run.error:
             errors[name] = run.error
         elif times is not None:
@@ -494,15 +617,16 @@ def environment(jaccli: list[str], bytecode: str) -> dict:
 
 
 def table(results: list[Result]) -> str:
-    head = ("case", "runs", "jaccli s", "baseline s", "ratio", "target", "result", "RSS MiB", "CPU ratio",
-            "baseline")
+    head = ("case", "runs", "jaccli s", "baseline s", "ratio", "target", "result", "RSS MiB", "RSS ratio",
+            "CPU ratio", "baseline")
     rows = [head]
     for r in results:
         rows.append((r.case, str(len(r.jaccli_s)), _fmt(r.jaccli_median, 3), _fmt(r.baseline_median, 3),
-                     _fmt(r.ratio, 2), f"≤ {r.target:.1f}", r.status, _fmt(r.jaccli_rss_mib, 0),
+                     _fmt(r.ratio, 2), f"≤ {r.target:.2g}", r.status, _fmt(r.jaccli_rss_mib, 0),
+                     _fmt(r.memory_ratio, 2) + ("" if r.memory_target is None else f" (≤ {r.memory_target:.2g})"),
                      _fmt(r.cpu_ratio, 2), r.baseline))
     widths = [max(len(row[i]) for row in rows) for i in range(len(head))]
-    right = {1, 2, 3, 4, 5, 7, 8}
+    right = {1, 2, 3, 4, 5, 7, 8, 9}
     lines = ["  ".join(c.rjust(w) if i in right else c.ljust(w) for i, (c, w) in enumerate(zip(row, widths)))
              for row in rows]
     lines.insert(1, "  ".join("-" * w for w in widths))
@@ -594,12 +718,14 @@ def main(argv: list[str] | None = None) -> int:
     jaccli = jaccli_command(args.jaccli)
     with tempfile.TemporaryDirectory(prefix="jaccli-bench-") as tmp:
         work = args.data or Path(tmp)
-        cases = build_cases(generate_data(work), jaccli)
+        data = generate_data(work)
+        cases = build_cases(data, jaccli)
         if args.only:
             cases = [c for c in cases if args.only.lower() in c.name.lower()]
             if not cases:
                 print(f"no case matches {args.only!r}", file=sys.stderr)
                 return 2
+        generate_large(data, cases)
         env = environment(jaccli, compile_jaccli(jaccli_python(jaccli)))
         if not args.json:
             print("\n".join(f"{k:>8}: {v}" for k, v in env.items()), end="\n\n", flush=True)

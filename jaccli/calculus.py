@@ -19,6 +19,7 @@ from .parsing import check_order
 
 MAX_DENSE_ENTRIES = 1_000_000  # m*n of a Jacobian or n*n of a Hessian built as sympy objects
 MAX_WORK = 300_000  # expression nodes times the symbols they are differentiated by
+ATOM_ARGUMENTS_PER_NODE = 8  # bare-symbol arguments of a function that count as one node of work
 MAX_ORDER_WORK = 15_000  # expression nodes before each further step of a high-order derivative
 
 
@@ -50,17 +51,41 @@ def partial(expr: sympy.Expr, symbol: sympy.Symbol, memo: dict | None = None) ->
         out = sympy.Piecewise(*((partial(e, symbol, memo), c) for e, c in expr.args))
     elif isinstance(expr, sympy.Function):
         try:  # chain rule over the arguments that contain the symbol
-            outer = [(expr.fdiff(i + 1), a) for i, a in enumerate(expr.args) if symbol in a.free_symbols]
+            if _of_atoms(expr):  # softmax(x[0], …, x[79])[i]: find the symbol's places, not scan every argument
+                outer = [(expr.fdiff(i + 1), symbol) for i in _places(expr, memo)[symbol]]
+            else:
+                outer = [(expr.fdiff(i + 1), a) for i, a in enumerate(expr.args) if symbol in a.free_symbols]
         except (ArgumentIndexError, NotImplementedError):
             outer = None
-        if outer is None or any(d.has(sympy.Derivative, sympy.Subs) for d, _ in outer):
+        if outer is None or not getattr(expr, "closed_fdiff", False) and any(
+                d.has(sympy.Derivative, sympy.Subs) for d, _ in outer):  # jaccli's own functions: closed forms
             out = expr.diff(symbol)  # no fdiff rule (e.g. sign): sympy's own derivative
         else:
-            out = sympy.Add(*(d * partial(a, symbol, memo) for d, a in outer))
+            out = sympy.Add(*(_times(d, partial(a, symbol, memo)) for d, a in outer))
     else:
         out = expr.diff(symbol)
     memo[key] = out
     return out
+
+
+def _times(a, b):
+    """a*b, without sympy's product machinery when b is 1 (the chain rule at a bare symbol)."""
+    return a if b is sympy.S.One else a * b
+
+
+def _of_atoms(expr) -> bool:
+    return len(expr.args) > 2 and all(a.is_Atom for a in expr.args)
+
+
+def _places(expr, memo: dict) -> dict:
+    """symbol -> the argument positions where it stands, for a function of atoms (computed once per function)."""
+    key = ("places", expr)
+    if key not in memo:
+        places: dict = {}
+        for i, a in enumerate(expr.args):
+            places.setdefault(a, []).append(i)
+        memo[key] = places
+    return memo[key]
 
 
 def check_dense(rows: int, columns: int, what: str) -> None:
@@ -89,8 +114,14 @@ def check_work(outputs, inputs, limit: int = MAX_WORK) -> None:
 def _count_nodes(expr, budget: int) -> int:
     """Nodes of the expression tree, counting shared subtrees each time; stops counting past ``budget``."""
     count = 0
-    for _ in sympy.preorder_traversal(expr):
+    traversal = sympy.preorder_traversal(expr)
+    for node in traversal:
         count += 1
+        if isinstance(node, sympy.Function) and _of_atoms(node):
+            # softmax(x[0], …, x[n-1])[i]: partial() finds a symbol's place once and copies the n arguments into
+            # each derivative, cheap next to differentiating n nodes: counted as n/8
+            count += len(node.args) // ATOM_ARGUMENTS_PER_NODE
+            traversal.skip()
         if count > budget:
             break
     return count
@@ -144,12 +175,31 @@ def hessian(output: sympy.Expr, inputs: list[sympy.Symbol]) -> np.ndarray:
 
 
 def derivative(outputs: np.ndarray, symbol: sympy.Symbol, order: int = 1) -> np.ndarray:
-    """d^k f / d symbol^k for every entry of f; same shape as f."""
+    """d^k f / d symbol^k for every entry of f; same shape as f.
+
+    From the second order on, each step is collected: the derivative of a polynomial in tanh(x) is again
+    one (of one degree more), so the k-th derivative of tanh stays k + 2 terms instead of growing ×1.8 per
+    order as products of the rules do.
+    """
     check_order(order)
     out = outputs
-    for _ in range(order):  # high orders grow the expression fast: check its size before each step
+    for k in range(order):  # high orders grow the expression fast: check its size before each step
         check_work(list(out.flat), [symbol], MAX_ORDER_WORK)
         memo: dict = {}
-        out = np.vectorize(lambda e, memo=memo: partial(e, symbol, memo), otypes=[object])(out)
+        step = (lambda e, memo=memo: partial(e, symbol, memo)) if k == 0 else \
+            (lambda e, memo=memo: collected(partial(e, symbol, memo)))
+        out = np.vectorize(step, otypes=[object])(out)
     return out
+
+
+def collected(expr: sympy.Expr) -> sympy.Expr:
+    """``expr`` expanded into a sum of products (a polynomial in its functions: tanh(x), exp(x), …), its
+    like terms combined, when that is no larger than it; else ``expr`` as it is."""
+    if expr.is_Atom or len(expr.free_symbols) != 1:  # several variables: (x + y)**k expands to k + 1 terms
+        return expr
+    try:
+        expanded = sympy.expand(expr, power_base=False, power_exp=False, log=False)
+    except (RecursionError, MemoryError):
+        return expr
+    return expanded if sympy.count_ops(expanded) <= sympy.count_ops(expr) else expr
 

@@ -332,10 +332,12 @@ def print_result(result, out: Out) -> None:
             _print_table(stream, result, out.precision)
         elif fmt is Format.heatmap:
             _print_heatmap(stream, result)
+        elif fmt is Format.json:  # in pieces: 10^7 numbers are never one string
+            for piece in render.json_chunks(result):
+                stream.write(piece)
         else:
-            writer = {Format.json: render.to_json, Format.plain: render.plain, Format.csv: render.csv,
-                      Format.latex: render.latex}[fmt]
-            stream.write(writer(result) if fmt is Format.json else writer(result, out.precision))
+            writer = {Format.plain: render.plain, Format.csv: render.csv, Format.latex: render.latex}[fmt]
+            stream.write(writer(result, out.precision))
     if fmt in (Format.plain, Format.csv, Format.latex) and _shows_formulas(result, fmt):  # JSON: "where"
         for note in render.where(result):
             print(f"Note: {note}", file=sys.stderr)

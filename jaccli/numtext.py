@@ -21,7 +21,7 @@ from __future__ import annotations
 import json
 import os
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import numpy as np
@@ -50,6 +50,77 @@ def array_json(array) -> str:
     return text
 
 
+STREAM_ENTRIES = 1 << 20  # a 1-D array from this size on is written in slices (array_json_chunks)
+_SLICE_ENTRIES = 1 << 18
+
+
+def array_json_chunks(array) -> Iterator[str]:
+    """``array_json``'s text in pieces: a long 1-D array a slice at a time (never one string for all of it),
+    its second half written meanwhile by a forked child into a temporary file."""
+    array = np.asarray(array, dtype=float)
+    if array.ndim != 1 or array.size < STREAM_ENTRIES:
+        yield array_json(array)
+        return
+    half = array.size // 2
+    theirs = _start_file(lambda write: _write_slices(array[half:], write, first=False))
+    yield "["
+    yield from _slices(array[:half], first=True)
+    if theirs is None or not (yield from theirs()):
+        yield from _slices(array[half:], first=False)
+    yield "]"
+
+
+def _slices(array: np.ndarray, first: bool) -> Iterator[str]:
+    """The JSON items of ``array`` in slices, each but the very first after ", "."""
+    for start in range(0, array.size, _SLICE_ENTRIES):
+        text = _json_items(array[start:start + _SLICE_ENTRIES])
+        if not np.all(np.isfinite(array[start:start + _SLICE_ENTRIES])):
+            text = text.replace("-Infinity", "null").replace("Infinity", "null").replace("NaN", "null")
+        yield text if first and start == 0 else ", " + text
+
+
+def _write_slices(array: np.ndarray, write: Callable[[bytes], object], first: bool) -> None:
+    for text in _slices(array, first):
+        write(text.encode())
+
+
+def _start_file(work: Callable[[Callable[[bytes], object]], None]):
+    """Run ``work(write)`` in a forked child that writes into an unnamed temporary file; None where there is no
+    fork. The returned generator waits for the child and yields its text (returning True), or returns False if
+    the child failed (the caller then does the work itself)."""
+    if not hasattr(os, "fork") or os.environ.get("JACCLI_NO_FORK"):
+        return None
+    import tempfile
+
+    try:
+        handle = tempfile.TemporaryFile()
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", DeprecationWarning)  # numpy's BLAS threads; the child only formats
+            pid = os.fork()
+    except OSError:  # no fork or no temporary file here: one process it is
+        return None
+    if pid == 0:  # the child: its text into the file, then gone without cleanup
+        status = 1
+        try:
+            work(handle.write)
+            handle.flush()
+            status = 0
+        finally:
+            os._exit(status)
+
+    def wait():
+        with handle:
+            _, status = os.waitpid(pid, 0)
+            if status != 0:
+                return False
+            handle.seek(0)
+            while chunk := handle.read(1 << 22):
+                yield chunk.decode()  # ASCII: a cut between two reads splits no character
+        return True
+
+    return wait
+
+
 def rows(matrix, separator: str = " ", precision: int | None = None, lead: list[list[str]] | None = None) -> str:
     """Each row of a 2-D float array as one line, like ``render.number`` prints each entry.
 
@@ -74,16 +145,25 @@ def _rows(matrix: np.ndarray, separator: str, lead: list[list[str]]) -> str:
     points, width = matrix.shape
     columns: list = [None] * width
     varying = []
+    first: dict[bytes, int] = {}  # a column's bytes -> the first column equal to it
+    repeats: dict[int, int] = {}
     for j in range(width):
         column = matrix[:, j]
         if column[0] == column[0] and np.all(column == column[0]):  # constant (and not NaN): one conversion
             columns[j] = [_texts(column[:1])[0]] * points
+            continue
+        key = column.tobytes()  # equal columns (a symmetric Jacobian's (i, j) and (j, i)) are written once
+        if key in first:
+            repeats[j] = first[key]
         else:
+            first[key] = j
             varying.append(j)
     if varying:
         texts = _texts(matrix[:, varying].T.ravel())  # column after column
         for k, j in enumerate(varying):
             columns[j] = texts[k * points:(k + 1) * points]
+    for j, same in repeats.items():
+        columns[j] = columns[same]
     return "\n".join(map(separator.join, zip(*lead, *columns))) + "\n"
 
 

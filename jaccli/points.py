@@ -29,11 +29,27 @@ class Value:
     """One variable's value: floats in the variable's shape, and the text of each entry."""
 
     array: np.ndarray
-    texts: np.ndarray  # object array of str, same shape
+    typed: np.ndarray | None = None  # object array of str, same shape; None: not kept (a large plain input)
 
     @property
     def shape(self) -> tuple[int, ...]:
         return self.array.shape
+
+    @property
+    def texts(self) -> np.ndarray:
+        """Each entry's text as typed; where it was not kept, the double's shortest text (which reads back to it)."""
+        if self.typed is not None:
+            return self.typed
+        texts = np.empty(self.array.size, dtype=object)
+        texts[:] = [repr(v) for v in self.array.ravel().tolist()]
+        return texts.reshape(self.array.shape)
+
+    def entry(self, i: int) -> Value:
+        """Entry ``i`` of a 1-D value, as a scalar value."""
+        return Value(self.array[i], None if self.typed is None else self.typed[i:i + 1].reshape(()))
+
+    def reshape(self, shape: tuple[int, ...]) -> Value:
+        return Value(self.array.reshape(shape), None if self.typed is None else self.typed.reshape(shape))
 
 
 def origin(spec: str) -> str | None:
@@ -109,7 +125,7 @@ def parse_values(text: str, source: str | None = None) -> list[Value]:
     """
     flat = _plain(text, source)
     if flat is not None:
-        return [Value(flat.array[i], flat.texts[i:i + 1].reshape(())) for i in range(flat.array.size)]
+        return [flat.entry(i) for i in range(flat.array.size)]
     return _bracketed(text, source)
 
 
@@ -117,7 +133,7 @@ def parse_array(text: str, source: str | None = None) -> Value:
     """A point text as one array: its single top-level value, or its values stacked (``1,2,3`` is 1-D)."""
     flat = _plain(text, source)
     if flat is not None:
-        return flat if flat.array.size != 1 else Value(flat.array[0], flat.texts[0:1].reshape(()))
+        return flat if flat.array.size != 1 else flat.entry(0)
     values = _bracketed(text, source)
     return values[0] if len(values) == 1 else stack_values(values)
 
@@ -130,8 +146,48 @@ def _plain(text: str, source: str | None) -> Value | None:
     if any(ch in text for ch in "[]()"):
         return None
     separator = "," if "," in text else None
+    if len(text) > LARGE_CHARS:
+        floats = _large(text, separator)
+        if floats is not None:
+            return Value(floats)
     tokens = [t.strip() for t in text.split(separator)]
     return Value(_numbers(tokens, source), np.array(tokens, dtype=object))
+
+
+LARGE_CHARS = 1 << 20  # a plain input longer than this is read in slices, without a string kept per value
+_SLICE_CHARS = 1 << 20
+_SPACE = re.compile(r"\s")
+
+
+def _separator_from(text: str, start: int, separator: str | None) -> int:
+    """The position of the first separator at or after ``start`` (the end of the text if none)."""
+    if separator:
+        found = text.find(separator, start)
+        return len(text) if found == -1 else found
+    match = _SPACE.search(text, start)
+    return len(text) if match is None else match.start()
+
+
+def _large(text: str, separator: str | None) -> np.ndarray | None:
+    """The numbers of a long plain text, slice by slice (each slice's tokens are dropped once read), or None if
+    any token is not a plain finite number: the token-by-token path then reads it and words any error."""
+    parts = []
+    start = 0
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        while start < len(text):
+            end = start + _SLICE_CHARS
+            if end < len(text):  # cut at a separator, so that no token is split
+                end = _separator_from(text, end, separator)
+            try:
+                part = np.array(text[start:end].split(separator), dtype=float)
+            except ValueError:
+                return None
+            if not np.all(np.isfinite(part)):
+                return None
+            parts.append(part)
+            start = end + 1
+    return np.concatenate(parts)
 
 
 def _bracketed(text: str, source: str | None) -> list[Value]:
@@ -352,10 +408,7 @@ def _numpy_file(path: str, key: str | None) -> Value:
     array = np.asarray(array, dtype=float)
     if not np.all(np.isfinite(array)):
         raise JaccliError(f"@{path}: holds NaN or infinite values; NaN and infinity are not allowed as input")
-    texts = np.empty(array.size, dtype=object)  # the shortest repr of each double: exact mode reads them as typed
-    texts[:] = [repr(v) for v in array.ravel().tolist()]
-    texts = texts.reshape(array.shape)
-    return Value(array, texts)
+    return Value(array)  # texts: the shortest repr of each double, made if asked for (exact mode reads them)
 
 
 def stack_values(values: list[Value]) -> Value:
@@ -375,11 +428,11 @@ def bind(variables: tuple[str, ...], specs: list[str], stdin=None) -> dict[str, 
     named: dict[str, Value] = {}
     texts: list[str] = []
     sources: list[str | None] = []
-    lines = 0  # the most lines of one @file or stdin text: several points where one was expected?
+    read: list[str] = []  # the @file and stdin texts: several points where one was expected? (for an error)
     for spec in specs:
         text = read_source(spec, stdin)
         if spec == "-" or spec.startswith("@"):
-            lines = max(lines, sum(1 for line in _strip_comments(text).splitlines() if line.strip()))
+            read.append(text)
         for part in _NAMED_LIST.split(text) if _NAMED.match(text) else [text]:  # x=2,y=3 names two values
             match = _NAMED.match(part)
             if match:
@@ -412,6 +465,7 @@ def bind(variables: tuple[str, ...], specs: list[str], stdin=None) -> dict[str, 
         return {variables[0]: positional[0] if len(positional) == 1 else stack_values(positional)}
     if len(positional) != len(variables):
         example = "--at " + ",".join(f"{v}={i + 1}" for i, v in enumerate(variables[:2]))
+        lines = max((sum(1 for line in _strip_comments(text).splitlines() if line.strip()) for text in read), default=0)
         several = (f" The input has {lines} lines: for one result per line (a point each), use --points "
                    "instead of --at." if lines > 1 else "")
         raise ShapeError(f"{len(variables)} variables ({names}) need {len(variables)} values, one each in "

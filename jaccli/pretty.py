@@ -31,22 +31,24 @@ def readable(result) -> None:
     from .special import LogSoftmax, Softmax, SoftmaxRest
 
     deadline = time.monotonic() + BUDGET_SECONDS
-    logits = {e.logits for expr in result.symbolic.flat if isinstance(expr, sympy.Basic)
-              for e in expr.atoms(Softmax, SoftmaxRest, LogSoftmax)}
+    entries: set = set()
+    for expr in result.symbolic.flat:
+        if isinstance(expr, sympy.Basic):
+            _softmax_entries(expr, (Softmax, SoftmaxRest, LogSoftmax), entries)
+    logits = {e.logits for e in entries}
     where = {}
     names = {}
-    if len(logits) == 1:  # one softmax in the expression: its entries are s_0, s_1, …
+    if len(logits) == 1:  # one softmax in the expression: its entries are s_0, s_1, …, named once, here
         (z,) = logits
         where["s_i"] = f"softmax({', '.join(sympy.sstr(a) for a in z)})[i]"
-        names = {"softmax": lambda i: sympy.Symbol(f"s_{i}")}
+        names = {e: _entry(e, lambda i: sympy.Symbol(f"s_{i}"), Softmax, SoftmaxRest) for e in entries}
     out = np.empty(result.symbolic.shape, dtype=object)
     for index in np.ndindex(out.shape):
         expr = result.symbolic[index]
         if isinstance(expr, sympy.Basic):
+            if names:  # first: the entries' logits are then gone, and no later step walks through them
+                expr = expr.xreplace(names)
             expr = _exact_floats(expr)
-            if names:
-                expr = expr.replace(lambda e: isinstance(e, (Softmax, SoftmaxRest, LogSoftmax)),
-                                    lambda e: _entry(e, names["softmax"], Softmax, SoftmaxRest))
             if expr.has(sympy.Heaviside):
                 expr = expr.replace(sympy.Heaviside, lambda *args: sympy.Function("step")(args[0]))
                 where["step"] = STEP_NOTE
@@ -55,6 +57,17 @@ def readable(result) -> None:
     result.symbolic = out
     if where:
         result.extra["where"] = where
+
+
+def _softmax_entries(expr, kinds: tuple, found: set) -> None:
+    """Add the softmax-family entries in ``expr`` to ``found``, without walking through their logits."""
+    stack = [expr]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, kinds):
+            found.add(node)
+        elif node.args:
+            stack.extend(node.args)
 
 
 def _entry(e, s, softmax, rest):

@@ -13,6 +13,7 @@ from enum import Enum
 import numpy as np
 
 from . import layout, numtext
+from .labels import Labels
 
 SYMBOLIC_WIDTH = 28  # beside a value, a formula longer than this is left out (it is in JSON and without --at)
 SYMBOLIC_CELLS = 64  # and so are all of them when the table has more cells
@@ -103,11 +104,18 @@ def _json(value) -> str:
         return numtext.array_json(value)
     if isinstance(value, np.ndarray):
         value = value.tolist()
+    if isinstance(value, Labels):
+        return "".join(value.json_chunks())
     return json.dumps(value, ensure_ascii=False, allow_nan=False)
 
 
 def to_json(result) -> str:
     """Exactly one JSON document; non-finite numbers become null and are named in ``warnings``."""
+    return "".join(json_chunks(result))
+
+
+def json_chunks(result):
+    """``to_json``'s text in pieces: a large array is written a slice at a time, never as one string."""
     power = power_style(result.expression)
     text = np.vectorize(lambda e: formula(e, power), otypes=[object])
     document = {
@@ -124,7 +132,15 @@ def to_json(result) -> str:
         document["exact"] = text(result.exact)
     document.update(result.extra)
     document["warnings"] = list(result.warnings)
-    return "{" + ", ".join(f"{json.dumps(key)}: {_json(value)}" for key, value in document.items()) + "}\n"
+    for i, (key, value) in enumerate(document.items()):
+        yield ("{" if i == 0 else ", ") + json.dumps(key) + ": "
+        if isinstance(value, Labels):
+            yield from value.json_chunks()
+        elif isinstance(value, np.ndarray) and value.dtype != object:
+            yield from numtext.array_json_chunks(value)
+        else:
+            yield _json(value)
+    yield "}\n"
 
 
 def _style(value: float) -> str:

@@ -22,6 +22,8 @@ class _Real(Function):
     they reach every function below; set on the classes afterwards, they were never seen.)
     """
 
+    closed_fdiff = True  # fdiff gives a closed form (never a Derivative or Subs): calculus.partial need not look
+
     def _eval_is_extended_real(self):
         return sympy.core.logic.fuzzy_and(a.is_extended_real for a in self.args)
 
@@ -110,7 +112,7 @@ class Softmax(_SoftmaxEntry):
         j = argindex - 2
         if j == self.index:
             return self * SoftmaxRest(*self.args)
-        return -self * self._s(j)
+        return sympy.Mul(sympy.S.NegativeOne, self, self._s(j))  # one product, not -s_i then times s_j
 
     def _eval_rewrite_as_exp(self, i, *z, **kwargs):
         return exp(z[int(i)]) / sympy.Add(*[exp(a) for a in z])

@@ -80,3 +80,39 @@ def test_a_large_symmetric_matrix_on_two_processes():
     jac[3, 700] = np.nextafter(jac[3, 700], 1)  # one ulp off: no longer symmetric, still exact
     assert not numtext._symmetric(jac)
     assert json.loads(numtext.array_json(jac)) == jac.tolist()
+
+
+@given(hnp.arrays(np.float64, hnp.array_shapes(min_dims=2, max_dims=2, max_side=6), elements=floats),
+       st.lists(st.integers(0, 5), max_size=4))
+def test_rows_with_repeated_columns(matrix, copies):
+    """Columns equal to an earlier one (a symmetric Jacobian's (i, j) and (j, i)) are written once, read twice."""
+    matrix = np.column_stack([matrix] + [matrix[:, j % matrix.shape[1]] for j in copies])
+    expected = "".join(" ".join(number(v) for v in row) + "\n" for row in matrix)
+    assert numtext.rows(matrix) == expected
+
+
+@pytest.mark.parametrize("fork", [True, False])
+def test_a_long_array_in_slices_is_the_array_as_json(fork, monkeypatch):
+    """The slices (the second half from a forked child) join to json.dumps of the list, NaN and inf as null."""
+    if not fork:
+        monkeypatch.setenv("JACCLI_NO_FORK", "1")
+    rng = np.random.default_rng(7)
+    array = rng.normal(size=numtext.STREAM_ENTRIES + 12_345) * 10.0 ** rng.integers(-300, 300, numtext.STREAM_ENTRIES
+                                                                                       + 12_345)
+    array[[5, 700_000, -3]] = [np.nan, np.inf, -np.inf]
+    pieces = list(numtext.array_json_chunks(array))
+    assert len(pieces) > 4  # in slices, not one string
+    expected = json.dumps([v if np.isfinite(v) else None for v in array.tolist()])
+    assert "".join(pieces) == expected
+
+
+def test_labels_made_on_demand_are_the_list_of_labels():
+    from jaccli.labels import LAZY_ENTRIES, Labels, entry_labels
+
+    for shape in [(LAZY_ENTRIES + 3,), (3, LAZY_ENTRIES // 2)]:
+        labels = entry_labels("θ", shape)
+        assert isinstance(labels, Labels)
+        expected = [f"θ[{', '.join(map(str, index))}]" for index in np.ndindex(shape)]
+        assert len(labels) == len(expected) and labels == expected
+        assert labels[7] == expected[7] and labels[-1] == expected[-1] and labels[2:5] == expected[2:5]
+        assert "".join(labels.json_chunks()) == json.dumps(expected, ensure_ascii=False)

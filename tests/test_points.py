@@ -102,3 +102,34 @@ def test_large_plain_input_takes_the_numpy_path():
     text = ",".join(str(i / 7) for i in range(100_000))
     value = bind(("x",), [text])["x"]
     np.testing.assert_array_equal(value.array, np.arange(100_000) / 7)
+
+
+LARGE_TOKENS = ["1", "-2.5e-3", "0.1", "1e300", "  7.25", "-0.0", "123456789012345678901", "4.9406564584124654e-324"]
+
+
+@pytest.mark.parametrize("separator", ["\n", ",", " , ", "\t"])
+def test_a_large_plain_input_reads_each_number_as_float_does(separator):
+    """Read in slices without a string per value: each entry is float(token), the correctly rounded double."""
+    from jaccli import points
+
+    tokens = [LARGE_TOKENS[i % len(LARGE_TOKENS)] for i in range(300_000)]
+    value = points.parse_array(separator.join(tokens) + "\n")
+    assert value.array.shape == (300_000,)
+    assert value.array.tolist() == [float(t) for t in tokens]
+    assert value.texts[:3].tolist() == [repr(float(t)) for t in tokens[:3]]  # not kept: each double's own text
+
+
+@pytest.mark.parametrize(("bad", "message"), [
+    ("nan", "@big, value 250001: not a finite number; NaN and infinity are not allowed as input"),
+    ("1e999", "@big, value 250001: not a finite number; NaN and infinity are not allowed as input"),
+    ("", "@big: empty value at position 250001 (two separators in a row?)"),
+    ("abc", "@big, value 250001: not a finite real number"),
+])
+def test_a_large_plain_input_with_a_bad_value_words_the_error_as_a_small_one(bad, message):
+    from jaccli import points
+    from jaccli.errors import JaccliError
+
+    tokens = ["0.5"] * 250_000 + [bad] + ["2"] * 250_000
+    with pytest.raises(JaccliError) as raised:
+        points.parse_array(",".join(tokens), "@big")
+    assert str(raised.value) == message
