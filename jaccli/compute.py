@@ -309,52 +309,22 @@ def _finish(result: Result, problem: Problem, numbers: Numbers, exprs: np.ndarra
         _warn_not_finite_exact(result)
     values, kinks = numbers.at(problem.point[None])
     value = np.asarray(values[0])
-    if not exact and exprs is not None:
-        value = _accurate(result, exprs, problem.symbol_values(), value)
+    if exprs is not None:  # every entry the exact value at the point as typed, rounded to the nearest double
+        from . import accuracy
+
+        value = accuracy.correctly_rounded(result, exprs, problem, value)
     _attach(result, problem, value, kinks)
     if check:
         from . import verify
 
         roots, variables = numbers.check_roots()
-        verify.check(result, roots, variables, problem.point_values, combine)
-    return result
+        precise = None
+        if exprs is not None:
+            from . import accuracy
 
-
-ACCURACY_ENTRIES = 64  # results up to this size are re-evaluated in high precision at the point
-ACCURACY_RTOL = 1e-8  # a float value this far from the high-precision one is replaced (cancellation)
-
-
-def _accurate(result: Result, exprs: np.ndarray, env: dict, value: np.ndarray) -> np.ndarray:
-    """``value``, with any entry that rounding has ruined (sin(x)/x near 0: a difference of two
-    nearly equal terms) replaced by the formula evaluated in high precision at the same doubles, and a warning.
-    """
-    import sympy
-
-    if exprs.size > ACCURACY_ENTRIES or np.shape(value) != exprs.shape:
-        return value
-    subs = {symbol: sympy.Float(float(v), 40) for symbol, v in env.items()}  # each double exactly
-    fixed = np.array(value, dtype=float)
-    changed = 0
-    for index in np.ndindex(exprs.shape):
-        expr, old = exprs[index], float(fixed[index])
-        if not isinstance(expr, sympy.Expr) or expr.is_number or not np.isfinite(old):
-            continue
-        try:
-            precise = complex(expr.evalf(30, subs=subs))
-        except Exception:  # noqa: BLE001 - no high-precision form (a custom function): keep the float value
-            continue
-        if precise.imag != 0 or not np.isfinite(precise.real):
-            continue
-        if abs(old - precise.real) > ACCURACY_RTOL * abs(precise.real) + 1e-300:
-            fixed[index] = precise.real
-            changed += 1
-    if changed:
-        result.warnings.append(f"{changed} of {exprs.size} entries lost their accuracy to rounding in double "
-                               "precision here (a removable singularity or cancellation); they are evaluated in "
-                               "high precision instead")
-    return fixed
-
-
+            def precise():
+                return accuracy.precise_jacobian(problem, numbers)
+        verify.check(result, roots, variables, problem.point_values, combine, precise)
     return result
 
 

@@ -20,6 +20,7 @@ MAX_INPUT_ENTRIES = 10**7  # entries of one variable given by --shape (a point's
 MAX_SYMBOLIC_INPUTS = 100_000  # input values on the symbolic path
 MAX_DENSE_ENTRIES = 1_000_000  # a dense Jacobian m·n or Hessian n·n, on every path
 MAX_BATCH_ENTRIES = 10**7  # result entries of one chunk of --points lines held at once
+VERIFY_SECONDS = 10.0  # verifying a result at a point to the last digit (accuracy.py), checked between evaluations
 
 
 def in_bytes(size: int) -> str:

@@ -1,0 +1,287 @@
+"""Every printed digit right: a symbolic result's entries at the point as typed, correctly rounded.
+
+The engines' float64 value is the candidate. Each entry's formula is then evaluated by sympy's ``evalf``
+(which raises its own working precision until its digits are right, through cancellation) at the point as
+typed (``0.1`` is 1/10, ``pi/3`` is π/3), at p and at 2p significant digits; when both round to the same
+double, that double is the entry (p doubles until they agree, up to ``MAX_DIGITS``). Multi-precision numbers
+have an exponent range far beyond a double's, so an intermediate overflow or underflow in float64 (``x**2``
+at 1e200) does not reach the answer. The work runs under the time budget ``limits.VERIFY_SECONDS``, checked
+between evaluations: an entry not verified within it keeps its float value and is named in a warning (exit 1).
+
+sympy (and with it mpmath) is already loaded wherever there is a formula; nothing here is imported otherwise.
+"""
+
+from __future__ import annotations
+
+import time
+from fractions import Fraction
+
+import numpy as np
+
+from . import limits
+
+START_DIGITS = 20  # the first of the two precisions compared (significant decimal digits)
+MAX_DIGITS = 2560  # p doubles up to here; a value below 2**-1075 (rounds to 0) is always settled by ~400
+
+
+def point_as_typed(problem) -> dict:
+    """Each sympy symbol of the problem (inputs and parameters) -> its exact value as typed."""
+    from . import symbolic
+
+    subs = {}
+    for name in problem.function.variables:
+        for symbol, text in zip(problem.symbols[name].flat, problem.values[name].texts.flat, strict=True):
+            subs[symbol] = symbolic.constant(text, exact=True)
+    return subs
+
+
+def to_double(number) -> float | None:
+    """A real sympy number (evalf's Float, or an Integer/Rational) rounded to the nearest double (ties to even,
+    subnormals and overflow to ±inf included); nan for a complex or undefined value; None when it is no number."""
+    import sympy
+
+    if number is sympy.nan or number in (sympy.zoo, sympy.oo, -sympy.oo):
+        return {sympy.oo: float("inf"), -sympy.oo: float("-inf")}.get(number, float("nan"))
+    if isinstance(number, sympy.Rational):
+        return _fraction_to_double(Fraction(int(number.p), int(number.q)))
+    if isinstance(number, sympy.Float):
+        return _mpf_to_double(number._mpf_)
+    if not getattr(number, "is_number", False):
+        return None
+    real, imag = number.as_real_imag()
+    if not (isinstance(imag, (sympy.Float, sympy.Rational)) and isinstance(real, (sympy.Float, sympy.Rational))):
+        return None
+    if imag != 0:
+        return float("nan")  # not a real number here
+    return to_double(real)
+
+
+def _mpf_to_double(mpf) -> float:
+    sign, man, exp, bits = mpf
+    if not man:
+        if exp == 0 and bits == 0:  # mpmath's zero
+            return -0.0 if sign else 0.0
+        return float("nan") if exp == -2 or bits == -1 else (float("-inf") if sign else float("inf"))
+    top = exp + bits  # the value lies in [2**(top-1), 2**top)
+    if top > 1025:
+        return float("-inf") if sign else float("inf")
+    if top < -1076:  # below half the smallest subnormal
+        return -0.0 if sign else 0.0
+    value = Fraction(man) * (Fraction(2) ** exp)
+    return _fraction_to_double(-value if sign else value)
+
+
+def _fraction_to_double(value: Fraction) -> float:
+    try:
+        return value.numerator / value.denominator  # int / int: correctly rounded by Python
+    except OverflowError:
+        return float("inf") if value > 0 else float("-inf")
+
+
+class Verifier:
+    """Evaluates formulas at one exact point with guaranteed digits, within one deadline."""
+
+    def __init__(self, subs: dict, seconds: float):
+        self.exact = subs
+        self.deadline = time.monotonic() + seconds
+        self._approx: dict[int, dict] = {}
+
+    def out_of_time(self) -> bool:
+        return time.monotonic() > self.deadline
+
+    def point(self, digits: int) -> dict:
+        """The point as Floats of ``digits`` + 10 digits (evalf treats them as exact: the error shrinks with p)."""
+        if digits not in self._approx:
+            import sympy
+
+            self._approx[digits] = {s: sympy.Float(v, digits + 10) if isinstance(v, sympy.Rational)
+                                    else sympy.N(v, digits + 10) for s, v in self.exact.items()}
+        return self._approx[digits]
+
+    def evaluate(self, expr, digits: int):
+        """``expr`` at the point to ``digits`` significant digits (a sympy number), or None if sympy cannot."""
+        try:
+            return expr.evalf(digits, subs=self.point(digits), maxn=4 * digits + 100)
+        except Exception:  # noqa: BLE001 - a form evalf cannot evaluate: the entry stays unverified
+            return None
+
+    def double(self, expr) -> float | None:
+        """The exact value of ``expr`` at the point, rounded to the nearest double; None if not settled in time."""
+        digits = START_DIGITS
+        previous = self._rounded(expr, digits)
+        while digits < MAX_DIGITS and not self.out_of_time():
+            digits *= 2
+            current = self._rounded(expr, digits)
+            if current is None or previous is None:
+                return None
+            if current == previous or (current != current and previous != previous):  # equal, or both nan
+                return current
+            previous = current
+        return None
+
+    def _rounded(self, expr, digits: int) -> float | None:
+        value = self.evaluate(expr, digits)
+        return None if value is None else to_double(value)
+
+    def digits(self, expr, count: int) -> str | None:
+        """``expr`` at the point to ``count`` correct significant digits (the decimal rounded to nearest), as
+        text; None if not settled in time."""
+        digits = count + 10
+        previous = self._text(expr, digits, count)
+        while digits < 4 * MAX_DIGITS and not self.out_of_time():
+            digits *= 2
+            current = self._text(expr, digits, count)
+            if current is None or previous is None:
+                return None
+            if current == previous:
+                return current
+            previous = current
+        return None
+
+    def _text(self, expr, digits: int, count: int) -> str | None:
+        import sympy
+
+        value = self.evaluate(expr, digits)
+        if value is None or not getattr(value, "is_number", False):
+            return None
+        real, imag = value.as_real_imag()
+        if imag != 0:
+            return "nan"
+        if real in (sympy.oo, -sympy.oo, sympy.zoo, sympy.nan) or not isinstance(real, (sympy.Float, sympy.Rational)):
+            return {sympy.oo: "inf", -sympy.oo: "-inf"}.get(real, "nan")
+        return decimal_text(sympy.Float(real, digits), count)
+
+
+def decimal_text(number, count: int) -> str:
+    """A sympy Float with ``count`` significant digits: ``1.2345e-11``, ``0.125``; exact zero is ``0``."""
+    import mpmath
+
+    mpf = mpmath.mpf(number._mpf_)
+    if not mpf:
+        return "0"
+    text = mpmath.libmp.to_str(mpf._mpf_, count, strip_zeros=False, min_fixed=-4, max_fixed=count + 1)
+    return text.replace("e+", "e")
+
+
+def correctly_rounded(result, exprs: np.ndarray, problem, value: np.ndarray) -> np.ndarray:
+    """``value`` with each entry replaced by its formula's exact value at the point as typed, rounded to the
+    nearest double; entries not settled within ``limits.VERIFY_SECONDS`` keep their float value, are named in
+    a warning, and fail the run (exit 1)."""
+    import sympy
+
+    from .special import rewrite_elementary
+
+    if np.shape(value) != exprs.shape:
+        return value
+    verifier = Verifier(point_as_typed(problem), limits.VERIFY_SECONDS)
+    fixed = np.array(value, dtype=float)
+    unverified = []
+    for index in np.ndindex(exprs.shape):
+        expr = exprs[index]
+        if not isinstance(expr, sympy.Expr):
+            continue
+        exact = None if verifier.out_of_time() else verifier.double(rewrite_elementary(expr))
+        if exact is None or exact != exact:  # no value, or undefined: in doubt only beside a finite float
+            if np.isfinite(fixed[index]):
+                unverified.append(index)
+        else:
+            fixed[index] = 0.0 if exact == 0 else exact  # -0.0 would only say which side a rounding fell
+    if unverified:
+        result.failed = True
+        names = _entry_names(result, unverified)
+        why = f"within the time budget of {limits.VERIFY_SECONDS:g} s" if verifier.out_of_time() else "here"
+        result.warnings.append(f"{len(unverified)} of {exprs.size} entries could not be verified to the last digit "
+                               f"{why} ({names}): they are float64 values, and their last digits may be wrong")
+    return fixed
+
+
+def _entry_names(result, indices: list) -> str:
+    flat = [int(np.ravel_multi_index(i, result.shape)) if result.shape else 0 for i in indices]
+    rows, columns = result.rows, result.columns
+    labels = []
+    for k in flat[:6]:
+        row, column = divmod(k, len(columns))
+        labels.append(rows[row] if len(columns) == 1 else f"{rows[row]}, {columns[column]}")
+    return "; ".join(labels) + ("; …" if len(flat) > 6 else "")
+
+
+def precise_jacobian(problem, numbers, seconds: float = limits.VERIFY_SECONDS):
+    """What ``--check`` compares with when float64 differences disagree (they share the function's cancellation):
+    the m×n matrix ``verify.check`` maps to the result (Jacobian of the function's formula; its Hessian for
+    hessian/hvp; for ``derivative``, the k-th derivative along ``wrt`` as one column), by mpmath's numeric
+    differentiation of the formula evaluated by ``evalf`` at the point as typed, at p and 2p digits until
+    both agree to 1e-15. A tuple (matrix, method), or None (no formula, or not settled within ``seconds``)."""
+    import mpmath
+    import sympy
+
+    from .special import rewrite_elementary
+
+    outputs = [rewrite_elementary(e) for e in problem.outputs.flat]
+    exact = point_as_typed(problem)
+    kind = numbers.kind
+    if kind == "derivative":
+        names = [numbers.params["wrt"]]
+    else:
+        names = list(problem.names)
+    symbols = [s for name in names for s in problem.symbols[name].flat]
+    others = {s: v for s, v in exact.items() if s not in set(symbols)}
+    deadline = time.monotonic() + seconds
+
+    def value(expr, args):
+        if time.monotonic() > deadline:
+            raise TimeoutError
+        dps = mpmath.mp.dps
+        subs = {s: sympy.Float(a, dps) for s, a in zip(symbols, args, strict=True)}
+        subs.update({s: sympy.N(v, dps + 10) for s, v in others.items()})
+        number = expr.evalf(dps, subs=subs)
+        real, imag = number.as_real_imag()
+        if imag != 0 or not isinstance(real, sympy.Float):
+            raise ValueError("not a real number")
+        return mpmath.mpf(real._mpf_)
+
+    def d(func, x, order: int, scale):
+        """The ``order``-th derivative of ``func`` at ``x`` by central differences with a step relative to
+        ``scale`` (the input's own size: a step of 2**-prec at x = 1e100 would not move it)."""
+        return mpmath.diff(func, x, order, h=mpmath.ldexp(scale, -mpmath.mp.prec - 10))
+
+    def matrix(dps: int) -> np.ndarray:
+        with mpmath.workdps(dps):
+            x0 = [mpmath.mpf(sympy.Float(sympy.N(exact[s], dps + 10), dps + 10)._mpf_) for s in symbols]
+            sizes = [abs(x) for x in x0 if x]
+            smallest = min(sizes) if sizes else mpmath.mpf(1)
+            scale = [abs(x) if x else smallest for x in x0]
+
+            def moved(j, t, args=None):
+                args = list(x0 if args is None else args)
+                args[j] = t
+                return args
+
+            if kind == "derivative":
+                order = numbers.params["order"]
+                return np.array([[d(lambda t, e=e: value(e, [x + t for x in x0]), 0, order, max(scale))]
+                                 for e in outputs], dtype=object)
+            if kind in ("hessian", "hvp"):
+                (f,) = outputs
+
+                def second(j, k):
+                    if j == k:
+                        return d(lambda t: value(f, moved(j, t)), x0[j], 2, scale[j])
+                    return d(lambda t: d(lambda u: value(f, moved(k, u, moved(j, t))), x0[k], 1, scale[k]),
+                             x0[j], 1, scale[j])
+
+                return np.array([[second(j, k) for k in range(len(x0))] for j in range(len(x0))], dtype=object)
+            return np.array([[d(lambda t, e=e, j=j: value(e, moved(j, t)), x0[j], 1, scale[j])
+                              for j in range(len(x0))] for e in outputs], dtype=object)
+
+    try:
+        digits, previous = 30, matrix(30)
+        while digits < 1920:
+            digits *= 2
+            current = matrix(digits)
+            if all(mpmath.almosteq(a, b, 1e-15, 0) for a, b in zip(previous.flat, current.flat)):
+                as_float = np.array([float(v) for v in current.flat]).reshape(current.shape)
+                return as_float, f"mpmath differences of the formula at the point as typed ({digits} digits)"
+            previous = current
+    except (TimeoutError, ValueError, ZeroDivisionError, TypeError):
+        return None
+    return None
