@@ -99,68 +99,77 @@ class Verifier:
         return self._approx[digits]
 
     def evaluate(self, expr, digits: int):
-        """``expr`` at the point to ``digits`` significant digits (a sympy number), or None if sympy cannot."""
+        """``expr`` at the point to ``digits`` significant digits: (a sympy number, whether evalf guarantees
+        them), or None when sympy cannot evaluate it. evalf's guarantee fails (``strict``) when a cancellation
+        goes deeper than ``maxn``, which grows with ``digits``; its best value is then returned unguaranteed."""
+        from sympy.core.evalf import PrecisionExhausted
+
+        subs = self.point(digits)
         try:
-            return expr.evalf(digits, subs=self.point(digits), maxn=4 * digits + 100)
+            try:
+                return expr.evalf(digits, subs=subs, maxn=4 * digits + 100, strict=True), True
+            except PrecisionExhausted:
+                return expr.evalf(digits, subs=subs, maxn=4 * digits + 100), False
         except Exception:  # noqa: BLE001 - a form evalf cannot evaluate: the entry stays unverified
             return None
 
-    def double(self, expr) -> float | None:
-        """The exact value of ``expr`` at the point, rounded to the nearest double; None if not settled in time."""
-        digits = START_DIGITS
-        previous = self._rounded(expr, digits)
-        while digits < MAX_DIGITS and not self.out_of_time():
-            digits *= 2
-            current = self._rounded(expr, digits)
-            if current is None or previous is None:
+    def _settle(self, expr, digits: int, last: int, form):
+        """``form(number)`` of ``expr`` at the point, at ``digits``, 2·``digits``, … up to ``last`` digits: settled
+        when two guaranteed evaluations in a row give the same form (or both are nan), or when, at the last two,
+        evalf finds nothing but zero after cancelling more than 4·p digits (the value is 0 to any printed
+        precision). None if unsettled, not a number, or out of time."""
+        previous = None
+        while digits <= last and not self.out_of_time():
+            answer = self.evaluate(expr, digits)
+            if answer is None:
                 return None
-            if current == previous or (current != current and previous != previous):  # equal, or both nan
+            number, guaranteed = answer
+            current = form(number)
+            if current is None:
+                return None
+            if guaranteed and previous == (current, True) or (
+                    current != current and previous is not None and previous[0] != previous[0]):
                 return current
-            previous = current
+            if not guaranteed and 2 * digits > last and previous == (current, False) and not current:
+                return current
+            previous = (current, guaranteed)
+            digits *= 2
         return None
 
-    def _rounded(self, expr, digits: int) -> float | None:
-        value = self.evaluate(expr, digits)
-        return None if value is None else to_double(value)
+    def double(self, expr) -> float | None:
+        """The exact value of ``expr`` at the point, rounded to the nearest double; None if not settled in time."""
+        return self._settle(expr, START_DIGITS, MAX_DIGITS, to_double)
 
     def digits(self, expr, count: int) -> str | None:
         """``expr`` at the point to ``count`` correct significant digits (the decimal rounded to nearest), as
-        text; None if not settled in time."""
-        digits = count + 10
-        previous = self._text(expr, digits, count)
-        while digits < 4 * MAX_DIGITS and not self.out_of_time():
-            digits *= 2
-            current = self._text(expr, digits, count)
-            if current is None or previous is None:
-                return None
-            if current == previous:
-                return current
-            previous = current
+        text (``0`` for zero, ``nan`` where it is not a real number); None if not settled in time."""
+        def form(number):
+            return _decimal(number, count)
+
+        return self._settle(expr, count + 10, 4 * MAX_DIGITS, form)
+
+
+def _decimal(number, count: int) -> str | None:
+    import sympy
+
+    if not getattr(number, "is_number", False):
         return None
-
-    def _text(self, expr, digits: int, count: int) -> str | None:
-        import sympy
-
-        value = self.evaluate(expr, digits)
-        if value is None or not getattr(value, "is_number", False):
-            return None
-        real, imag = value.as_real_imag()
-        if imag != 0:
-            return "nan"
-        if real in (sympy.oo, -sympy.oo, sympy.zoo, sympy.nan) or not isinstance(real, (sympy.Float, sympy.Rational)):
-            return {sympy.oo: "inf", -sympy.oo: "-inf"}.get(real, "nan")
-        return decimal_text(sympy.Float(real, digits), count)
+    real, imag = number.as_real_imag()
+    if imag != 0:
+        return "nan"
+    if real in (sympy.oo, -sympy.oo, sympy.zoo, sympy.nan) or not isinstance(real, (sympy.Float, sympy.Rational)):
+        return {sympy.oo: "inf", -sympy.oo: "-inf"}.get(real, "nan")
+    text = decimal_text(sympy.Float(real, count + 10), count)
+    return "" if text == "0" else text  # falsy: a zero, which _settle may accept unguaranteed
 
 
 def decimal_text(number, count: int) -> str:
     """A sympy Float with ``count`` significant digits: ``1.2345e-11``, ``0.125``; exact zero is ``0``."""
     import mpmath
 
-    mpf = mpmath.mpf(number._mpf_)
-    if not mpf:
+    if not number._mpf_[1]:
         return "0"
-    text = mpmath.libmp.to_str(mpf._mpf_, count, strip_zeros=False, min_fixed=-4, max_fixed=count + 1)
-    return text.replace("e+", "e")
+    return mpmath.libmp.to_str(number._mpf_, count, strip_zeros=False, min_fixed=-4, max_fixed=count + 1)
 
 
 def correctly_rounded(result, exprs: np.ndarray, problem, value: np.ndarray) -> np.ndarray:
@@ -216,7 +225,7 @@ def precise_jacobian(problem, numbers, seconds: float = limits.VERIFY_SECONDS):
 
     from .special import rewrite_elementary
 
-    outputs = [rewrite_elementary(e) for e in problem.outputs.flat]
+    outputs = [rewrite_elementary(e) for e in problem.exact_outputs.flat]
     exact = point_as_typed(problem)
     kind = numbers.kind
     if kind == "derivative":
@@ -285,3 +294,36 @@ def precise_jacobian(problem, numbers, seconds: float = limits.VERIFY_SECONDS):
     except (TimeoutError, ValueError, ZeroDivisionError, TypeError):
         return None
     return None
+
+
+def attach_digits(result, count: int) -> None:
+    """``result.digits``: each entry to ``count`` correct significant digits as text, from its formula at the
+    point as typed (``--digits``); entries not settled within ``limits.VERIFY_SECONDS`` are named in a warning
+    (exit 1) and shown as ``?``."""
+    from .compute import SYMBOLIC_INPUTS
+    from .errors import JaccliError
+    from .special import rewrite_elementary
+
+    limits.check_digits(count)
+    if result.value is None or result.numbers is None:
+        raise JaccliError("--digits needs a point: give --at")
+    if result.exact is not None:
+        raise JaccliError("--exact prints exact values and --digits decimals of them: give one")
+    if result.symbolic is None:
+        raise JaccliError(f"--digits needs the formula, and a result at a point of more than {SYMBOLIC_INPUTS} "
+                          "input values has none (its numbers are float64)")
+    verifier = Verifier(point_as_typed(result.numbers.problem), limits.VERIFY_SECONDS)
+    texts = np.empty(result.shape, dtype=object)
+    unsettled = []
+    for index in np.ndindex(result.shape):
+        formulas = result.symbolic if result.as_typed is None else result.as_typed
+        text = None if verifier.out_of_time() else verifier.digits(rewrite_elementary(formulas[index]), count)
+        if text is None:
+            unsettled.append(index)
+        texts[index] = "?" if text is None else (text or "0")
+    result.digits = texts
+    if unsettled:
+        result.failed = True
+        why = f"within the time budget of {limits.VERIFY_SECONDS:g} s" if verifier.out_of_time() else "here"
+        result.warnings.append(f"{len(unsettled)} of {texts.size} entries could not be given to {count} digits {why} "
+                               f"({_entry_names(result, unsettled)}): they are shown as ?")

@@ -70,6 +70,17 @@ class Problem:
     def outputs(self) -> np.ndarray:
         return self._lowered[0]
 
+    @cached_property
+    def exact_outputs(self) -> np.ndarray:
+        """The outputs with decimal literals as typed (0.1 is 1/10, acos(0.5) is pi/3): what the last digit of
+        a value at a point is checked against when the formulas hold rounded constants."""
+        from . import symbolic
+
+        if self.exact:
+            return self.outputs
+        every = {name: self.shapes[name] for name in self.function.variables}
+        return symbolic.lower(self.root, every, True)[0]
+
     @property
     def symbols(self) -> dict[str, np.ndarray]:
         return self._lowered[1]
@@ -287,11 +298,13 @@ def grid(name: str, shape: tuple[int, ...], column: str) -> tuple[list[str], lis
 
 
 def _finish(result: Result, problem: Problem, numbers: Numbers, exprs: np.ndarray | None, exact: bool = False,
-            check: bool = False, combine=None) -> Result:
+            check: bool = False, combine=None, formulas=None) -> Result:
     """Attach the symbolic entries ``exprs`` (None on the numeric path) and the numbers at the point, if any.
 
     Without a point the result keeps ``numbers`` for many points (``--points``); ``check`` compares with
     the numeric reference (``combine`` maps its m×n Jacobian to this result, default: reshape).
+    ``formulas(outputs, exact)`` makes ``exprs`` from the lowered outputs: again from the exact outputs when
+    ``exprs`` hold rounded constants, for the values' last digits.
     """
     result.symbolic = exprs
     result.variables = problem.labels
@@ -312,7 +325,8 @@ def _finish(result: Result, problem: Problem, numbers: Numbers, exprs: np.ndarra
     if exprs is not None:  # every entry the exact value at the point as typed, rounded to the nearest double
         from . import accuracy
 
-        value = accuracy.correctly_rounded(result, exprs, problem, value)
+        result.as_typed = _as_typed(exprs, problem, formulas)
+        value = accuracy.correctly_rounded(result, result.as_typed, problem, value)
     _attach(result, problem, value, kinks)
     if check:
         from . import verify
@@ -326,6 +340,17 @@ def _finish(result: Result, problem: Problem, numbers: Numbers, exprs: np.ndarra
                 return accuracy.precise_jacobian(problem, numbers)
         verify.check(result, roots, variables, problem.point_values, combine, precise)
     return result
+
+
+def _as_typed(exprs: np.ndarray, problem: Problem, formulas) -> np.ndarray:
+    """``exprs``, or, when they hold a rounded decimal (0.1 as a float; acos(0.5) folded to 15 digits), the same
+    formulas made again from the outputs with every literal as typed."""
+    import sympy
+
+    if formulas is None or problem.exact or not any(isinstance(e, sympy.Basic) and e.atoms(sympy.Float)
+                                                   for e in exprs.flat):
+        return exprs
+    return formulas(problem.exact_outputs, True)
 
 
 def _attach(result: Result, problem: Problem, value: np.ndarray, kinks: set[str]) -> Result:
@@ -408,12 +433,15 @@ def jacobian(expression: str, at: list[str] | None = None, variables: list[str] 
     limits.check_dense(m, n, "Jacobian")
     result = Result("jacobian", expression, (m, n), output_labels(problem.output_shape), problem.labels,
                     title=problem.title("Jacobian"))
-    exprs = None
+    exprs = formulas = None
     if symbolic:
         from . import calculus
 
-        exprs = calculus.jacobian(problem.outputs, problem.inputs)
-    return _finish(result, problem, Numbers(problem, "jacobian", (m, n)), exprs, exact, check)
+        def formulas(outputs, exact):
+            return calculus.jacobian(outputs, problem.inputs)
+
+        exprs = formulas(problem.outputs, exact)
+    return _finish(result, problem, Numbers(problem, "jacobian", (m, n)), exprs, exact, check, formulas=formulas)
 
 
 def gradient(expression: str, at: list[str] | None = None, variables: list[str] | None = None,
@@ -426,12 +454,15 @@ def gradient(expression: str, at: list[str] | None = None, variables: list[str] 
     shape = _input_shape(problem)
     rows, columns = _input_grid(problem, "∂f/∂" + (problem.names[0] if len(problem.names) == 1 else "·"))
     result = Result("gradient", expression, shape, rows, columns, title=problem.title("Gradient"))
-    exprs = None
+    exprs = formulas = None
     if _symbolic(problem, many):
         from . import calculus
 
-        exprs = calculus.gradient(problem.outputs.flat[0], problem.inputs).reshape(shape)
-    return _finish(result, problem, Numbers(problem, "gradient", shape), exprs, exact, check)
+        def formulas(outputs, exact):
+            return calculus.gradient(outputs.flat[0], problem.inputs).reshape(shape)
+
+        exprs = formulas(problem.outputs, exact)
+    return _finish(result, problem, Numbers(problem, "gradient", shape), exprs, exact, check, formulas=formulas)
 
 
 def _check_scalar(shape: tuple[int, ...], command: str) -> None:
@@ -451,12 +482,15 @@ def hessian(expression: str, at: list[str] | None = None, variables: list[str] |
     n = len(problem.labels)
     limits.check_dense(n, n, "Hessian")
     result = Result("hessian", expression, (n, n), problem.labels, problem.labels, title=problem.title("Hessian"))
-    exprs = None
+    exprs = formulas = None
     if _symbolic(problem, many):
         from . import calculus
 
-        exprs = calculus.hessian(problem.outputs.flat[0], problem.inputs)
-    return _finish(result, problem, Numbers(problem, "hessian", (n, n)), exprs, exact, check)
+        def formulas(outputs, exact):
+            return calculus.hessian(outputs.flat[0], problem.inputs)
+
+        exprs = formulas(problem.outputs, exact)
+    return _finish(result, problem, Numbers(problem, "hessian", (n, n)), exprs, exact, check, formulas=formulas)
 
 
 def derivative(expression: str, at: list[str] | None = None, variables: list[str] | None = None,
@@ -481,18 +515,24 @@ def derivative(expression: str, at: list[str] | None = None, variables: list[str
     shape = problem.output_shape
     rows, columns = (output_labels(shape), [name]) if len(shape) <= 1 else grid("f", shape, name)
     result = Result("derivative", expression, shape, rows, columns, title=problem.title(name))
-    exprs = None
+    exprs = formulas = None
     if _symbolic(problem, many):
         from . import calculus
 
         entries = set(problem.symbols[wrt].flat)
-        exprs = np.empty(problem.outputs.shape, dtype=object)
-        for index in np.ndindex(exprs.shape):
-            f = problem.outputs[index]
-            used = f.free_symbols & entries
-            exprs[index] = calculus.derivative(np.array([f], dtype=object), used.pop(), order)[0] if used else 0 * f
+
+        def formulas(outputs, exact):
+            exprs = np.empty(outputs.shape, dtype=object)
+            for index in np.ndindex(exprs.shape):
+                f = outputs[index]
+                used = f.free_symbols & entries
+                exprs[index] = calculus.derivative(np.array([f], dtype=object), used.pop(), order)[0] if used \
+                    else 0 * f
+            return exprs
+
+        exprs = formulas(problem.outputs, exact)
     numbers = Numbers(problem, "derivative", shape, wrt=wrt, order=order)
-    return _finish(result, problem, numbers, exprs, exact, check, lambda jac: jac.sum(axis=1))
+    return _finish(result, problem, numbers, exprs, exact, check, lambda jac: jac.sum(axis=1), formulas)
 
 
 def _mixes_entries(root: ir.Node, name: str) -> bool:
@@ -572,18 +612,21 @@ def vjp(expression: str, at: list[str] | None, v: str, variables: list[str] | No
     shape = _input_shape(problem)
     rows, columns = _input_grid(problem, "Jᵀv")
     result = _product("vjp", problem, shape, rows, columns, "Vector-Jacobian product Jᵀv", vector)
-    exprs = None
+    exprs = formulas = None
     if _symbolic(problem, many):
         import sympy
 
         from . import calculus
 
-        weights = _sympy_numbers(vector, exact)
-        scalar = sympy.Add(*(w * f for w, f in zip(weights.flat, problem.outputs.flat, strict=True)))
-        exprs = calculus.gradient(scalar, problem.inputs).reshape(shape)
+        def formulas(outputs, exact):
+            weights = _sympy_numbers(vector, exact)
+            scalar = sympy.Add(*(w * f for w, f in zip(weights.flat, outputs.flat, strict=True)))
+            return calculus.gradient(scalar, problem.inputs).reshape(shape)
+
+        exprs = formulas(problem.outputs, exact)
     flat = vector.array.ravel()
     numbers = Numbers(problem, "vjp", shape, v=vector.array)
-    return _finish(result, problem, numbers, exprs, exact, check, lambda jac: flat @ jac)
+    return _finish(result, problem, numbers, exprs, exact, check, lambda jac: flat @ jac, formulas)
 
 
 def jvp(expression: str, at: list[str] | None, v: str, variables: list[str] | None = None,
@@ -599,20 +642,24 @@ def jvp(expression: str, at: list[str] | None, v: str, variables: list[str] | No
     shape = problem.output_shape
     rows, columns = (output_labels(shape), ["J·v"]) if len(shape) <= 1 else grid("f", shape, "J·v")
     result = _product("jvp", problem, shape, rows, columns, "Jacobian-vector product J·v", vector)
-    exprs = None
+    exprs = formulas = None
     if _symbolic(problem, many):
         import sympy
 
         from . import calculus
 
-        direction = _sympy_numbers(vector, exact)
-        jac = calculus.jacobian(problem.outputs, problem.inputs)  # sparse: zero entries cost nothing below
-        exprs = np.empty(problem.outputs.shape, dtype=object)
-        for index, row in zip(np.ndindex(exprs.shape), jac, strict=True):
-            exprs[index] = sympy.Add(*(d * w for d, w in zip(row, direction.flat, strict=True) if d != 0))
+        def formulas(outputs, exact):
+            direction = _sympy_numbers(vector, exact)
+            jac = calculus.jacobian(outputs, problem.inputs)  # sparse: zero entries cost nothing below
+            exprs = np.empty(outputs.shape, dtype=object)
+            for index, row in zip(np.ndindex(exprs.shape), jac, strict=True):
+                exprs[index] = sympy.Add(*(d * w for d, w in zip(row, direction.flat, strict=True) if d != 0))
+            return exprs
+
+        exprs = formulas(problem.outputs, exact)
     flat = vector.array.ravel()
     numbers = Numbers(problem, "jvp", shape, v=flat)
-    return _finish(result, problem, numbers, exprs, exact, check, lambda jac: jac @ flat)
+    return _finish(result, problem, numbers, exprs, exact, check, lambda jac: jac @ flat, formulas)
 
 
 def hvp(expression: str, at: list[str] | None, v: str, variables: list[str] | None = None,
@@ -629,19 +676,22 @@ def hvp(expression: str, at: list[str] | None, v: str, variables: list[str] | No
     vector = _read_v(v, shape, "hvp", "input", stdin)
     rows, columns = _input_grid(problem, "H·v")
     result = _product("hvp", problem, shape, rows, columns, "Hessian-vector product H·v", vector)
-    exprs = None
+    exprs = formulas = None
     if _symbolic(problem, many):
         import sympy
 
         from . import calculus
 
-        direction = _sympy_numbers(vector, exact)
-        grad = calculus.gradient(problem.outputs.flat[0], problem.inputs)
-        scalar = sympy.Add(*(g * w for g, w in zip(grad, direction.flat, strict=True) if g != 0))
-        exprs = calculus.gradient(scalar, problem.inputs).reshape(shape)  # ∇(∇f·v) = H v (H is symmetric)
+        def formulas(outputs, exact):
+            direction = _sympy_numbers(vector, exact)
+            grad = calculus.gradient(outputs.flat[0], problem.inputs)
+            scalar = sympy.Add(*(g * w for g, w in zip(grad, direction.flat, strict=True) if g != 0))
+            return calculus.gradient(scalar, problem.inputs).reshape(shape)  # ∇(∇f·v) = H v (H is symmetric)
+
+        exprs = formulas(problem.outputs, exact)
     flat = vector.array.ravel()
     numbers = Numbers(problem, "hvp", shape, v=flat)
-    return _finish(result, problem, numbers, exprs, exact, check, lambda jac: jac @ flat)
+    return _finish(result, problem, numbers, exprs, exact, check, lambda jac: jac @ flat, formulas)
 
 
 CHAIN_RTOL = 1e-10  # chain-rule product vs direct gradient, relative to the size of the summands
