@@ -20,8 +20,9 @@ import numpy as np
 
 from . import limits
 
+SYMBOLIC_INPUTS = 64  # compute.SYMBOLIC_INPUTS, named in a message (compute imports this module)
 START_DIGITS = 20  # the first of the two precisions compared (significant decimal digits)
-MAX_DIGITS = 2560  # p doubles up to here; a value below 2**-1075 (rounds to 0) is always settled by ~400
+MAX_DIGITS = 640  # p doubles up to here; at 320 and 640 evalf cancels 1380 and 2660 digits: a zero is settled
 
 
 def point_as_typed(problem) -> dict:
@@ -172,7 +173,7 @@ def decimal_text(number, count: int) -> str:
     return mpmath.libmp.to_str(number._mpf_, count, strip_zeros=False, min_fixed=-4, max_fixed=count + 1)
 
 
-def correctly_rounded(result, exprs: np.ndarray, problem, value: np.ndarray) -> np.ndarray:
+def correctly_rounded(result, exprs: np.ndarray, problem, value: np.ndarray, kinks=()) -> np.ndarray:
     """``value`` with each entry replaced by its formula's exact value at the point as typed, rounded to the
     nearest double; entries not settled within ``limits.VERIFY_SECONDS`` keep their float value, are named in
     a warning, and fail the run (exit 1)."""
@@ -180,7 +181,7 @@ def correctly_rounded(result, exprs: np.ndarray, problem, value: np.ndarray) -> 
 
     from .special import rewrite_elementary
 
-    if np.shape(value) != exprs.shape:
+    if np.shape(value) != exprs.shape or kinks:  # on a kink the value is a convention (the kink warning says so)
         return value
     verifier = Verifier(point_as_typed(problem), limits.VERIFY_SECONDS)
     fixed = np.array(value, dtype=float)
@@ -300,7 +301,6 @@ def attach_digits(result, count: int) -> None:
     """``result.digits``: each entry to ``count`` correct significant digits as text, from its formula at the
     point as typed (``--digits``); entries not settled within ``limits.VERIFY_SECONDS`` are named in a warning
     (exit 1) and shown as ``?``."""
-    from .compute import SYMBOLIC_INPUTS
     from .errors import JaccliError
     from .special import rewrite_elementary
 
@@ -327,3 +327,29 @@ def attach_digits(result, count: int) -> None:
         why = f"within the time budget of {limits.VERIFY_SECONDS:g} s" if verifier.out_of_time() else "here"
         result.warnings.append(f"{len(unsettled)} of {texts.size} entries could not be given to {count} digits {why} "
                                f"({_entry_names(result, unsettled)}): they are shown as ?")
+
+
+ESTIMATE_ENTRIES = 100_000  # results up to this size get the error estimate on the numeric path (one more evaluation)
+DOUBT = 1e-8  # an entry this far, relatively, from its extended-precision twin has digits in doubt
+
+
+def estimate(result, numbers, point: np.ndarray, value: np.ndarray) -> np.ndarray:
+    """The numeric path's check, without a formula: the same evaluation again in extended precision (numpy's
+    longdouble: 64-bit significands, 11 bits more than float64, where the platform has them); an entry that
+    differs by more than ``DOUBT`` relatively lost digits to rounding (a cancellation): named in a warning,
+    exit 1. Results beyond ``ESTIMATE_ENTRIES`` are not estimated. A cancellation deeper than the 11 extra
+    bits can cost is not seen: this is an estimate, not a proof."""
+    if value.size > ESTIMATE_ENTRIES or point.size == 0 or np.finfo(np.longdouble).nmant <= 52:
+        return value
+    with np.errstate(all="ignore"):
+        wide, _ = numbers.at(np.asarray(point, dtype=np.longdouble)[None])
+        wide = np.asarray(wide[0], dtype=float).reshape(value.shape)
+        doubt = ~(np.abs(wide - value) <= DOUBT * np.abs(wide)) & (np.isfinite(value) | np.isfinite(wide))
+    if doubt.any():
+        result.failed = True
+        indices = [tuple(int(i) for i in index) for index in np.argwhere(doubt)]
+        result.warnings.append(f"{len(indices)} of {value.size} entries may have lost digits to rounding "
+                               f"({_entry_names(result, indices)}): with no formula to verify them (more than "
+                               f"{SYMBOLIC_INPUTS} inputs), they differ from the same arithmetic in extended "
+                               f"precision by more than {DOUBT:g} relatively")
+    return value

@@ -16,11 +16,10 @@ from functools import cached_property
 import numpy as np
 
 from . import ad, ir, limits, points
-from .errors import JaccliError, ShapeError
+from .accuracy import SYMBOLIC_INPUTS  # beyond this many inputs, numbers at a point come without a formula
+from .errors import JaccliError, LimitError, ShapeError
 from .parsing import Function, check_order, element_label, parse
 from .result import Panel, Result
-
-SYMBOLIC_INPUTS = 64  # beyond this many input values, numbers at a point come without a symbolic result
 
 _SUBSCRIPTS = str.maketrans("0123456789", "₀₁₂₃₄₅₆₇₈₉")
 
@@ -97,7 +96,14 @@ class Problem:
         """Whether the result has no symbolic form: a point with many inputs or parameter values (the formulas
         would be unreadable)."""
         entries = len(self.labels) + sum(v.array.size for v in self.fixed_values.values())
-        return self.values is not None and not self.exact and entries > SYMBOLIC_INPUTS
+        return self.values is not None and not self.exact and (entries > SYMBOLIC_INPUTS or self.wide_extremes())
+
+    def wide_extremes(self) -> bool:
+        """Whether a min or max takes more than ``limits.MAX_SYMBOLIC_EXTREMES`` entries: sympy compares its
+        arguments pairwise as it builds Min/Max (31 entries took minutes), so at a point the numbers come without
+        a formula (float64, with the numeric path's error estimate)."""
+        return any(node.op.name in ("amin", "amax") and node.args[0].size > limits.MAX_SYMBOLIC_EXTREMES
+                   for node in ir.topological([self.root]))
 
     def _shapes(self, given: dict, scalar: tuple[str, ...]) -> dict[str, tuple[int, ...]]:
         shapes = {}
@@ -215,7 +221,8 @@ class Numbers:
         return env
 
     def at(self, columns: np.ndarray) -> tuple[np.ndarray, set[str]]:
-        columns = np.asarray(columns, dtype=float).reshape(len(columns), -1)
+        wide = getattr(columns, "dtype", None) == np.longdouble  # accuracy.estimate's second evaluation
+        columns = np.asarray(columns, dtype=np.longdouble if wide else float).reshape(len(columns), -1)
         env = self.env(columns)
         points = len(columns)
         engine = self.problem.ad
@@ -318,7 +325,10 @@ def _finish(result: Result, problem: Problem, numbers: Numbers, exprs: np.ndarra
             raise JaccliError("--check needs a point: give --at")
         return result
     if exact:
-        result.exact = exact_values(exprs, problem)
+        from . import budget
+
+        result.exact = budget.within(limits.EXACT_SECONDS, "--exact (exact values at the point, simplified)",
+                                     exact_values, exprs, problem)
         _warn_not_finite_exact(result)
     values, kinks = numbers.at(problem.point[None])
     value = np.asarray(values[0])
@@ -326,7 +336,11 @@ def _finish(result: Result, problem: Problem, numbers: Numbers, exprs: np.ndarra
         from . import accuracy
 
         result.as_typed = _as_typed(exprs, problem, formulas)
-        value = accuracy.correctly_rounded(result, result.as_typed, problem, value)
+        value = accuracy.correctly_rounded(result, result.as_typed, problem, value, kinks)
+    elif not exact:  # no formula (more than SYMBOLIC_INPUTS inputs): an estimate of the rounding error instead
+        from . import accuracy
+
+        accuracy.estimate(result, numbers, problem.point, value)
     _attach(result, problem, value, kinks)
     if check:
         from . import verify
@@ -414,6 +428,9 @@ def _symbolic(problem: Problem, many: bool) -> bool:
     """
     if problem.numeric() or (many and problem.values is None):
         return False
+    if problem.exact and problem.wide_extremes():
+        raise LimitError(f"--exact: a min() or max() of more than {limits.MAX_SYMBOLIC_EXTREMES} entries is beyond "
+                         "symbolic work (sympy compares its arguments pairwise); drop --exact for its value")
     limits.check_symbolic_size(problem.root, len(problem.labels))
     return True
 

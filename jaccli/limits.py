@@ -20,7 +20,9 @@ MAX_INPUT_ENTRIES = 10**7  # entries of one variable given by --shape (a point's
 MAX_SYMBOLIC_INPUTS = 100_000  # input values on the symbolic path
 MAX_DENSE_ENTRIES = 1_000_000  # a dense Jacobian m·n or Hessian n·n, on every path
 MAX_BATCH_ENTRIES = 10**7  # result entries of one chunk of --points lines held at once
+MAX_SYMBOLIC_EXTREMES = 6  # entries of one min()/max() given to sympy at a point (beyond: numbers without formula)
 MAX_DIGITS = 1000  # --digits N: significant digits printed from the exact formula
+EXACT_SECONDS = 10.0  # --exact: the exact values at the point, simplified (budget.py: a child process, ended)
 VERIFY_SECONDS = 10.0  # verifying a result at a point to the last digit (accuracy.py), checked between evaluations
 
 
