@@ -293,3 +293,48 @@ def test_random_expressions_are_correctly_rounded_or_warned(tree, x):
         assume(False)
     value = float(result.value)
     assert value == want[0] or (result.warnings and result.exit_code == 1), (expression, x, value, want[0])
+
+
+# --- beyond the formula: an estimate, and named budgets ---------------------------------------------------
+
+def test_the_numeric_path_names_entries_in_doubt(run):
+    at = ",".join(["1e-12"] * 70)  # 70 inputs: no formula; each entry cancels to noise in float64
+    code, out, err = run("gradient", "sum((sqrt(1+x)-1)/x)", "--at", at, "--format", "json")
+    assert code == 1
+    assert "70 of 70 entries may have lost digits to rounding (x[0]; x[1];" in err
+
+
+def test_the_numeric_path_is_quiet_when_float64_holds(run):
+    values = [0.5 + i / 100 for i in range(70)]
+    code, out, err = run("gradient", "sum(sin(x)*x)", "--at", ",".join(map(repr, values)), "--format", "json")
+    assert (code, err) == (0, "")
+    want = [math.sin(v) + v * math.cos(v) for v in values]
+    np.testing.assert_allclose(json.loads(out)["value"], want, rtol=1e-14)
+
+
+def test_a_wide_min_at_a_point_takes_the_numeric_path(run):
+    x = [round(0.1 * i - 1.3, 10) for i in range(31)]  # sympy's Min of 31 entries took minutes to build
+    code, out, err = run("gradient", "min(sinh(x)/pi)*min(max(y,x)*atan(y))", "--at", f"x={x!r}",
+                         "--at", "y=0.35", "--format", "json")
+    doc = json.loads(out)
+    assert doc["symbolic"] is None and "non-differentiable point (min)" in err  # every xᵢ < y ties in the 2nd min
+    # f = A·B, A = sinh(x₀)/π (x₀ smallest), B = y·atan(y) (the tied entries all have the same ∂/∂y)
+    y = 0.35
+    a, b = math.sinh(-1.3) / math.pi, y * math.atan(y)
+    want = [b * math.cosh(-1.3) / math.pi] + [0.0] * 30 + [a * (math.atan(y) + y / (1 + y * y))]
+    np.testing.assert_allclose(np.ravel(doc["value"]), want, rtol=1e-13, atol=1e-300)
+
+
+def test_exact_with_a_wide_min_is_refused(run):
+    code, out, err = run("gradient", "min(x)", "--at", ",".join(str(i) for i in range(80)), "--exact")
+    assert code == 2 and err.startswith("Error: --exact: a min() or max() of more than 6 entries")
+
+
+def test_exact_has_a_named_time_budget(run, monkeypatch):
+    from jaccli import limits
+
+    monkeypatch.setattr(limits, "EXACT_SECONDS", 0.3)
+    code, out, err = run("derivative", "log(1+x)/x", "--at", "1e-10", "--exact")
+    assert code == 2
+    assert err == "Error: --exact (exact values at the point, simplified) did not finish within its time budget " \
+                  "of 0.3 s\n"
