@@ -114,11 +114,12 @@ class Verifier:
         except Exception:  # noqa: BLE001 - a form evalf cannot evaluate: the entry stays unverified
             return None
 
-    def _settle(self, expr, digits: int, last: int, form):
+    def _settle(self, expr, digits: int, last: int, form, zero=None):
         """``form(number)`` of ``expr`` at the point, at ``digits``, 2·``digits``, … up to ``last`` digits: settled
         when two guaranteed evaluations in a row give the same form (or both are nan), or when, at the last two,
         evalf finds nothing but zero after cancelling more than 4·p digits (the value is 0 to any printed
-        precision). None if unsettled, not a number, or out of time."""
+        precision), or when ``zero(number)`` says an unguaranteed number is zero in this form. None if unsettled,
+        not a number, or out of time."""
         previous = None
         while digits <= last and not self.out_of_time():
             answer = self.evaluate(expr, digits)
@@ -131,7 +132,8 @@ class Verifier:
             if guaranteed and previous == (current, True) or (
                     current != current and previous is not None and previous[0] != previous[0]):
                 return current
-            if not guaranteed and 2 * digits > last and previous == (current, False) and not current:
+            if not guaranteed and (2 * digits > last and previous == (current, False) and not current
+                                   or zero is not None and zero(number)):
                 return current
             previous = (current, guaranteed)
             digits *= 2
@@ -139,7 +141,7 @@ class Verifier:
 
     def double(self, expr) -> float | None:
         """The exact value of ``expr`` at the point, rounded to the nearest double; None if not settled in time."""
-        return self._settle(expr, START_DIGITS, MAX_DIGITS, to_double)
+        return self._settle(expr, START_DIGITS, MAX_DIGITS, to_double, _below_doubles)
 
     def digits(self, expr, count: int) -> str | None:
         """``expr`` at the point to ``count`` correct significant digits (the decimal rounded to nearest), as
@@ -148,6 +150,17 @@ class Verifier:
             return _decimal(number, count)
 
         return self._settle(expr, count + 10, 4 * MAX_DIGITS, form)
+
+
+def _below_doubles(number) -> bool:
+    """Whether evalf's unguaranteed answer is a zero whose bound (a 1-bit Float: 2**-747 after a total
+    cancellation) lies below half the smallest subnormal: whatever it hides rounds to 0."""
+    import sympy
+
+    if not isinstance(number, sympy.Float):
+        return False
+    _, man, exp, bits = number._mpf_
+    return bool(man) and exp + bits < -1076
 
 
 def _decimal(number, count: int) -> str | None:
