@@ -101,7 +101,8 @@ class Problem:
 
     def _env(self, env: dict) -> dict:
         """Point values with a seed axis of length 1 after the point axis."""
-        return {name: np.asarray(value, dtype=float)[:, None] for name, value in env.items()}
+        return {name: np.asarray(value, dtype=np.longdouble if getattr(value, "dtype", None) == np.longdouble
+                                 else float)[:, None] for name, value in env.items()}
 
     def value(self, env: dict) -> np.ndarray:
         points = _points(env)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import signal
 import sys
 
 from .errors import JaccliError
@@ -49,6 +50,7 @@ def within(seconds: float, what: str, func, *args):
 
 
 def _child(send, func, args) -> None:
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)  # ended by the parent: quietly, not as the CLI's interruption
     try:
         answer = (True, func(*args))
     except JaccliError as exc:  # a message for the user, as it is

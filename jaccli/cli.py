@@ -243,6 +243,9 @@ def _shapes(specs: list[str] | None) -> dict[str, tuple[int, ...]]:
 Output = Annotated[str | None, typer.Option(
     "--output", "-o", metavar="FILE",
     help="Write the result to FILE instead of stdout; without --format, .json, .csv, .tex and .txt set the format.")]
+DigitsOpt = Annotated[int | None, typer.Option(
+    "--digits", metavar="N", help="Print N correct significant digits (1 to 1000) of each entry, from the exact "
+    "formula at the point as typed; JSON gives them as strings under \"digits\", beside \"value\".")]
 Exact = Annotated[bool, typer.Option("--exact", help="Exact values at an exact point: --at 1/2,pi/3 gives sqrt(3)/2.")]
 Points = Annotated[str | None, typer.Option(
     "--points", metavar="FILE", help="Many points, one per line (- for stdin); a header line may name the columns.")]
@@ -296,6 +299,7 @@ class Out:
     path: str | None
     check: bool = False  # --check: compare with numeric differentiation
     simplify: bool = True  # symbolic entries in their shortest readable form (pretty); --no-simplify: raw
+    digits: int | None = None  # --digits N: N correct significant digits from the exact formula
 
     def resolve(self, many: bool = False) -> Format:
         """--format, or for auto: from the -o file's extension, else a table on a terminal (plain lines for
@@ -414,11 +418,20 @@ def run(compute: Callable, at: list[str] | None, points: str | None, skip_bad: b
     if points is None:
         if skip_bad:
             raise JaccliError("--skip-bad goes with --points")
-        print_result(compute(at=at, exact=exact, check=out.check), out)
+        if out.digits is not None:
+            limits.check_digits(out.digits)  # before the work
+        result = compute(at=at, exact=exact, check=out.check)
+        if out.digits is not None:
+            from . import accuracy
+
+            accuracy.attach_digits(result, out.digits)
+        print_result(result, out)
     if at:
         raise JaccliError("give either --at or --points, not both")
     if out.check:
         raise JaccliError("--check works with --at, not --points")
+    if out.digits is not None:
+        raise JaccliError("--digits works with --at, not --points")
     if exact:
         raise JaccliError("--exact works with --at, not --points")
     from . import batch, render
@@ -576,6 +589,7 @@ def derivative(
     at: At = None, vars: Vars = None, shape: Shape = None, points: Points = None, skip_bad: SkipBad = False,
     exact: Exact = False, format: FormatOpt = Format.auto, precision: Precision = None, output: Output = None,
     emit: Emit = None, check: CheckOpt = False, no_simplify: NoSimplify = False, steps: StepsOpt = False,
+    digits: DigitsOpt = None,
 ) -> None:
     """d^k f/dx^k, entry by entry: shaped like f.
 
@@ -592,7 +606,7 @@ def derivative(
         raise JaccliError("--steps shows first derivatives; drop --order or --steps")
     _run_expression(_with_steps(compute.derivative, "derivative", steps, points, emit), expression, vars, shape, at,
                     points, skip_bad, exact,
-                    Out(format, precision, output, check, not no_simplify), emit, wrt=wrt, order=order)
+                    Out(format, precision, output, check, not no_simplify, digits), emit, wrt=wrt, order=order)
 
 
 @app.command(cls=_Command)
@@ -601,7 +615,7 @@ def gradient(
     wrt: Wrt = None,
     skip_bad: SkipBad = False, exact: Exact = False, format: FormatOpt = Format.auto, precision: Precision = None,
     output: Output = None, emit: Emit = None, check: CheckOpt = False, no_simplify: NoSimplify = False,
-    steps: StepsOpt = False,
+    steps: StepsOpt = False, digits: DigitsOpt = None,
 ) -> None:
     """∇f of a scalar function, shaped like its input.
 
@@ -613,7 +627,7 @@ def gradient(
 
     _run_expression(_with_steps(compute.gradient, "gradient", steps, points, emit), expression, vars, shape, at,
                     points, skip_bad, exact,
-                    Out(format, precision, output, check, not no_simplify), emit, wrt=_wrt(wrt))
+                    Out(format, precision, output, check, not no_simplify, digits), emit, wrt=_wrt(wrt))
 
 
 @app.command(cls=_Command)
@@ -622,7 +636,7 @@ def jacobian(
     wrt: Wrt = None,
     skip_bad: SkipBad = False, exact: Exact = False, format: FormatOpt = Format.auto, precision: Precision = None,
     output: Output = None, emit: Emit = None, check: CheckOpt = False, no_simplify: NoSimplify = False,
-    det: Det = False, eig: Eig = False, svd: Svd = False, steps: StepsOpt = False,
+    det: Det = False, eig: Eig = False, svd: Svd = False, steps: StepsOpt = False, digits: DigitsOpt = None,
 ) -> None:
     """The Jacobian J, m×n: rows are the outputs, columns the inputs.
 
@@ -638,7 +652,8 @@ def jacobian(
 
     _run_expression(_analysed(_with_steps(compute.jacobian, "jacobian", steps, points, emit), det, eig, svd, points,
                               emit), expression, vars, shape, at, points,
-                    skip_bad, exact, Out(format, precision, output, check, not no_simplify), emit, wrt=_wrt(wrt))
+                    skip_bad, exact, Out(format, precision, output, check, not no_simplify, digits), emit,
+                    wrt=_wrt(wrt))
 
 
 def _with_steps(compute: Callable, command: str, steps: bool, points: str | None, language) -> Callable:
@@ -690,7 +705,7 @@ def hessian(
     wrt: Wrt = None,
     skip_bad: SkipBad = False, exact: Exact = False, format: FormatOpt = Format.auto, precision: Precision = None,
     output: Output = None, emit: Emit = None, check: CheckOpt = False, no_simplify: NoSimplify = False,
-    svd: Svd = False,
+    svd: Svd = False, digits: DigitsOpt = None,
 ) -> None:
     """∇²f of a scalar function: n×n and symmetric.
 
@@ -703,7 +718,8 @@ def hessian(
     if svd and points is not None:
         raise JaccliError("--svd works at one point (--at), not with --points")
     _run_expression(_analysed(compute.hessian, svd=svd, language=emit), expression, vars, shape, at, points,
-                    skip_bad, exact, Out(format, precision, output, check, not no_simplify), emit, wrt=_wrt(wrt))
+                    skip_bad, exact, Out(format, precision, output, check, not no_simplify, digits), emit,
+                    wrt=_wrt(wrt))
 
 
 class Coords(str, Enum):
@@ -843,6 +859,7 @@ def vjp(
     wrt: Wrt = None,
     points: Points = None, skip_bad: SkipBad = False, exact: Exact = False, format: FormatOpt = Format.auto,
     precision: Precision = None, output: Output = None, check: CheckOpt = False, no_simplify: NoSimplify = False,
+    digits: DigitsOpt = None,
 ) -> None:
     """Jᵀv, the vector-Jacobian product, shaped like the input: what PyTorch's y.backward(v) puts in x.grad.
 
@@ -854,7 +871,7 @@ def vjp(
     from . import compute
 
     _run_expression(compute.vjp, expression, vars, shape, at, points, skip_bad, exact,
-                    Out(format, precision, output, check, not no_simplify), None, v=v, wrt=_wrt(wrt))
+                    Out(format, precision, output, check, not no_simplify, digits), None, v=v, wrt=_wrt(wrt))
 
 
 @app.command(cls=_Command)
@@ -863,6 +880,7 @@ def jvp(
     wrt: Wrt = None,
     points: Points = None, skip_bad: SkipBad = False, exact: Exact = False, format: FormatOpt = Format.auto,
     precision: Precision = None, output: Output = None, check: CheckOpt = False, no_simplify: NoSimplify = False,
+    digits: DigitsOpt = None,
 ) -> None:
     """J·v, the Jacobian-vector product (directional derivative), shaped like the output.
 
@@ -874,7 +892,7 @@ def jvp(
     from . import compute
 
     _run_expression(compute.jvp, expression, vars, shape, at, points, skip_bad, exact,
-                    Out(format, precision, output, check, not no_simplify), None, v=v, wrt=_wrt(wrt))
+                    Out(format, precision, output, check, not no_simplify, digits), None, v=v, wrt=_wrt(wrt))
 
 
 @app.command(cls=_Command)
@@ -883,6 +901,7 @@ def hvp(
     wrt: Wrt = None,
     points: Points = None, skip_bad: SkipBad = False, exact: Exact = False, format: FormatOpt = Format.auto,
     precision: Precision = None, output: Output = None, check: CheckOpt = False, no_simplify: NoSimplify = False,
+    digits: DigitsOpt = None,
 ) -> None:
     """H·v, the Hessian-vector product of a scalar function, shaped like the input: H is never formed.
 
@@ -894,7 +913,7 @@ def hvp(
     from . import compute
 
     _run_expression(compute.hvp, expression, vars, shape, at, points, skip_bad, exact,
-                    Out(format, precision, output, check, not no_simplify), None, v=v, wrt=_wrt(wrt))
+                    Out(format, precision, output, check, not no_simplify, digits), None, v=v, wrt=_wrt(wrt))
 
 
 @app.command(cls=_Command)

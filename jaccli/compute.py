@@ -17,12 +17,11 @@ from functools import cached_property
 import numpy as np
 
 from . import ad, ir, limits, points
-from .errors import JaccliError, ShapeError
+from .accuracy import SYMBOLIC_INPUTS  # beyond this many inputs, numbers at a point come without a formula
+from .errors import JaccliError, LimitError, ShapeError
 from .labels import entry_labels
 from .parsing import Function, check_order, element_label, parse
 from .result import Panel, Result
-
-SYMBOLIC_INPUTS = 64  # beyond this many input values, numbers at a point come without a symbolic result
 
 _SUBSCRIPTS = str.maketrans("0123456789", "₀₁₂₃₄₅₆₇₈₉")
 
@@ -73,6 +72,17 @@ class Problem:
     def outputs(self) -> np.ndarray:
         return self._lowered[0]
 
+    @cached_property
+    def exact_outputs(self) -> np.ndarray:
+        """The outputs with decimal literals as typed (0.1 is 1/10, acos(0.5) is pi/3): what the last digit of
+        a value at a point is checked against when the formulas hold rounded constants."""
+        from . import symbolic
+
+        if self.exact:
+            return self.outputs
+        every = {name: self.shapes[name] for name in self.function.variables}
+        return symbolic.lower(self.root, every, True)[0]
+
     @property
     def symbols(self) -> dict[str, np.ndarray]:
         return self._lowered[1]
@@ -89,7 +99,14 @@ class Problem:
         """Whether the result has no symbolic form: a point with many inputs or parameter values (the formulas
         would be unreadable)."""
         entries = len(self.labels) + sum(v.array.size for v in self.fixed_values.values())
-        return self.values is not None and not self.exact and entries > SYMBOLIC_INPUTS
+        return self.values is not None and not self.exact and (entries > SYMBOLIC_INPUTS or self.wide_extremes())
+
+    def wide_extremes(self) -> bool:
+        """Whether a min or max takes more than ``limits.MAX_SYMBOLIC_EXTREMES`` entries: sympy compares its
+        arguments pairwise as it builds Min/Max (31 entries took minutes), so at a point the numbers come without
+        a formula (float64, with the numeric path's error estimate)."""
+        return any(node.op.name in ("amin", "amax") and node.args[0].size > limits.MAX_SYMBOLIC_EXTREMES
+                   for node in ir.topological([self.root]))
 
     def _shapes(self, given: dict, scalar: tuple[str, ...]) -> dict[str, tuple[int, ...]]:
         shapes = {}
@@ -207,7 +224,8 @@ class Numbers:
         return env
 
     def at(self, columns: np.ndarray) -> tuple[np.ndarray, set[str]]:
-        columns = np.asarray(columns, dtype=float).reshape(len(columns), -1)
+        wide = getattr(columns, "dtype", None) == np.longdouble  # accuracy.estimate's second evaluation
+        columns = np.asarray(columns, dtype=np.longdouble if wide else float).reshape(len(columns), -1)
         env = self.env(columns)
         points = len(columns)
         engine = self.problem.ad
@@ -286,11 +304,13 @@ def grid(name: str, shape: tuple[int, ...], column: str) -> tuple[list[str], lis
 
 
 def _finish(result: Result, problem: Problem, numbers: Numbers, exprs: np.ndarray | None, exact: bool = False,
-            check: bool = False, combine=None) -> Result:
+            check: bool = False, combine=None, formulas=None) -> Result:
     """Attach the symbolic entries ``exprs`` (None on the numeric path) and the numbers at the point, if any.
 
     Without a point the result keeps ``numbers`` for many points (``--points``); ``check`` compares with
     the numeric reference (``combine`` maps its m×n Jacobian to this result, default: reshape).
+    ``formulas(outputs, exact)`` makes ``exprs`` from the lowered outputs: again from the exact outputs when
+    ``exprs`` hold rounded constants, for the values' last digits.
     """
     result.symbolic = exprs
     result.variables = problem.labels
@@ -304,57 +324,46 @@ def _finish(result: Result, problem: Problem, numbers: Numbers, exprs: np.ndarra
             raise JaccliError("--check needs a point: give --at")
         return result
     if exact:
-        result.exact = exact_values(exprs, problem)
+        from . import budget
+
+        result.exact = budget.within(limits.EXACT_SECONDS, "--exact (exact values at the point, simplified)",
+                                     exact_values, exprs, problem)
         _warn_not_finite_exact(result)
     values, kinks = numbers.at(problem.point[None])
     value = np.asarray(values[0])
-    if not exact and exprs is not None:
-        value = _accurate(result, exprs, problem.symbol_values(), value)
+    if exprs is not None:  # every entry the exact value at the point as typed, rounded to the nearest double
+        from . import accuracy
+
+        result.as_typed = _as_typed(exprs, problem, formulas)
+        value = accuracy.correctly_rounded(result, result.as_typed, problem, value, kinks)
+    elif not exact:  # no formula (more than SYMBOLIC_INPUTS inputs): an estimate of the rounding error instead
+        from . import accuracy
+
+        accuracy.estimate(result, numbers, problem.point, value)
     _attach(result, problem, value, kinks)
     if check:
         from . import verify
 
         roots, variables = numbers.check_roots()
-        verify.check(result, roots, variables, problem.point_values, combine)
+        precise = None
+        if exprs is not None:
+            from . import accuracy
+
+            def precise():
+                return accuracy.precise_jacobian(problem, numbers)
+        verify.check(result, roots, variables, problem.point_values, combine, precise)
     return result
 
 
-ACCURACY_ENTRIES = 64  # results up to this size are re-evaluated in high precision at the point
-ACCURACY_RTOL = 1e-8  # a float value this far from the high-precision one is replaced (cancellation)
-
-
-def _accurate(result: Result, exprs: np.ndarray, env: dict, value: np.ndarray) -> np.ndarray:
-    """``value``, with any entry that rounding has ruined (sin(x)/x near 0: a difference of two
-    nearly equal terms) replaced by the formula evaluated in high precision at the same doubles, and a warning.
-    """
+def _as_typed(exprs: np.ndarray, problem: Problem, formulas) -> np.ndarray:
+    """``exprs``, or, when they hold a rounded decimal (0.1 as a float; acos(0.5) folded to 15 digits), the same
+    formulas made again from the outputs with every literal as typed."""
     import sympy
 
-    if exprs.size > ACCURACY_ENTRIES or np.shape(value) != exprs.shape:
-        return value
-    subs = {symbol: sympy.Float(float(v), 40) for symbol, v in env.items()}  # each double exactly
-    fixed = np.array(value, dtype=float)
-    changed = 0
-    for index in np.ndindex(exprs.shape):
-        expr, old = exprs[index], float(fixed[index])
-        if not isinstance(expr, sympy.Expr) or expr.is_number or not np.isfinite(old):
-            continue
-        try:
-            precise = complex(expr.evalf(30, subs=subs))
-        except Exception:  # noqa: BLE001 - no high-precision form (a custom function): keep the float value
-            continue
-        if precise.imag != 0 or not np.isfinite(precise.real):
-            continue
-        if abs(old - precise.real) > ACCURACY_RTOL * abs(precise.real) + 1e-300:
-            fixed[index] = precise.real
-            changed += 1
-    if changed:
-        result.warnings.append(f"{changed} of {exprs.size} entries lost their accuracy to rounding in double "
-                               "precision here (a removable singularity or cancellation); they are evaluated in "
-                               "high precision instead")
-    return fixed
-
-
-    return result
+    if formulas is None or problem.exact or not any(isinstance(e, sympy.Basic) and e.atoms(sympy.Float)
+                                                   for e in exprs.flat):
+        return exprs
+    return formulas(problem.exact_outputs, True)
 
 
 def _attach(result: Result, problem: Problem, value: np.ndarray, kinks: set[str]) -> Result:
@@ -418,6 +427,9 @@ def _symbolic(problem: Problem, many: bool) -> bool:
     """
     if problem.numeric() or (many and problem.values is None):
         return False
+    if problem.exact and problem.wide_extremes():
+        raise LimitError(f"--exact: a min() or max() of more than {limits.MAX_SYMBOLIC_EXTREMES} entries is beyond "
+                         "symbolic work (sympy compares its arguments pairwise); drop --exact for its value")
     limits.check_symbolic_size(problem.root, len(problem.labels))
     return True
 
@@ -437,12 +449,15 @@ def jacobian(expression: str, at: list[str] | None = None, variables: list[str] 
     limits.check_dense(m, n, "Jacobian")
     result = Result("jacobian", expression, (m, n), output_labels(problem.output_shape), problem.labels,
                     title=problem.title("Jacobian"))
-    exprs = None
+    exprs = formulas = None
     if symbolic:
         from . import calculus
 
-        exprs = calculus.jacobian(problem.outputs, problem.inputs)
-    return _finish(result, problem, Numbers(problem, "jacobian", (m, n)), exprs, exact, check)
+        def formulas(outputs, exact):
+            return calculus.jacobian(outputs, problem.inputs)
+
+        exprs = formulas(problem.outputs, exact)
+    return _finish(result, problem, Numbers(problem, "jacobian", (m, n)), exprs, exact, check, formulas=formulas)
 
 
 def gradient(expression: str, at: list[str] | None = None, variables: list[str] | None = None,
@@ -455,12 +470,15 @@ def gradient(expression: str, at: list[str] | None = None, variables: list[str] 
     shape = _input_shape(problem)
     rows, columns = _input_grid(problem, "∂f/∂" + (problem.names[0] if len(problem.names) == 1 else "·"))
     result = Result("gradient", expression, shape, rows, columns, title=problem.title("Gradient"))
-    exprs = None
+    exprs = formulas = None
     if _symbolic(problem, many):
         from . import calculus
 
-        exprs = calculus.gradient(problem.outputs.flat[0], problem.inputs).reshape(shape)
-    return _finish(result, problem, Numbers(problem, "gradient", shape), exprs, exact, check)
+        def formulas(outputs, exact):
+            return calculus.gradient(outputs.flat[0], problem.inputs).reshape(shape)
+
+        exprs = formulas(problem.outputs, exact)
+    return _finish(result, problem, Numbers(problem, "gradient", shape), exprs, exact, check, formulas=formulas)
 
 
 def _check_scalar(shape: tuple[int, ...], command: str) -> None:
@@ -480,12 +498,15 @@ def hessian(expression: str, at: list[str] | None = None, variables: list[str] |
     n = len(problem.labels)
     limits.check_dense(n, n, "Hessian")
     result = Result("hessian", expression, (n, n), problem.labels, problem.labels, title=problem.title("Hessian"))
-    exprs = None
+    exprs = formulas = None
     if _symbolic(problem, many):
         from . import calculus
 
-        exprs = calculus.hessian(problem.outputs.flat[0], problem.inputs)
-    return _finish(result, problem, Numbers(problem, "hessian", (n, n)), exprs, exact, check)
+        def formulas(outputs, exact):
+            return calculus.hessian(outputs.flat[0], problem.inputs)
+
+        exprs = formulas(problem.outputs, exact)
+    return _finish(result, problem, Numbers(problem, "hessian", (n, n)), exprs, exact, check, formulas=formulas)
 
 
 def derivative(expression: str, at: list[str] | None = None, variables: list[str] | None = None,
@@ -510,45 +531,24 @@ def derivative(expression: str, at: list[str] | None = None, variables: list[str
     shape = problem.output_shape
     rows, columns = (output_labels(shape), [name]) if len(shape) <= 1 else grid("f", shape, name)
     result = Result("derivative", expression, shape, rows, columns, title=problem.title(name))
-    exprs = None
+    exprs = formulas = None
     if _symbolic(problem, many):
         from . import calculus
 
         entries = set(problem.symbols[wrt].flat)
-        exprs = np.empty(problem.outputs.shape, dtype=object)
-        for index in np.ndindex(exprs.shape):
-            f = problem.outputs[index]
-            used = f.free_symbols & entries
-            exprs[index] = calculus.derivative(np.array([f], dtype=object), used.pop(), order)[0] if used else 0 * f
+
+        def formulas(outputs, exact):
+            exprs = np.empty(outputs.shape, dtype=object)
+            for index in np.ndindex(exprs.shape):
+                f = outputs[index]
+                used = f.free_symbols & entries
+                exprs[index] = calculus.derivative(np.array([f], dtype=object), used.pop(), order)[0] if used \
+                    else 0 * f
+            return exprs
+
+        exprs = formulas(problem.outputs, exact)
     numbers = Numbers(problem, "derivative", shape, wrt=wrt, order=order)
-    result = _finish(result, problem, numbers, exprs, exact, check, lambda jac: jac.sum(axis=1))
-    if order > 1 and exprs is not None and result.value is not None and exprs.size <= ACCURACY_ENTRIES:
-        result.value = _correctly_rounded(exprs, problem.symbol_values(), result.value)
-    return result
-
-
-def _correctly_rounded(exprs: np.ndarray, env: dict, value: np.ndarray) -> np.ndarray:
-    """Each entry of a high-order derivative from its formula in high precision at the same doubles.
-
-    Rounding in double precision builds up over the orders (the 20th derivative of tanh at 0.7 sums terms of
-    10^20 to get 3·10^13), so the formula, evaluated to 30 digits, gives the last digit; entries without a
-    real high-precision value keep ``value``.
-    """
-    import sympy
-
-    subs = {symbol: sympy.Float(float(v), 40) for symbol, v in env.items()}  # each double exactly
-    fixed = np.array(value, dtype=float)
-    for index in np.ndindex(exprs.shape):
-        expr = exprs[index]
-        if not isinstance(expr, sympy.Expr) or not np.isfinite(fixed[index]):
-            continue
-        try:
-            precise = complex(expr.evalf(30, subs=subs))
-        except Exception:  # noqa: BLE001 - no high-precision form (a custom function): keep the float value
-            continue
-        if precise.imag == 0 and np.isfinite(precise.real):
-            fixed[index] = precise.real
-    return fixed
+    return _finish(result, problem, numbers, exprs, exact, check, lambda jac: jac.sum(axis=1), formulas)
 
 
 def _mixes_entries(root: ir.Node, name: str) -> bool:
@@ -628,18 +628,21 @@ def vjp(expression: str, at: list[str] | None, v: str, variables: list[str] | No
     shape = _input_shape(problem)
     rows, columns = _input_grid(problem, "Jᵀv")
     result = _product("vjp", problem, shape, rows, columns, "Vector-Jacobian product Jᵀv", vector)
-    exprs = None
+    exprs = formulas = None
     if _symbolic(problem, many):
         import sympy
 
         from . import calculus
 
-        weights = _sympy_numbers(vector, exact)
-        scalar = sympy.Add(*(w * f for w, f in zip(weights.flat, problem.outputs.flat, strict=True)))
-        exprs = calculus.gradient(scalar, problem.inputs).reshape(shape)
+        def formulas(outputs, exact):
+            weights = _sympy_numbers(vector, exact)
+            scalar = sympy.Add(*(w * f for w, f in zip(weights.flat, outputs.flat, strict=True)))
+            return calculus.gradient(scalar, problem.inputs).reshape(shape)
+
+        exprs = formulas(problem.outputs, exact)
     flat = vector.array.ravel()
     numbers = Numbers(problem, "vjp", shape, v=vector.array)
-    return _finish(result, problem, numbers, exprs, exact, check, lambda jac: flat @ jac)
+    return _finish(result, problem, numbers, exprs, exact, check, lambda jac: flat @ jac, formulas)
 
 
 def jvp(expression: str, at: list[str] | None, v: str, variables: list[str] | None = None,
@@ -655,20 +658,24 @@ def jvp(expression: str, at: list[str] | None, v: str, variables: list[str] | No
     shape = problem.output_shape
     rows, columns = (output_labels(shape), ["J·v"]) if len(shape) <= 1 else grid("f", shape, "J·v")
     result = _product("jvp", problem, shape, rows, columns, "Jacobian-vector product J·v", vector)
-    exprs = None
+    exprs = formulas = None
     if _symbolic(problem, many):
         import sympy
 
         from . import calculus
 
-        direction = _sympy_numbers(vector, exact)
-        jac = calculus.jacobian(problem.outputs, problem.inputs)  # sparse: zero entries cost nothing below
-        exprs = np.empty(problem.outputs.shape, dtype=object)
-        for index, row in zip(np.ndindex(exprs.shape), jac, strict=True):
-            exprs[index] = sympy.Add(*(d * w for d, w in zip(row, direction.flat, strict=True) if d != 0))
+        def formulas(outputs, exact):
+            direction = _sympy_numbers(vector, exact)
+            jac = calculus.jacobian(outputs, problem.inputs)  # sparse: zero entries cost nothing below
+            exprs = np.empty(outputs.shape, dtype=object)
+            for index, row in zip(np.ndindex(exprs.shape), jac, strict=True):
+                exprs[index] = sympy.Add(*(d * w for d, w in zip(row, direction.flat, strict=True) if d != 0))
+            return exprs
+
+        exprs = formulas(problem.outputs, exact)
     flat = vector.array.ravel()
     numbers = Numbers(problem, "jvp", shape, v=flat)
-    return _finish(result, problem, numbers, exprs, exact, check, lambda jac: jac @ flat)
+    return _finish(result, problem, numbers, exprs, exact, check, lambda jac: jac @ flat, formulas)
 
 
 def hvp(expression: str, at: list[str] | None, v: str, variables: list[str] | None = None,
@@ -685,19 +692,22 @@ def hvp(expression: str, at: list[str] | None, v: str, variables: list[str] | No
     vector = _read_v(v, shape, "hvp", "input", stdin)
     rows, columns = _input_grid(problem, "H·v")
     result = _product("hvp", problem, shape, rows, columns, "Hessian-vector product H·v", vector)
-    exprs = None
+    exprs = formulas = None
     if _symbolic(problem, many):
         import sympy
 
         from . import calculus
 
-        direction = _sympy_numbers(vector, exact)
-        grad = calculus.gradient(problem.outputs.flat[0], problem.inputs)
-        scalar = sympy.Add(*(g * w for g, w in zip(grad, direction.flat, strict=True) if g != 0))
-        exprs = calculus.gradient(scalar, problem.inputs).reshape(shape)  # ∇(∇f·v) = H v (H is symmetric)
+        def formulas(outputs, exact):
+            direction = _sympy_numbers(vector, exact)
+            grad = calculus.gradient(outputs.flat[0], problem.inputs)
+            scalar = sympy.Add(*(g * w for g, w in zip(grad, direction.flat, strict=True) if g != 0))
+            return calculus.gradient(scalar, problem.inputs).reshape(shape)  # ∇(∇f·v) = H v (H is symmetric)
+
+        exprs = formulas(problem.outputs, exact)
     flat = vector.array.ravel()
     numbers = Numbers(problem, "hvp", shape, v=flat)
-    return _finish(result, problem, numbers, exprs, exact, check, lambda jac: jac @ flat)
+    return _finish(result, problem, numbers, exprs, exact, check, lambda jac: jac @ flat, formulas)
 
 
 CHAIN_RTOL = 1e-10  # chain-rule product vs direct gradient, relative to the size of the summands

@@ -25,6 +25,8 @@ class Evaluator:
     def __init__(self, env: dict, nb: int, dtype=float):
         self.env = env
         self.nb = nb
+        if dtype is float and any(getattr(v, "dtype", None) == np.longdouble for v in env.values()):
+            dtype = np.longdouble  # the numeric path's error estimate: the same operations, 11 more bits
         self.dtype = dtype
         self.memo: dict = {}
 
@@ -48,7 +50,7 @@ class Evaluator:
             return value.reshape((1,) * self.nb + value.shape)
         args = [self.memo[arg] for arg in node.args]
         # constant parts need no complex form: the complex step never reaches them
-        function = op.numpy if self.dtype is float or node.is_constant else op.complex
+        function = op.numpy if self.dtype in (float, np.longdouble) or node.is_constant else op.complex
         if function is None:
             raise NotAnalytic(f"{name} has no complex form")
         if op.kind == "elementwise":

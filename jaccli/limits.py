@@ -20,6 +20,10 @@ MAX_INPUT_ENTRIES = 10**7  # entries of one variable given by --shape (a point's
 MAX_SYMBOLIC_INPUTS = 100_000  # input values on the symbolic path
 MAX_DENSE_ENTRIES = 1_000_000  # a dense Jacobian m·n or Hessian n·n, on every path
 MAX_BATCH_ENTRIES = 10**7  # result entries of one chunk of --points lines held at once
+MAX_SYMBOLIC_EXTREMES = 6  # entries of one min()/max() given to sympy at a point (beyond: numbers without formula)
+MAX_DIGITS = 1000  # --digits N: significant digits printed from the exact formula
+EXACT_SECONDS = 10.0  # --exact: the exact values at the point, simplified (budget.py: a child process, ended)
+VERIFY_SECONDS = 10.0  # verifying a result at a point to the last digit (accuracy.py), checked between evaluations
 
 
 def in_bytes(size: int) -> str:
@@ -86,3 +90,9 @@ def check_symbolic_size(root, inputs: int) -> None:
         raise LimitError(f"the expression is too large to differentiate symbolically (about {size} nodes over "
                          f"its array entries; the limit is {MAX_SYMBOLIC_SIZE}); give a point (--at) for numbers, "
                          "or use fewer or smaller variables")
+
+
+def check_digits(count: int) -> None:
+    """--digits between 1 and MAX_DIGITS."""
+    if not 1 <= count <= MAX_DIGITS:
+        raise LimitError(f"--digits {count}: give 1 to {MAX_DIGITS} significant digits")

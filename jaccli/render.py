@@ -88,6 +88,8 @@ def plain(result, precision: int | None = None) -> str:
     if result.exact is not None:
         grid = result.matrix(result.exact)
         return "\n".join("\t".join(formula(e, power) for e in row) for row in grid) + "\n" + after
+    if result.digits is not None:  # --digits: N correct digits of each entry
+        return "".join(" ".join(row) + "\n" for row in result.matrix(result.digits)) + after
     if result.value is not None:
         return numtext.rows(result.matrix(result.value), " ", precision) + after
     grid = result.matrix(result.symbolic)
@@ -126,6 +128,7 @@ def json_chunks(result):
         "point": result.point,
         "shape": list(result.shape),
         "value": result.value,
+        **({} if result.digits is None else {"digits": result.digits}),
         "symbolic": None if result.symbolic is None else text(result.symbolic),
     }
     if result.exact is not None:
@@ -214,15 +217,18 @@ def _main_table(result, precision: int, width: int, row_budget: int | None, powe
     values = None if result.value is None else result.matrix(result.value)
     if values is not None and result.exact is None:
         beside = symbolic if symbolic is not None and symbolic.size <= SYMBOLIC_CELLS else None
+        digits = None if result.digits is None else result.matrix(result.digits)
         grid, notes = _numbers_table(result.rows, result.columns, values, precision, width, row_budget,
-                                     beside, power)
+                                     beside, power, digits)
         return [grid, *notes]
     return _formula_table(result, symbolic, values, precision, width, row_budget, power)
 
 
 def _numbers_table(row_labels, column_labels, values: np.ndarray, precision: int, width: int,
-                   row_budget: int | None = None, beside: np.ndarray | None = None, power: str = "**"):
-    """A grid of numbers coloured by sign, with short formulas beside them when the whole table has room."""
+                   row_budget: int | None = None, beside: np.ndarray | None = None, power: str = "**",
+                   digits: np.ndarray | None = None):
+    """A grid of numbers coloured by sign, with short formulas beside them when the whole table has room
+    (``digits``: the entries' text from --digits, instead of the floats')."""
     from rich.text import Text
 
     rows = layout.rows(len(row_labels), row_budget)
@@ -232,7 +238,7 @@ def _numbers_table(row_labels, column_labels, values: np.ndarray, precision: int
 
     def text(i: int, j: int) -> str:
         if (i, j) not in texts:
-            texts[i, j] = number(values[i, j], precision)
+            texts[i, j] = number(values[i, j], precision) if digits is None else digits[i, j]
         return texts[i, j]
 
     def column_width(j: int, formulas=None) -> int:
@@ -423,12 +429,21 @@ def csv(result, precision: int | None = None) -> str:
     """The table as CSV: a header of column labels, then one labelled row per table row."""
     numeric = result.value is not None and result.exact is None
     grid = result.matrix(result.value if numeric else (result.exact if result.exact is not None else result.symbolic))
+    if numeric and result.digits is not None:  # --digits: N correct digits of each entry
+        grid = result.matrix(result.digits)
     power = power_style(result.expression)
     lines = [",".join(_csv_field(c) for c in ["", *result.columns])]
     for label, row in zip(result.rows, grid):
-        cells = [number(v, precision) for v in row] if numeric else [formula(e, power) for e in row]
+        cells = ([v if result.digits is not None else number(v, precision) for v in row] if numeric
+                 else [formula(e, power) for e in row])
         lines.append(",".join(_csv_field(c) for c in [label, *cells]))
     return "\n".join(lines) + "\n"
+
+
+def _latex_number(text: str) -> str:
+    """``1.25e-11`` as ``1.25 \\times 10^{-11}``."""
+    mantissa, _, exponent = text.partition("e")
+    return f"{mantissa} \\times 10^{{{int(exponent)}}}" if exponent else mantissa
 
 
 def _csv_field(text: str) -> str:
@@ -443,6 +458,8 @@ def latex(result, precision: int | None = None) -> str:
 
     if result.exact is not None:
         grid = [[sympy.latex(e) for e in row] for row in result.matrix(result.exact)]
+    elif result.digits is not None:  # --digits: N correct digits of each entry
+        grid = [[_latex_number(v) for v in row] for row in result.matrix(result.digits)]
     elif result.value is not None:
         grid = [[number(v, precision) for v in row] for row in result.matrix(result.value)]
     else:

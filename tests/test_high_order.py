@@ -18,9 +18,10 @@ def run_json(runner, *args):
 
 
 def reference(function, x: float, order: int) -> float:
-    """mpmath's k-th derivative at the double x, to 60 digits, rounded once to a double."""
+    """mpmath's k-th derivative at x as typed (repr(x): 0.7 is 7/10, not the double nearest it), to 60 digits,
+    rounded once to the nearest double (through a 50-digit decimal: mpmath's float() rounds towards zero)."""
     with mpmath.workdps(60):
-        return float(mpmath.diff(function, mpmath.mpf(x), order))
+        return float(mpmath.nstr(mpmath.diff(function, mpmath.mpf(repr(x)), order), 50))
 
 
 def test_tanh_order_20_at_0_7_to_the_last_digit(runner):

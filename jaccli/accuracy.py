@@ -1,0 +1,368 @@
+"""Every printed digit right: a symbolic result's entries at the point as typed, correctly rounded.
+
+The engines' float64 value is the candidate. Each entry's formula is then evaluated by sympy's ``evalf``
+(which raises its own working precision until its digits are right, through cancellation) at the point as
+typed (``0.1`` is 1/10, ``pi/3`` is π/3), at p and at 2p significant digits; when both round to the same
+double, that double is the entry (p doubles until they agree, up to ``MAX_DIGITS``). Multi-precision numbers
+have an exponent range far beyond a double's, so an intermediate overflow or underflow in float64 (``x**2``
+at 1e200) does not reach the answer. The work runs under the time budget ``limits.VERIFY_SECONDS``, checked
+between evaluations: an entry not verified within it keeps its float value and is named in a warning (exit 1).
+
+sympy (and with it mpmath) is already loaded wherever there is a formula; nothing here is imported otherwise.
+"""
+
+from __future__ import annotations
+
+import time
+from fractions import Fraction
+
+import numpy as np
+
+from . import limits
+
+SYMBOLIC_INPUTS = 64  # compute.SYMBOLIC_INPUTS, named in a message (compute imports this module)
+START_DIGITS = 20  # the first of the two precisions compared (significant decimal digits)
+MAX_DIGITS = 640  # p doubles up to here; at 320 and 640 evalf cancels 1380 and 2660 digits: a zero is settled
+
+
+def point_as_typed(problem) -> dict:
+    """Each sympy symbol of the problem (inputs and parameters) -> its exact value as typed."""
+    from . import symbolic
+
+    subs = {}
+    for name in problem.function.variables:
+        for symbol, text in zip(problem.symbols[name].flat, problem.values[name].texts.flat, strict=True):
+            subs[symbol] = symbolic.constant(text, exact=True)
+    return subs
+
+
+def to_double(number) -> float | None:
+    """A real sympy number (evalf's Float, or an Integer/Rational) rounded to the nearest double (ties to even,
+    subnormals and overflow to ±inf included); nan for a complex or undefined value; None when it is no number."""
+    import sympy
+
+    if number is sympy.nan or number in (sympy.zoo, sympy.oo, -sympy.oo):
+        return {sympy.oo: float("inf"), -sympy.oo: float("-inf")}.get(number, float("nan"))
+    if isinstance(number, sympy.Rational):
+        return _fraction_to_double(Fraction(int(number.p), int(number.q)))
+    if isinstance(number, sympy.Float):
+        return _mpf_to_double(number._mpf_)
+    if not getattr(number, "is_number", False):
+        return None
+    real, imag = number.as_real_imag()
+    if not (isinstance(imag, (sympy.Float, sympy.Rational)) and isinstance(real, (sympy.Float, sympy.Rational))):
+        return None
+    if imag != 0:
+        return float("nan")  # not a real number here
+    return to_double(real)
+
+
+def _mpf_to_double(mpf) -> float:
+    sign, man, exp, bits = mpf
+    if not man:
+        if exp == 0 and bits == 0:  # mpmath's zero
+            return -0.0 if sign else 0.0
+        return float("nan") if exp == -2 or bits == -1 else (float("-inf") if sign else float("inf"))
+    top = exp + bits  # the value lies in [2**(top-1), 2**top)
+    if top > 1025:
+        return float("-inf") if sign else float("inf")
+    if top < -1076:  # below half the smallest subnormal
+        return -0.0 if sign else 0.0
+    value = Fraction(man) * (Fraction(2) ** exp)
+    return _fraction_to_double(-value if sign else value)
+
+
+def _fraction_to_double(value: Fraction) -> float:
+    try:
+        return value.numerator / value.denominator  # int / int: correctly rounded by Python
+    except OverflowError:
+        return float("inf") if value > 0 else float("-inf")
+
+
+class Verifier:
+    """Evaluates formulas at one exact point with guaranteed digits, within one deadline."""
+
+    def __init__(self, subs: dict, seconds: float):
+        self.exact = subs
+        self.deadline = time.monotonic() + seconds
+        self._approx: dict[int, dict] = {}
+
+    def out_of_time(self) -> bool:
+        return time.monotonic() > self.deadline
+
+    def point(self, digits: int) -> dict:
+        """The point as Floats of ``digits`` + 10 digits (evalf treats them as exact: the error shrinks with p)."""
+        if digits not in self._approx:
+            import sympy
+
+            self._approx[digits] = {s: sympy.Float(v, digits + 10) if isinstance(v, sympy.Rational)
+                                    else sympy.N(v, digits + 10) for s, v in self.exact.items()}
+        return self._approx[digits]
+
+    def evaluate(self, expr, digits: int):
+        """``expr`` at the point to ``digits`` significant digits: (a sympy number, whether evalf guarantees
+        them), or None when sympy cannot evaluate it. evalf's guarantee fails (``strict``) when a cancellation
+        goes deeper than ``maxn``, which grows with ``digits``; its best value is then returned unguaranteed."""
+        from sympy.core.evalf import PrecisionExhausted
+
+        subs = self.point(digits)
+        try:
+            try:
+                return expr.evalf(digits, subs=subs, maxn=4 * digits + 100, strict=True), True
+            except PrecisionExhausted:
+                return expr.evalf(digits, subs=subs, maxn=4 * digits + 100), False
+        except Exception:  # noqa: BLE001 - a form evalf cannot evaluate: the entry stays unverified
+            return None
+
+    def _settle(self, expr, digits: int, last: int, form, zero=None):
+        """``form(number)`` of ``expr`` at the point, at ``digits``, 2·``digits``, … up to ``last`` digits: settled
+        when two guaranteed evaluations in a row give the same form (or both are nan), or when, at the last two,
+        evalf finds nothing but zero after cancelling more than 4·p digits (the value is 0 to any printed
+        precision), or when ``zero(number)`` says an unguaranteed number is zero in this form. None if unsettled,
+        not a number, or out of time."""
+        previous = None
+        while digits <= last and not self.out_of_time():
+            answer = self.evaluate(expr, digits)
+            if answer is None:
+                return None
+            number, guaranteed = answer
+            current = form(number)
+            if current is None:
+                return None
+            if guaranteed and previous == (current, True) or (
+                    current != current and previous is not None and previous[0] != previous[0]):
+                return current
+            if not guaranteed and (2 * digits > last and previous == (current, False) and not current
+                                   or zero is not None and zero(number)):
+                return current
+            previous = (current, guaranteed)
+            digits *= 2
+        return None
+
+    def double(self, expr) -> float | None:
+        """The exact value of ``expr`` at the point, rounded to the nearest double; None if not settled in time."""
+        return self._settle(expr, START_DIGITS, MAX_DIGITS, to_double, _below_doubles)
+
+    def digits(self, expr, count: int) -> str | None:
+        """``expr`` at the point to ``count`` correct significant digits (the decimal rounded to nearest), as
+        text (``0`` for zero, ``nan`` where it is not a real number); None if not settled in time."""
+        def form(number):
+            return _decimal(number, count)
+
+        return self._settle(expr, count + 10, 4 * MAX_DIGITS, form)
+
+
+def _below_doubles(number) -> bool:
+    """Whether evalf's unguaranteed answer is a zero whose bound (a 1-bit Float: 2**-747 after a total
+    cancellation) lies below half the smallest subnormal: whatever it hides rounds to 0."""
+    import sympy
+
+    if not isinstance(number, sympy.Float):
+        return False
+    _, man, exp, bits = number._mpf_
+    return bool(man) and exp + bits < -1076
+
+
+def _decimal(number, count: int) -> str | None:
+    import sympy
+
+    if not getattr(number, "is_number", False):
+        return None
+    real, imag = number.as_real_imag()
+    if imag != 0:
+        return "nan"
+    if real in (sympy.oo, -sympy.oo, sympy.zoo, sympy.nan) or not isinstance(real, (sympy.Float, sympy.Rational)):
+        return {sympy.oo: "inf", -sympy.oo: "-inf"}.get(real, "nan")
+    text = decimal_text(sympy.Float(real, count + 10), count)
+    return "" if text == "0" else text  # falsy: a zero, which _settle may accept unguaranteed
+
+
+def decimal_text(number, count: int) -> str:
+    """A sympy Float with ``count`` significant digits: ``1.2345e-11``, ``0.125``; exact zero is ``0``."""
+    import mpmath
+
+    if not number._mpf_[1]:
+        return "0"
+    return mpmath.libmp.to_str(number._mpf_, count, strip_zeros=False, min_fixed=-4, max_fixed=count + 1)
+
+
+def correctly_rounded(result, exprs: np.ndarray, problem, value: np.ndarray, kinks=()) -> np.ndarray:
+    """``value`` with each entry replaced by its formula's exact value at the point as typed, rounded to the
+    nearest double; entries not settled within ``limits.VERIFY_SECONDS`` keep their float value, are named in
+    a warning, and fail the run (exit 1)."""
+    import sympy
+
+    from .special import rewrite_elementary
+
+    if np.shape(value) != exprs.shape or kinks:  # on a kink the value is a convention (the kink warning says so)
+        return value
+    verifier = Verifier(point_as_typed(problem), limits.VERIFY_SECONDS)
+    fixed = np.array(value, dtype=float)
+    unverified = []
+    for index in np.ndindex(exprs.shape):
+        expr = exprs[index]
+        if not isinstance(expr, sympy.Expr):
+            continue
+        exact = None if verifier.out_of_time() else verifier.double(rewrite_elementary(expr))
+        if exact is None or exact != exact:  # no value, or undefined: in doubt only beside a finite float
+            if np.isfinite(fixed[index]):
+                unverified.append(index)
+        else:
+            fixed[index] = 0.0 if exact == 0 else exact  # -0.0 would only say which side a rounding fell
+    if unverified:
+        result.failed = True
+        names = _entry_names(result, unverified)
+        why = f"within the time budget of {limits.VERIFY_SECONDS:g} s" if verifier.out_of_time() else "here"
+        result.warnings.append(f"{len(unverified)} of {exprs.size} entries could not be verified to the last digit "
+                               f"{why} ({names}): they are float64 values, and their last digits may be wrong")
+    return fixed
+
+
+def _entry_names(result, indices: list) -> str:
+    flat = [int(np.ravel_multi_index(i, result.shape)) if result.shape else 0 for i in indices]
+    rows, columns = result.rows, result.columns
+    labels = []
+    for k in flat[:6]:
+        row, column = divmod(k, len(columns))
+        labels.append(rows[row] if len(columns) == 1 else f"{rows[row]}, {columns[column]}")
+    return "; ".join(labels) + ("; …" if len(flat) > 6 else "")
+
+
+def precise_jacobian(problem, numbers, seconds: float = limits.VERIFY_SECONDS):
+    """What ``--check`` compares with when float64 differences disagree (they share the function's cancellation):
+    the m×n matrix ``verify.check`` maps to the result (Jacobian of the function's formula; its Hessian for
+    hessian/hvp; for ``derivative``, the k-th derivative along ``wrt`` as one column), by mpmath's numeric
+    differentiation of the formula evaluated by ``evalf`` at the point as typed, at p and 2p digits until
+    both agree to 1e-15. A tuple (matrix, method), or None (no formula, or not settled within ``seconds``)."""
+    import mpmath
+    import sympy
+
+    from .special import rewrite_elementary
+
+    outputs = [rewrite_elementary(e) for e in problem.exact_outputs.flat]
+    exact = point_as_typed(problem)
+    kind = numbers.kind
+    if kind == "derivative":
+        names = [numbers.params["wrt"]]
+    else:
+        names = list(problem.names)
+    symbols = [s for name in names for s in problem.symbols[name].flat]
+    others = {s: v for s, v in exact.items() if s not in set(symbols)}
+    deadline = time.monotonic() + seconds
+
+    def value(expr, args):
+        if time.monotonic() > deadline:
+            raise TimeoutError
+        dps = mpmath.mp.dps
+        subs = {s: sympy.Float(a, dps) for s, a in zip(symbols, args, strict=True)}
+        subs.update({s: sympy.N(v, dps + 10) for s, v in others.items()})
+        number = expr.evalf(dps, subs=subs)
+        real, imag = number.as_real_imag()
+        if imag != 0 or not isinstance(real, sympy.Float):
+            raise ValueError("not a real number")
+        return mpmath.mpf(real._mpf_)
+
+    def d(func, x, order: int, scale):
+        """The ``order``-th derivative of ``func`` at ``x`` by central differences with a step relative to
+        ``scale`` (the input's own size: a step of 2**-prec at x = 1e100 would not move it)."""
+        return mpmath.diff(func, x, order, h=mpmath.ldexp(scale, -mpmath.mp.prec - 10))
+
+    def matrix(dps: int) -> np.ndarray:
+        with mpmath.workdps(dps):
+            x0 = [mpmath.mpf(sympy.Float(sympy.N(exact[s], dps + 10), dps + 10)._mpf_) for s in symbols]
+            sizes = [abs(x) for x in x0 if x]
+            smallest = min(sizes) if sizes else mpmath.mpf(1)
+            scale = [abs(x) if x else smallest for x in x0]
+
+            def moved(j, t, args=None):
+                args = list(x0 if args is None else args)
+                args[j] = t
+                return args
+
+            if kind == "derivative":
+                order = numbers.params["order"]
+                return np.array([[d(lambda t, e=e: value(e, [x + t for x in x0]), 0, order, max(scale))]
+                                 for e in outputs], dtype=object)
+            if kind in ("hessian", "hvp"):
+                (f,) = outputs
+
+                def second(j, k):
+                    if j == k:
+                        return d(lambda t: value(f, moved(j, t)), x0[j], 2, scale[j])
+                    return d(lambda t: d(lambda u: value(f, moved(k, u, moved(j, t))), x0[k], 1, scale[k]),
+                             x0[j], 1, scale[j])
+
+                return np.array([[second(j, k) for k in range(len(x0))] for j in range(len(x0))], dtype=object)
+            return np.array([[d(lambda t, e=e, j=j: value(e, moved(j, t)), x0[j], 1, scale[j])
+                              for j in range(len(x0))] for e in outputs], dtype=object)
+
+    try:
+        digits, previous = 30, matrix(30)
+        while digits < 1920:
+            digits *= 2
+            current = matrix(digits)
+            if all(mpmath.almosteq(a, b, 1e-15, 0) for a, b in zip(previous.flat, current.flat)):
+                as_float = np.array([float(v) for v in current.flat]).reshape(current.shape)
+                return as_float, f"mpmath differences of the formula at the point as typed ({digits} digits)"
+            previous = current
+    except (TimeoutError, ValueError, ZeroDivisionError, TypeError):
+        return None
+    return None
+
+
+def attach_digits(result, count: int) -> None:
+    """``result.digits``: each entry to ``count`` correct significant digits as text, from its formula at the
+    point as typed (``--digits``); entries not settled within ``limits.VERIFY_SECONDS`` are named in a warning
+    (exit 1) and shown as ``?``."""
+    from .errors import JaccliError
+    from .special import rewrite_elementary
+
+    limits.check_digits(count)
+    if result.value is None or result.numbers is None:
+        raise JaccliError("--digits needs a point: give --at")
+    if result.exact is not None:
+        raise JaccliError("--exact prints exact values and --digits decimals of them: give one")
+    if result.symbolic is None:
+        raise JaccliError(f"--digits needs the formula, and a result at a point of more than {SYMBOLIC_INPUTS} "
+                          "input values has none (its numbers are float64)")
+    verifier = Verifier(point_as_typed(result.numbers.problem), limits.VERIFY_SECONDS)
+    texts = np.empty(result.shape, dtype=object)
+    unsettled = []
+    for index in np.ndindex(result.shape):
+        formulas = result.symbolic if result.as_typed is None else result.as_typed
+        text = None if verifier.out_of_time() else verifier.digits(rewrite_elementary(formulas[index]), count)
+        if text is None:
+            unsettled.append(index)
+        texts[index] = "?" if text is None else (text or "0")
+    result.digits = texts
+    if unsettled:
+        result.failed = True
+        why = f"within the time budget of {limits.VERIFY_SECONDS:g} s" if verifier.out_of_time() else "here"
+        result.warnings.append(f"{len(unsettled)} of {texts.size} entries could not be given to {count} digits {why} "
+                               f"({_entry_names(result, unsettled)}): they are shown as ?")
+
+
+ESTIMATE_ENTRIES = 100_000  # results up to this size get the error estimate on the numeric path (one more evaluation)
+DOUBT = 1e-8  # an entry this far, relatively, from its extended-precision twin has digits in doubt
+
+
+def estimate(result, numbers, point: np.ndarray, value: np.ndarray) -> np.ndarray:
+    """The numeric path's check, without a formula: the same evaluation again in extended precision (numpy's
+    longdouble: 64-bit significands, 11 bits more than float64, where the platform has them); an entry that
+    differs by more than ``DOUBT`` relatively lost digits to rounding (a cancellation): named in a warning,
+    exit 1. Results beyond ``ESTIMATE_ENTRIES`` are not estimated. A cancellation deeper than the 11 extra
+    bits can cost is not seen: this is an estimate, not a proof."""
+    if value.size > ESTIMATE_ENTRIES or point.size == 0 or np.finfo(np.longdouble).nmant <= 52:
+        return value
+    with np.errstate(all="ignore"):
+        wide, _ = numbers.at(np.asarray(point, dtype=np.longdouble)[None])
+        wide = np.asarray(wide[0], dtype=float).reshape(value.shape)
+        doubt = ~(np.abs(wide - value) <= DOUBT * np.abs(wide)) & (np.isfinite(value) | np.isfinite(wide))
+    if doubt.any():
+        result.failed = True
+        indices = [tuple(int(i) for i in index) for index in np.argwhere(doubt)]
+        result.warnings.append(f"{len(indices)} of {value.size} entries may have lost digits to rounding "
+                               f"({_entry_names(result, indices)}): with no formula to verify them (more than "
+                               f"{SYMBOLIC_INPUTS} inputs), they differ from the same arithmetic in extended "
+                               f"precision by more than {DOUBT:g} relatively")
+    return value
