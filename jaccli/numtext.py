@@ -218,6 +218,14 @@ def _start(work: Callable[[], str]) -> Callable[[], str] | None:
 
     If the child fails, waiting runs ``work`` here instead.
     """
+    theirs = start_bytes(lambda: work().encode())
+    return None if theirs is None else lambda: theirs().decode()
+
+
+def start_bytes(work: Callable[[], bytes]) -> Callable[[], bytes] | None:
+    """Run ``work`` in a forked child now, its bytes coming back through a pipe; the result waits for them.
+    None where there is no fork (or ``JACCLI_NO_FORK`` is set). If the child fails, waiting runs ``work`` here.
+    """
     if not hasattr(os, "fork") or os.environ.get("JACCLI_NO_FORK"):
         return None
     try:
@@ -227,11 +235,11 @@ def _start(work: Callable[[], str]) -> Callable[[], str] | None:
             pid = os.fork()
     except OSError:  # no fork or no pipe here: one process it is
         return None
-    if pid == 0:  # the child: its text, written to the pipe, then gone without cleanup
+    if pid == 0:  # the child: its bytes, written to the pipe, then gone without cleanup
         status = 1
         try:
             os.close(read_end)
-            data = memoryview(work().encode())
+            data = memoryview(work())
             while data:
                 data = data[os.write(write_end, data):]
             status = 0
@@ -239,12 +247,12 @@ def _start(work: Callable[[], str]) -> Callable[[], str] | None:
             os._exit(status)
     os.close(write_end)
 
-    def wait() -> str:
+    def wait() -> bytes:
         chunks = []
         while chunk := os.read(read_end, 1 << 20):
             chunks.append(chunk)
         os.close(read_end)
         _, status = os.waitpid(pid, 0)
-        return b"".join(chunks).decode() if status == 0 else work()
+        return b"".join(chunks) if status == 0 else work()
 
     return wait

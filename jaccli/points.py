@@ -168,17 +168,46 @@ def _separator_from(text: str, start: int, separator: str | None) -> int:
     return len(text) if match is None else match.start()
 
 
+PARALLEL_CHARS = 1 << 23  # from this length on, a second process reads the second half (where os.fork exists)
+
+
 def _large(text: str, separator: str | None) -> np.ndarray | None:
     """The numbers of a long plain text, slice by slice (each slice's tokens are dropped once read), or None if
-    any token is not a plain finite number: the token-by-token path then reads it and words any error."""
-    parts = []
-    start = 0
+    any token is not a plain finite number: the token-by-token path then reads it and words any error.
+
+    From PARALLEL_CHARS on, a forked child reads the second half meanwhile and sends back its doubles' bytes
+    (8 per number, the exact values): on two cores the wall time halves.
+    """
+    middle = _separator_from(text, len(text) // 2, separator) if len(text) >= PARALLEL_CHARS else len(text)
+    theirs = None
+    if middle < len(text):
+        from .numtext import start_bytes
+
+        def second_half() -> bytes:
+            floats = _slices(text, separator, middle + 1, len(text))
+            return b"\x01" if floats is None else b"\x00" + floats.tobytes()
+
+        theirs = start_bytes(second_half)
+    if theirs is None:
+        return _slices(text, separator, 0, len(text))
+    first = _slices(text, separator, 0, middle)
+    data = theirs()
+    if first is None or data[:1] != b"\x00":
+        return None
+    return np.concatenate([first, np.frombuffer(data, dtype=float, offset=1)])
+
+
+def _slices(text: str, separator: str | None, start: int, stop: int) -> np.ndarray | None:
+    """The numbers of ``text[start:stop]`` (which starts and ends at a token's edge), read a slice at a time."""
+    parts = [np.empty(0)]
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        while start < len(text):
+        while start < stop:
             end = start + _SLICE_CHARS
-            if end < len(text):  # cut at a separator, so that no token is split
-                end = _separator_from(text, end, separator)
+            if end < stop:  # cut at a separator, so that no token is split
+                end = min(_separator_from(text, end, separator), stop)
+            else:
+                end = stop
             try:
                 part = np.array(text[start:end].split(separator), dtype=float)
             except ValueError:
