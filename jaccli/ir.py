@@ -237,13 +237,17 @@ def build(tree, shapes: dict[str, tuple[int, ...]]) -> Node:
             out = _fold(node.ops, [visit(item) for item in node.items])
         elif isinstance(node, p.Stack):
             out = OPS["stack"].make([visit(item) for item in node.items])
+        elif isinstance(node, p.Axis):
+            out = visit(node.value)
         elif isinstance(node, p.Call):
             op = FUNCTIONS[node.name]  # the names users call (var() is the record "variance")
+            keyword = dict(("axis", visit(a)) for a in node.args if isinstance(a, p.Axis))  # axis=: make's keyword
             if op.takes_list:  # concatenate([a, b], axis): the list's entries, then the other arguments
                 items, rest = _list_argument(node)
-                out = op.make([visit(item) for item in items], *[visit(arg) for arg in rest])
+                out = op.make([visit(item) for item in items], *[visit(arg) for arg in rest
+                                                                  if not isinstance(arg, p.Axis)], **keyword)
             else:
-                out = op.make(*[visit(arg) for arg in node.args])
+                out = op.make(*[visit(arg) for arg in node.args if not isinstance(arg, p.Axis)], **keyword)
         else:  # pragma: no cover - the parser builds only the above
             raise TypeError(f"unknown node {node!r}")
         memo[node] = out

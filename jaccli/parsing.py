@@ -133,13 +133,19 @@ class Call(_Frozen):
     args: tuple[Node, ...]
 
 
+class Axis(_Frozen):
+    """``axis=k`` in a call: kept apart from the positional arguments (``max(A, axis=0)`` is not ``max(A, 0)``)."""
+
+    value: Node
+
+
 class Stack(_Frozen):
     """``[a, b]`` or top-level ``a, b``: several outputs, stacked like ``np.array``."""
 
     items: tuple[Node, ...]
 
 
-Node = Num | Const | Var | Index | Subscript | Unary | Binary | Chain | Call | Stack
+Node = Num | Const | Var | Index | Subscript | Unary | Binary | Chain | Call | Axis | Stack
 
 
 def children(node: Node) -> list[Node]:
@@ -152,7 +158,7 @@ def children(node: Node) -> list[Node]:
         return list(node.args)
     if isinstance(node, (Stack, Chain)):
         return list(node.items)
-    if isinstance(node, Subscript):
+    if isinstance(node, (Subscript, Axis)):
         return [node.value]
     return []
 
@@ -558,17 +564,20 @@ class _Builder:
 
             raise self.fail(unknown_function(name, FUNCTIONS), node, UnknownNameError)
         arguments = list(node.args)
-        for keyword in node.keywords:  # axis= is the one keyword: the argument after the others, as in numpy
-            if keyword.arg != "axis" or signature.arity[1] is None or len(node.args) >= signature.arity[1] \
-                    or len(node.keywords) > 1:
-                what = "takes no keyword arguments" if keyword.arg != "axis" else "takes no axis= here"
+        least, most = signature.arity
+        for keyword in node.keywords:  # axis= is the one keyword
+            if keyword.arg != "axis" or not signature.takes_axis or len(node.keywords) > 1:
+                what = "takes no keyword arguments" if keyword.arg != "axis" else "takes no axis="
                 raise self.fail(f"{name}() {what}" + (" (axis= is the one keyword)" if keyword.arg != "axis" else ""),
                                 node)
-            arguments.append(keyword.value)
+            # positionally, the axis is the argument after the others (sum(A, 0)); with axis= it is not there too
+            positional = most - 1 if most is not None and most > least else least
+            if len(arguments) > positional:
+                raise self.fail(f"{name}() takes {positional} argument{'s' * (positional != 1)} besides axis=, "
+                                f"got {len(arguments)}", node)
         if any(isinstance(arg, ast.Starred) for arg in arguments):
             raise self.fail("'*' unpacking is not allowed", node)
         count = len(arguments)
-        least, most = signature.arity
         if count < least or (most is not None and count > most):
             if most is None:
                 wanted = f"at least {least}"
@@ -577,8 +586,11 @@ class _Builder:
             else:
                 wanted = f"{least} or {most}"
             plural = "" if wanted == "1" else "s"
-            raise self.fail(f"{name}() takes {wanted} argument{plural}, got {count}", node)
-        return Call(name, tuple(self.build(arg, depth + 1) for arg in arguments))
+            ord_ = "; numpy's second argument of norm, ord, is not supported (the axis is norm(A, axis=k))" \
+                if name == "norm" else ""
+            raise self.fail(f"{name}() takes {wanted} argument{plural}, got {count}{ord_}", node)
+        axis = tuple(Axis(self.build(keyword.value, depth + 1)) for keyword in node.keywords)
+        return Call(name, tuple(self.build(arg, depth + 1) for arg in arguments) + axis)
 
     def subscript(self, node: ast.Subscript, depth: int) -> Node:
         items = self.indices(node.slice)
