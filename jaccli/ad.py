@@ -145,7 +145,9 @@ class Problem:
         evaluator = Evaluator(self._env(env), 2)
         out = np.zeros((points, m, self.n))
         nodes = [g for g in grads.values() if g is not None]
-        widest = max([node.size for node in ir.topological(nodes)] + [1]) * points
+        # the nodes that grow with the chunk are those of the seed; a constant or parameter (a weight matrix W
+        # of 10⁶ entries) is evaluated once, whatever the chunk, and must not shrink it
+        widest = max([node.size for node in ir.topological(nodes) if "∂out" in node.variables] + [1]) * points
         chunk = max(1, min(m, CHUNK_FLOATS // widest))
         for start in range(0, m, chunk):
             stop = min(m, start + chunk)

@@ -29,11 +29,21 @@ class Value:
     """One variable's value: floats in the variable's shape, and the text of each entry."""
 
     array: np.ndarray
-    texts: np.ndarray  # object array of str, same shape
+    _texts: np.ndarray | None  # object array of str, same shape; None: each double's shortest repr, when asked
 
     @property
     def shape(self) -> tuple[int, ...]:
         return self.array.shape
+
+    @property
+    def texts(self) -> np.ndarray:
+        """The text of each entry (exact mode reads them as typed); for a binary file, made on first use: a
+        million reprs cost a second, and only --exact, --v and taylor read them."""
+        if self._texts is None:
+            texts = np.empty(self.array.size, dtype=object)
+            texts[:] = [repr(v) for v in self.array.ravel().tolist()]
+            object.__setattr__(self, "_texts", texts.reshape(self.array.shape))
+        return self._texts
 
 
 def origin(spec: str) -> str | None:
@@ -355,10 +365,7 @@ def _numpy_file(path: str, key: str | None) -> Value:
     array = np.asarray(array, dtype=float)
     if not np.all(np.isfinite(array)):
         raise JaccliError(f"@{path}: holds NaN or infinite values; NaN and infinity are not allowed as input")
-    texts = np.empty(array.size, dtype=object)  # the shortest repr of each double: exact mode reads them as typed
-    texts[:] = [repr(v) for v in array.ravel().tolist()]
-    texts = texts.reshape(array.shape)
-    return Value(array, texts)
+    return Value(array, None)  # texts: the shortest repr of each double, made if exact mode reads them
 
 
 def stack_values(values: list[Value]) -> Value:
