@@ -101,3 +101,26 @@ def test_an_error_deep_in_a_long_text_points_at_it_and_shows_a_window():
     line, caret = info.value.caret().split("\n")
     assert len(line) < 100
     assert line[caret.index("^")] == "*"
+
+
+def test_the_engines_take_a_left_deep_chain_of_20000_nodes_without_recursion():
+    # derivatives make such chains (a cotangent summed over many uses); every engine walks them iteratively
+    import sympy
+
+    from jaccli import ad, symbolic
+    from jaccli.registry import add, call
+
+    x, y = ir.var("x"), ir.var("y")
+    root = call("sin", x)
+    for k in range(1, 20_000):
+        root = add(root, y if k % 2 else call("sin", x))
+    assert root.variables == {"x", "y"}
+    grads = ad.vjp(root, ir.const(1.0), ["x", "y"])
+    (tangent,) = ad.jvp([root], {"x": ir.const(1.0)})
+    env = {"x": np.array([0.5]), "y": np.array([2.0])}
+    values = evaluate([root, grads["x"], grads["y"], tangent], env, 1)
+    assert [float(v[0]) for v in values] == pytest.approx(
+        [10_000 * math.sin(0.5) + 10_000 * 2.0, 10_000 * math.cos(0.5), 10_000, 10_000 * math.cos(0.5)], rel=1e-12)
+    lowered, symbols = symbolic.lower(root, {"x": (), "y": ()})
+    sx, sy = symbols["x"].flat[0], symbols["y"].flat[0]
+    assert sympy.expand(lowered.flat[0] - (10_000 * sympy.sin(sx) + 10_000 * sy)) == 0
