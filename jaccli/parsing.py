@@ -250,7 +250,8 @@ def parse_tree(text: str, *, allow_variables: bool = True) -> Node:
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # e.g. "invalid decimal literal" for 1if: our own error follows
-            body = _python(source.strip())
+            hoisted: dict = {}
+            body = _python(source.strip(), 0, hoisted) if len(source.strip()) > _LONG else _python(source.strip())
     except SyntaxError as exc:
         stripped = source.strip()
         at_end = not exc.offset or exc.offset > len(stripped)
@@ -263,7 +264,9 @@ def parse_tree(text: str, *, allow_variables: bool = True) -> Node:
         raise LimitError(f"expression nests too deeply (limit {MAX_DEPTH} levels)") from None
     except ValueError as exc:  # e.g. an integer literal over Python's digit limit
         raise LimitError(f"number too long: {exc}") from None
-    return _Builder(source.strip(), allow_variables).build(body, 0)
+    builder = _Builder(source.strip(), allow_variables)
+    builder.hoisted = hoisted
+    return builder.build(body, 0)
 
 
 # Long texts are parsed in pieces: Python's own parser recurses once per operator of a chain (a sum of some
@@ -282,18 +285,48 @@ class _Flat:
         self.ops, self.items, self.col_offset = ops, items, col_offset
 
 
-def _python(text: str):
-    """The syntax tree of ``text`` (Python syntax): ``ast.parse`` for short texts, pieces for long ones."""
+def _python(text: str, offset: int = 0, hoisted: dict | None = None):
+    """The syntax tree of ``text`` (Python syntax, at ``offset`` of the whole): ``ast.parse`` for a short text;
+    a long one in pieces, its long bracketed groups first (``hoisted``: placeholder name -> their trees)."""
     if len(text) > _LONG:
-        flat = _flat(text, 0, 1) or _flat(text, 0, 2)
+        text = _hoist(text, offset, {} if hoisted is None else hoisted)
+        flat = _flat(text, offset, 1) or _flat(text, offset, 2)
         if flat is not None:
             return flat
-    return ast.parse(text, mode="eval").body
+    if offset == 0 and hoisted is None:
+        return ast.parse(text, mode="eval").body
+    return _Piece(*_parse_at(text, offset))
+
+
+def _hoist(text: str, offset: int, hoisted: dict) -> str:
+    """``text`` with the content of each long top-level ``( … )`` (one expression: no comma at its top) replaced
+    by a placeholder name of the same length, its tree in ``hoisted``: sqrt(x1**2 + … + x5000**2) is a long
+    chain inside brackets, parsed as one more text. Names starting with '_' are never a user's."""
+    out, depth, start, last = [], 0, 0, 0
+    for i, ch in enumerate(text):
+        if ch in "([{":
+            if depth == 0:
+                start = i
+            depth += 1
+        elif ch in ")]}":
+            depth -= 1
+            if depth == 0 and ch == ")" and text[start] == "(" and i - start - 1 > _LONG:
+                content = text[start + 1:i]
+                if _cuts(content, 0) is not None:  # no comma at its top: one expression
+                    name = f"_h{len(hoisted)}"
+                    hoisted[name] = None  # the name is taken before the groups inside get theirs
+                    hoisted[name] = _python(content, offset + start + 1, hoisted)
+                    out.append(text[last:start + 1] + name.ljust(len(content)))
+                    last = i
+            if depth < 0:
+                return text
+    return "".join(out) + text[last:]
 
 
 def _cuts(text: str, level: int) -> list[int] | None:
-    """Positions of the top-level operators of ``level`` (1: ' + ', ' - '; 2: '*', '/'), or None when a cut
-    would not give Python's reading (a comparison, comma, keyword or '@' at the top level, unbalanced brackets)."""
+    """Positions of the top-level operators of ``level`` (1: ' + ', ' - '; 2: '*', '/'; 0: none), or None when a
+    cut would not give Python's reading (a comparison, comma, keyword or '@' at the top level, unbalanced
+    brackets)."""
     depth, cuts, top = 0, [], []
     for i, ch in enumerate(text):
         if ch in "([{":
@@ -335,7 +368,7 @@ def _flat(text: str, offset: int, level: int) -> _Flat | None:
             if inner is not None:
                 items.append(inner)
                 continue
-        items.extend(_operands(_parse_at(text[start:end], offset + start), len(group)))
+        items.extend(_operands(_Piece(*_parse_at(text[start:end], offset + start)), len(group)))
     return _Flat(ops, items, offset)
 
 
@@ -372,11 +405,11 @@ def _parse_at(text: str, offset: int) -> tuple[ast.AST, str, int]:
         raise
 
 
-def _operands(parsed: tuple[ast.AST, str, int], count: int) -> list:
+def _operands(parsed: _Piece, count: int) -> list:
     """The ``count`` operands of a parsed chunk of one chain, left to right (the cuts are its operators).
 
     Exactly count - 1 steps down the left spine: a bracketed first piece, (a - b), stays one operand."""
-    body, source, shift = parsed
+    body, source, shift = parsed.node, parsed.source, parsed.shift
     rights = []
     for _ in range(count - 1):
         rights.append(body.right)
@@ -444,6 +477,7 @@ class _Builder:
         self.shift = 0  # where self.source starts in the whole
         self.ascii = source.isascii() and "\n" not in source
         self.allow_variables = allow_variables
+        self.hoisted: dict = {}  # placeholder name -> the tree of a long bracketed group (_hoist)
 
     def segment(self, node: ast.AST) -> str | None:
         """The text of ``node``: a slice of the one-line ASCII source (ast.get_source_segment splits the whole
@@ -461,6 +495,8 @@ class _Builder:
     def build(self, node: ast.AST, depth: int) -> Node:
         if depth > MAX_DEPTH:
             raise LimitError(f"expression nests too deeply (limit {MAX_DEPTH} levels)")
+        if isinstance(node, ast.Name) and node.id in self.hoisted:  # a long bracketed group, parsed on its own
+            return self.build(self.hoisted[node.id], depth)
         if isinstance(node, _Piece):  # an operand of a long text, parsed on its own: columns from its shift
             saved = self.source, self.ascii, self.shift
             self.source, self.shift = node.source, node.shift

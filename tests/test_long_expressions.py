@@ -124,3 +124,25 @@ def test_the_engines_take_a_left_deep_chain_of_20000_nodes_without_recursion():
     lowered, symbols = symbolic.lower(root, {"x": (), "y": ()})
     sx, sy = symbols["x"].flat[0], symbols["y"].flat[0]
     assert sympy.expand(lowered.flat[0] - (10_000 * sympy.sin(sx) + 10_000 * sy)) == 0
+
+
+@pytest.mark.parametrize("template, expected", [
+    ("sqrt({s})", lambda s: math.sqrt(s)),
+    ("2*sqrt({s}) - 1", lambda s: 2 * math.sqrt(s) - 1),
+    ("exp(-({s})/1e4)", lambda s: math.exp(-s / 1e4)),
+    ("({s}) - ({s})", lambda s: 0.0),
+    ("sin(x1)*({s})*({s} + ({s}))", lambda s: math.sin(0.01) * s * 2 * s),
+])
+def test_a_long_chain_inside_brackets(template, expected):
+    # a sum of 5000 squares inside a call or brackets: once past Python's parser depth (RecursionError)
+    terms = [f"x{i % 50 + 1}**2" for i in range(5000)]
+    values = {f"x{i}": 0.01 * i for i in range(1, 51)}
+    s = sum(values[t.split("**")[0]] ** 2 for t in terms)
+    assert _value(template.format(s=" + ".join(terms)), values) == pytest.approx(expected(s), rel=1e-12, abs=1e-12)
+
+
+def test_an_error_inside_long_brackets_points_at_it():
+    text = "sqrt(" + " + ".join(["x"] * 3000) + " +* 2)"
+    with pytest.raises(ParseError) as info:
+        parsing.parse(text)
+    assert info.value.column == text.index("+*") + 1
