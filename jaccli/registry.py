@@ -710,7 +710,7 @@ def _is_whole(node: ir.Node) -> bool:
 
 
 def _pair(name: str, extreme: str, word: str):
-    register(Op(name, kind="composite", numpy=None, make=lambda a, b: OPS[extreme].make(a, b), arity=(2, 2),
+    register(Op(name, kind="composite", numpy=None, make=lambda a, b: call(extreme, a, b), arity=(2, 2),
                 summary=f"{name}(a, b): the {word} of a and b, elementwise (numpy's {name})",
                 example=f"{name}(x, y)", complex=None, mp=lambda mp, a, b: (max if extreme == "max" else min)(a, b),
                 sample=Sample((-3, -0.1), (0.1, 3))))

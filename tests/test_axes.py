@@ -123,3 +123,10 @@ def test_symbolic_forms_along_an_axis(run):
     code, out, err = run("jacobian", "prod(A, axis=0)", "--shape", "A=2x2", "--format", "json")
     assert code == 0, err
     assert json.loads(out)["symbolic"] == [["A[1, 0]", "0", "A[0, 0]", "0"], ["0", "A[1, 1]", "0", "A[0, 1]"]]
+
+
+def test_maximum_with_a_whole_number_stays_elementwise(run):
+    # maximum(x, 1) is numpy's elementwise maximum: d/dx_i is 1 where x_i > 1, else 0 (not the max(A, 1) refusal)
+    code, out, err = run("jacobian", "maximum(x, 1)", "--at", "0,2,3", "--format", "json")
+    assert code == 0, err
+    assert json.loads(out)["value"] == [[0, 0, 0], [0, 1, 0], [0, 0, 1]]
