@@ -127,6 +127,24 @@ BASELINE_SCRIPTS = {
         grad = jax.grad(jax.scipy.special.logsumexp)(x)
         sys.stdout.write(json.dumps({"value": np.asarray(grad).tolist()}))
         '''),
+    "baseline_jax_layer.py": textwrap.dedent('''\
+        """The Jacobian of a layer tanh(W @ x + b) by x with JAX: jax.jacrev, no jit, float64, JSON out."""
+        import json
+        import os
+        import sys
+
+        os.environ.setdefault("JAX_PLATFORMS", "cpu")  # no accelerator probing
+
+        import jax
+        import numpy as np
+
+        jax.config.update("jax_enable_x64", True)  # the same precision as jaccli
+        jnp = jax.numpy
+        W = jnp.asarray(np.load(sys.argv[1]))
+        x, b = jnp.asarray(np.loadtxt(sys.argv[2])), jnp.asarray(np.loadtxt(sys.argv[3]))
+        jac = jax.jacrev(lambda x: jnp.tanh(W @ x + b))(x)
+        sys.stdout.write(json.dumps({"value": np.asarray(jac).tolist()}))
+        '''),
     "baseline_jax_hessian.py": textwrap.dedent('''\
         """A dense Hessian with JAX: jax.hessian (forward-over-reverse), no jit, float64, JSON out."""
         import json
@@ -191,9 +209,11 @@ def generate_data(directory: Path) -> Data:
         "v-100000.txt": rng.normal(size=100_000),
         "normal-1000000.txt": rng.normal(size=1_000_000),
         "v-1000000.txt": rng.normal(size=1_000_000),
+        "b-1000.txt": rng.normal(size=1_000),
     }
     for name, values in files.items():
         np.savetxt(directory / name, values, fmt="%.17g")
+    np.save(directory / "w-1000x1000.npy", rng.normal(size=(1000, 1000)) / math.sqrt(1000))  # a layer's weights
     # 250,000 entries in brackets (about 1 MB, the bracketed limit): parsed in linear time
     bracketed = rng.integers(-9, 10, size=(125_000, 2))
     (directory / "bracketed-250000.txt").write_text(
@@ -293,11 +313,15 @@ def build_cases(data: Data, jaccli: list[str]) -> list[Case]:
     if HAS_JAX:
         dense = Side("JAX jacfwd (no jit, x64)", script("baseline_jax.py", str(data.path("normal-1000.txt"))),
                      json_value((1000, 1000)))
+        layer = Side("JAX jacrev (no jit, x64)", script("baseline_jax_layer.py", str(data.path("w-1000x1000.npy")),
+                                                        str(data.path("normal-1000.txt")),
+                                                        str(data.path("b-1000.txt"))), json_value((1000, 1000)))
         hessians = {name: Side("JAX hessian (no jit, x64)",
                                script("baseline_jax_hessian.py", name, str(data.path("normal-1000.txt"))),
                                json_value((1000, 1000))) for name in ("quartic", "logsumexp")}
     else:
         dense = Side("sympy import x3 (no JAX)", symbolic.argv, exit_only, scale=3.0)
+        layer = dense
         hessians = dict.fromkeys(("quartic", "logsumexp"), dense)
     vjp_million = Side("jaccli vjp softmax (10^6)",
                        [*jaccli, "vjp", "softmax(x)", "--at", data.arg("normal-1000000.txt"), "--v",
@@ -349,6 +373,14 @@ def build_cases(data: Data, jaccli: list[str]) -> list[Case]:
         Case("derivative of order 20",
              run("derivative", "tanh(x)", "--order", "20", "--at", "0.7", "--format", "json", check=json_value(())),
              symbolic, 1.5),
+        Case("layer tanh(W @ x + b), W 1000×1000 from .npy",
+             run("jacobian", "tanh(W @ x + b)", "--wrt", "x", "--at", f"x={data.arg('normal-1000.txt')}",
+                 "--at", f"W={data.arg('w-1000x1000.npy')}", "--at", f"b={data.arg('b-1000.txt')}", "--format",
+                 "json", check=json_value((1000, 1000))), layer, 0.5 if HAS_JAX else 1.0),
+        # the same reading of 10^6 numbers and writing of 10^6 results as the VJP row: the difference is the work
+        Case("Rosenbrock gradient, slices (10^6) vs VJP (10^6)",
+             run("gradient", "sum(100*(x[1:]-x[:-1]**2)**2 + (1-x[:-1])**2)", "--at", data.arg("normal-1000000.txt"),
+                 "--format", "json", check=json_value((1_000_000,))), vjp_million, 1.5),
         Case("bracketed point (2.5·10^5)",
              run("gradient", "sum(x**2)", "--at", data.arg("bracketed-250000.txt"), "--format", "json",
                  check=json_value((125_000, 2))), symbolic, 2.0),

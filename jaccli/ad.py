@@ -146,7 +146,9 @@ class Problem:
         evaluator = Evaluator(self._env(env), 2)
         out = np.zeros((points, m, self.n))
         nodes = [g for g in grads.values() if g is not None]
-        widest = max([node.size for node in ir.topological(nodes)] + [1]) * points
+        # the nodes that grow with the chunk are those of the seed; a constant or parameter (a weight matrix W
+        # of 10⁶ entries) is evaluated once, whatever the chunk, and must not shrink it
+        widest = max([node.size for node in ir.topological(nodes) if "∂out" in node.variables] + [1]) * points
         chunk = max(1, min(m, CHUNK_FLOATS // widest))
         for start in range(0, m, chunk):
             stop = min(m, start + chunk)
@@ -198,7 +200,7 @@ def nested_jvp(root: ir.Node, name: str, seed: ir.Node, order: int) -> tuple[lis
         if current is None:
             out.extend([None] * (order - k - 1))
             break
-        if len(memo) > MAX_DERIVATIVE_NODES:
+        if k and len(memo) > MAX_DERIVATIVE_NODES:  # a first derivative is linear in the expression: no limit
             raise LimitError(f"the derivative of order {k + 1} of this expression has grown past "
                              f"{MAX_DERIVATIVE_NODES} operations; ask for a lower --order")
     return out, kinks

@@ -199,7 +199,8 @@ def _main(
 Expression = Annotated[str, typer.Argument(
     metavar="EXPR", show_default=False,
     help="The function, e.g. 'x**2*y', '2x^2 + 3y', '[r*cos(t), r*sin(t)]'; it may start with a minus ('-x^2'). "
-         "'jaccli functions' lists what it may use.")]
+         "@file or - (stdin) reads it from there (up to 1 000 000 characters). 'jaccli functions' lists what "
+         "it may use.")]
 At = Annotated[list[str] | None, typer.Option(
     "--at", "-a", metavar="POINT",
     help="Point: values in variable order (1,2), named (x=1,y=2 or repeated --at), an array ([[1,1],[1,1]]), "
@@ -546,13 +547,54 @@ def _progress(points: str):
 # --- commands ----------------------------------------------------------------------------------
 
 
+def expression_text(spec: str, sources: list[tuple[str, str]], output: str | None) -> str:
+    """EXPR as typed, or the expression in ``@file`` or ``-`` (stdin), for commands whose argv cannot hold it.
+
+    The one-reader rule and -o are checked first with the other ``sources``, a file's size before it is read
+    (limits.MAX_EXPRESSION_BYTES). An expression from a file is parsed here once so that an error names the
+    file and a position but never quotes what the file holds (it might not be an expression at all).
+    """
+    read = spec == "-" or spec.startswith("@")
+    check_inputs([("EXPR", spec)] * read + sources, output)
+    if not read:
+        return spec
+    from . import parsing, points
+
+    where = points.origin(spec)
+    text = points.read_source(spec, limit=limits.MAX_EXPRESSION_BYTES, what="an expression").strip()
+    try:
+        parsing.parse_tree(text)
+    except JaccliError as exc:
+        column = getattr(exc, "column", None)
+        at = f" at character {column + 1}" if column is not None else ""
+        raise type(exc)(f"{where}: {_unquoted(str(exc), text, exc)}{at}") from None
+    return text
+
+
+_WORD = re.compile(r"\w+")
+
+
+def _unquoted(message: str, text: str, exc: JaccliError) -> str:
+    """A parse message that quotes nothing of ``text``: without its quoted parts and suggestions, and if a word
+    of what is left occurs in the text (a name, a number from it), only what kind of error it is."""
+    from .errors import LimitError, UnknownNameError
+
+    message = re.sub(r"'[^']*'|\([^)]*\bU\+[^)]*\)", "…", message.split(" — ")[0])
+    if set(_WORD.findall(message)) & set(_WORD.findall(text)):
+        if isinstance(exc, UnknownNameError):
+            return "unknown name or function"
+        return "beyond a limit (see the README's limits table)" if isinstance(exc, LimitError) else "syntax error"
+    return message
+
+
 def _run_expression(compute: Callable, expression: str, vars: str | None, shape: list[str] | None,
                     at: list[str] | None, points: str | None, skip_bad: bool, exact: bool, out: Out,
                     emit: Language | None, **options) -> None:
     """The body every expression command shares: the same computation at one point, none, or many."""
     names = _variables(vars)
     sources = [("--at", spec) for spec in at or []] + ([("--v", options["v"])] if "v" in options else [])
-    check_inputs(sources + [("--points", points)] * (points is not None), out.path)
+    sources += [("--points", points)] * (points is not None)
+    expression = expression_text(expression, sources, out.path)
 
     fixed = None
     if points is not None and isinstance(options.get("wrt"), list):
@@ -811,7 +853,7 @@ def taylor(
     """
     from .taylor import taylor as compute_taylor
 
-    check_inputs([("--at", spec) for spec in at or []], output)
+    expression = expression_text(expression, [("--at", spec) for spec in at or []], output)
     result = compute_taylor(expression, at, _variables(vars), order, _shapes(shape))
     out = Out(format, precision, output, simplify=False)  # already in the form people write
     if emit is not None:
@@ -843,7 +885,7 @@ def critical(
     """
     from .critical import critical as compute_critical
 
-    check_inputs([("--at", spec) for spec in at or []], output)
+    expression = expression_text(expression, [("--at", spec) for spec in at or []], output)
     print_result(compute_critical(expression, at, _variables(vars), constraint),
                  Out(format, precision, output, simplify=False))
 
@@ -1002,7 +1044,7 @@ def check(
     """
     from . import compute
 
-    check_inputs([("--at", spec) for spec in at or []], output)
+    expression = expression_text(expression, [("--at", spec) for spec in at or []], output)
     print_result(compute.check(expression, at, _variables(vars), wrt=_wrt(wrt)),
                  Out(format, precision, output, simplify=not no_simplify))
 
@@ -1037,6 +1079,7 @@ def plot(
 
     from . import pictures
 
+    expression = expression_text(expression, [], None)
     low, high = pictures.parse_range(range_)
     name, xs, series = pictures.curves(expression, low, high, order, _variables(vars))
     title = f"f = {expression} and its derivatives" if order else f"f = {expression}"

@@ -192,7 +192,9 @@ class Numbers:
         engine = problem.ad
         names = [name for name, _ in problem.layout]
         scalars = all(s == () for _, s in problem.layout)
-        self.forward = scalars or engine.n < engine.root.size  # a Jacobian by columns, else by rows
+        # a Jacobian by columns (one JVP pass per input), else by rows (one VJP pass per output); a few scalar
+        # inputs go by columns, but a long generated sum in 50 variables is one reverse pass, not 50 forward ones
+        self.forward = (scalars and engine.n <= FORWARD_SCALARS) or engine.n < engine.root.size
         if kind in ("hessian", "hvp", "vjp") or (kind == "gradient" and not self.forward):
             cotangent = ir.const(params["v"]) if kind == "vjp" else ir.const(np.ones(engine.root.shape))
             self.grads = ad.vjp(engine.root, cotangent, names, self.kink_nodes)
@@ -418,6 +420,9 @@ def exact_values(exprs: np.ndarray, problem: Problem) -> np.ndarray:
         except Exception:  # noqa: BLE001 - sympy's simplify failing inside (seen: hypot, cosh of complex): unsimplified
             out[index] = value
     return out
+
+
+FORWARD_SCALARS = 8
 
 
 def _symbolic(problem: Problem, many: bool) -> bool:

@@ -13,6 +13,9 @@ class JaccliError(Exception):
     exit_code = 2
 
 
+CARET_WIDTH = 60  # characters of a long expression shown around an error's column
+
+
 class ParseError(JaccliError):
     """The expression or a point value could not be read."""
 
@@ -25,7 +28,12 @@ class ParseError(JaccliError):
         """Two lines, the text and a caret under the offending column, when known."""
         if self.text is None or self.column is None or "\n" in self.text:
             return None
-        return f"  {self.text}\n  {' ' * self.column}^"
+        text, column = self.text, self.column
+        if len(text) > 2 * CARET_WIDTH:  # a long (generated) expression: the part around the column, not all of it
+            start = max(0, min(column - CARET_WIDTH // 2, len(text) - CARET_WIDTH))
+            before, after = ("…" if start else ""), ("…" if start + CARET_WIDTH < len(text) else "")
+            text, column = before + text[start:start + CARET_WIDTH] + after, column - start + len(before)
+        return f"  {text}\n  {' ' * column}^"
 
 
 class UnknownNameError(ParseError):

@@ -53,14 +53,21 @@ class Node:
     @property
     def variables(self) -> frozenset:
         """The names of the variables below this node (cached)."""
+        if self._vars is None and all(arg._vars is not None for arg in self.args):
+            found: frozenset = frozenset(self.params[:1]) if self.op.name == "var" else frozenset()
+            for arg in self.args:
+                found = found | arg._vars
+            self._vars = found
         if self._vars is None:
-            if self.op.name == "var":
-                self._vars = frozenset(self.params[:1])
-            else:
-                found: frozenset = frozenset()
-                for arg in self.args:
-                    found = found | arg.variables
-                self._vars = found
+            # bottom-up over the nodes not yet known (iterative: a chain of 10⁵ additions is no recursion)
+            for node in topological([self], skip=lambda n: n._vars is not None):
+                if node.op.name == "var":
+                    node._vars = frozenset(node.params[:1])
+                else:
+                    found: frozenset = frozenset()
+                    for arg in node.args:
+                        found = found | arg._vars
+                    node._vars = found
         return self._vars
 
     @property
@@ -177,8 +184,10 @@ def broadcast_shapes(shapes, what: str) -> tuple[int, ...]:
                          f"in '{what}'") from None
 
 
-def topological(roots) -> list[Node]:
-    """Every node below ``roots``, each after all of its arguments (iterative: deep graphs are fine)."""
+def topological(roots, skip=None) -> list[Node]:
+    """Every node below ``roots``, each after all of its arguments (iterative: deep graphs are fine).
+
+    ``skip(node)`` true: leave out that node and what is only below it."""
     order, seen = [], set()
     stack = [(root, False) for root in reversed(list(roots))]
     while stack:
@@ -186,7 +195,7 @@ def topological(roots) -> list[Node]:
         if expanded:
             order.append(node)
             continue
-        if node in seen:
+        if node in seen or skip is not None and skip(node):
             continue
         seen.add(node)
         stack.append((node, True))
@@ -224,15 +233,21 @@ def build(tree, shapes: dict[str, tuple[int, ...]]) -> Node:
                 out = apply("neg", out)
         elif isinstance(node, p.Binary):
             out = OPS[_BINARY[node.op]].make(visit(node.left), visit(node.right))
+        elif isinstance(node, p.Chain):
+            out = _fold(node.ops, [visit(item) for item in node.items])
         elif isinstance(node, p.Stack):
             out = OPS["stack"].make([visit(item) for item in node.items])
+        elif isinstance(node, p.Axis):
+            out = visit(node.value)
         elif isinstance(node, p.Call):
             op = FUNCTIONS[node.name]  # the names users call (var() is the record "variance")
+            keyword = dict(("axis", visit(a)) for a in node.args if isinstance(a, p.Axis))  # axis=: make's keyword
             if op.takes_list:  # concatenate([a, b], axis): the list's entries, then the other arguments
                 items, rest = _list_argument(node)
-                out = op.make([visit(item) for item in items], *[visit(arg) for arg in rest])
+                out = op.make([visit(item) for item in items], *[visit(arg) for arg in rest
+                                                                  if not isinstance(arg, p.Axis)], **keyword)
             else:
-                out = op.make(*[visit(arg) for arg in node.args])
+                out = op.make(*[visit(arg) for arg in node.args if not isinstance(arg, p.Axis)], **keyword)
         else:  # pragma: no cover - the parser builds only the above
             raise TypeError(f"unknown node {node!r}")
         memo[node] = out
@@ -265,6 +280,42 @@ def _list_argument(node) -> tuple[list, list]:
 
 _BINARY = {"+": "add", "-": "sub", "*": "mul", "/": "div", "**": "pow", "@": "matmul", "<": "less",
            "<=": "less_equal", ">": "greater", ">=": "greater_equal", "==": "equal", "!=": "not_equal"}
+
+
+_PAIRWISE = 8  # a chain longer than this is combined pairwise, as numpy sums
+
+
+def _fold(ops: tuple[str, ...], values: list[Node]) -> Node:
+    """``values[0] ops[0] values[1] …``: left to right up to _PAIRWISE operands, else in halves (+ and *).
+
+    Halves keep the IR shallow (depth log n), and sympy flattens a sum of halves in n log n where a left-deep
+    chain costs n²; a − or / before the second half flips the operators inside it. A chain with @ (not
+    associative with *) goes left to right."""
+    from .registry import OPS
+
+    inverse = {"+": "-", "-": "+", "*": "/", "/": "*"}
+
+    def combine(left, op, right):
+        return OPS[_BINARY[op]].make(left, right)
+
+    in_order = "@" in ops
+
+    def fold(lo: int, hi: int) -> Node:
+        # ops[k - 1] joins values[k]; inside a group, an operator is read relative to the group's first one
+        if hi - lo <= _PAIRWISE or in_order:
+            out = values[lo]
+            for k in range(lo + 1, hi):
+                out = combine(out, ops[k - 1] if lo == 0 or _plain(ops[lo - 1]) else inverse[ops[k - 1]], values[k])
+            return out
+        mid = (lo + hi) // 2
+        joint = ops[mid - 1] if lo == 0 or _plain(ops[lo - 1]) else inverse[ops[mid - 1]]
+        return combine(fold(lo, mid), joint, fold(mid, hi))
+
+    return fold(0, len(values))
+
+
+def _plain(op: str) -> bool:
+    return op in ("+", "*")
 
 
 def _iterative(tree, visit, children):

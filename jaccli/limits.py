@@ -13,6 +13,7 @@ import stat
 from .errors import LimitError
 
 MAX_INPUT_BYTES = 256 * 1024 * 1024  # one --at/--v/logits read from @file or stdin
+MAX_EXPRESSION_BYTES = 4 * 1024 * 1024  # EXPR read from @file or stdin: 1 000 000 characters of UTF-8 fit in 4 MiB
 MAX_BRACKETED_CHARS = 1_000_000  # a bracketed point: parsed by ast, so kept to a size that parses in ~1 s
 MAX_LINE_BYTES = 1024 * 1024  # one line of --points
 MAX_DIMENSIONS = 16  # axes of one variable (--shape x=2x2x…, or nested brackets)

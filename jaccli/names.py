@@ -28,7 +28,7 @@ MISSING = {
     "logaddexp": "log(exp(x) + exp(y)), or logsumexp([x, y])", "deg2rad": "x*pi/180", "radians": "x*pi/180",
     "rad2deg": "x*180/pi", "degrees": "x*180/pi", "floor": None, "ceil": None, "round": None,
     "trunc": None, "mod": None, "fmod": None, "eig": None, "inner": "dot(a, b)",
-    "cumprod": None, "diff": None, "heaviside": None,
+    "diff": None, "heaviside": None,
     "gamma": None, "lgamma": None, "gammaln": None, "factorial": None, "exp10": "10^x",
 }
 

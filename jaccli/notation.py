@@ -348,11 +348,18 @@ def _show(node, power: str) -> str:
         return _show(node[1], power) + "[" + ", ".join(_show(i, power) for i in node[2]) + "]"
     if kind == "unary":
         return node[1] + _show(node[2], power)
-    op, left, right = node[1], _show(node[2], power), _show(node[3], power)
-    if op == "**":
-        if node[3][0] == "unary" and power == "^":
-            right = f"({right})"  # x^(-1): read as people write it
-        return f"{left}{power}{right}"
-    if op in "+-":
-        return f"{left} {op} {right}"
-    return f"{left}{op}{right}"
+    if node[1] != "**":  # a chain a + b - c*d…: its left spine iteratively (a long sum is long, not deep)
+        spine = []
+        while node[0] == "binary" and node[1] != "**":
+            spine.append(node)
+            node = node[2]
+        parts = [_show(node, power)]
+        for link in reversed(spine):
+            op = link[1]
+            parts.append(f" {op} " if op in "+-" else op)
+            parts.append(_show(link[3], power))
+        return "".join(parts)
+    left, right = _show(node[2], power), _show(node[3], power)
+    if node[3][0] == "unary" and power == "^":
+        right = f"({right})"  # x^(-1): read as people write it
+    return f"{left}{power}{right}"

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import ast
 import difflib
+import functools
 import re
 import warnings
 from dataclasses import FrozenInstanceError
@@ -17,8 +18,8 @@ from operator import attrgetter
 from .errors import JaccliError, LimitError, ParseError, UnknownNameError
 from .registry import CONSTANTS, FUNCTIONS
 
-MAX_LENGTH = 10_000  # characters of one expression
-MAX_DEPTH = 100  # nesting of operations and calls
+MAX_LENGTH = 1_000_000  # characters of one expression (generated ones are long; @file or - holds them)
+MAX_DEPTH = 100  # nesting of brackets, calls and operations; a chain a + b - c + … (or a*b/c…) is one level
 MAX_DIGITS = 1_000  # digits of one number literal
 MAX_ORDER = 20  # highest derivative order (--order)
 MAX_EXPONENT = 10_000  # |n| in x**n, and the size of exact powers of numbers (checked where powers are built)
@@ -116,9 +117,26 @@ class Binary(_Frozen):
     right: Node
 
 
+class Chain(_Frozen):
+    """``a + b - c …`` or ``a*b/c@d …``: operands combined left to right by ``ops`` (one fewer than ``items``).
+
+    One node, not a left-deep tree of ``Binary``: a long sum is long, not deep (hashing, building and the depth
+    limit see one level).
+    """
+
+    ops: tuple[str, ...]
+    items: tuple[Node, ...]
+
+
 class Call(_Frozen):
     name: str
     args: tuple[Node, ...]
+
+
+class Axis(_Frozen):
+    """``axis=k`` in a call: kept apart from the positional arguments (``max(A, axis=0)`` is not ``max(A, 0)``)."""
+
+    value: Node
 
 
 class Stack(_Frozen):
@@ -127,7 +145,7 @@ class Stack(_Frozen):
     items: tuple[Node, ...]
 
 
-Node = Num | Const | Var | Index | Subscript | Unary | Binary | Call | Stack
+Node = Num | Const | Var | Index | Subscript | Unary | Binary | Chain | Call | Axis | Stack
 
 
 def children(node: Node) -> list[Node]:
@@ -138,18 +156,25 @@ def children(node: Node) -> list[Node]:
         return [node.left, node.right]
     if isinstance(node, Call):
         return list(node.args)
-    if isinstance(node, Stack):
+    if isinstance(node, (Stack, Chain)):
         return list(node.items)
-    if isinstance(node, Subscript):
+    if isinstance(node, (Subscript, Axis)):
         return [node.value]
     return []
 
 
+def walk(node: Node):
+    """Every node at or below ``node`` (iteratively: no recursion however long or deep)."""
+    stack = [node]
+    while stack:
+        item = stack.pop()
+        yield item
+        stack.extend(children(item))
+
+
 def uses(node: Node, name: str) -> bool:
     """Whether the variable ``name`` appears at or below ``node``."""
-    if isinstance(node, (Var, Index)):
-        return node.name == name
-    return any(uses(child, name) for child in children(node))
+    return any(isinstance(item, (Var, Index)) and item.name == name for item in walk(node))
 
 
 class Function(_Frozen):
@@ -164,6 +189,8 @@ class Function(_Frozen):
 # --- parsing -------------------------------------------------------------------------------
 
 _BINARY = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/", ast.Pow: "**", ast.MatMult: "@"}
+_LEVELS = {1: (ast.Add, ast.Sub), 2: (ast.Mult, ast.Div, ast.MatMult)}  # left-to-right chains: one level each
+_CHAINED = _LEVELS[1] + _LEVELS[2]
 _UNARY = {ast.USub: "-", ast.UAdd: "+"}
 _COMPARE = {ast.Lt: "<", ast.LtE: "<=", ast.Gt: ">", ast.GtE: ">=", ast.Eq: "==", ast.NotEq: "!="}
 _IDENTIFIER = re.compile(r"[A-Za-z][A-Za-z0-9_]*\Z")
@@ -223,7 +250,8 @@ def parse_tree(text: str, *, allow_variables: bool = True) -> Node:
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # e.g. "invalid decimal literal" for 1if: our own error follows
-            module = ast.parse(source.strip(), mode="eval")
+            hoisted: dict = {}
+            body = _python(source.strip(), 0, hoisted) if len(source.strip()) > _LONG else _python(source.strip())
     except SyntaxError as exc:
         stripped = source.strip()
         at_end = not exc.offset or exc.offset > len(stripped)
@@ -236,9 +264,160 @@ def parse_tree(text: str, *, allow_variables: bool = True) -> Node:
         raise LimitError(f"expression nests too deeply (limit {MAX_DEPTH} levels)") from None
     except ValueError as exc:  # e.g. an integer literal over Python's digit limit
         raise LimitError(f"number too long: {exc}") from None
-    return _Builder(source.strip(), allow_variables).build(module.body, 0)
+    builder = _Builder(source.strip(), allow_variables)
+    builder.hoisted = hoisted
+    return builder.build(body, 0)
 
 
+# Long texts are parsed in pieces: Python's own parser recurses once per operator of a chain (a sum of some
+# thousands of terms exhausts it), so a long text is cut at its top-level + and - (and a long term at its
+# top-level * and /), the pieces are parsed in chunks of a few hundred, and the builder gets one flat chain.
+_CHUNK = 200  # operands per ast.parse call: far below the depth Python's parser manages
+_LONG = 2_000  # characters: shorter texts go to ast.parse whole
+_LOWER = re.compile(r"[<>=!,:;&|^~%'\"\\]|\b(?:if|else|lambda|and|or|not|in|is|for|async|await|yield)\b")
+_LEVEL_2 = re.compile(r"@|//")  # same precedence as * and /: cutting at * beside them would change the reading
+
+
+class _Flat:
+    """Operands of one chain found by cutting the text (``ast`` nodes or further ``_Flat``), and the operators."""
+
+    def __init__(self, ops: list[str], items: list, col_offset: int):
+        self.ops, self.items, self.col_offset = ops, items, col_offset
+
+
+def _python(text: str, offset: int = 0, hoisted: dict | None = None):
+    """The syntax tree of ``text`` (Python syntax, at ``offset`` of the whole): ``ast.parse`` for a short text;
+    a long one in pieces, its long bracketed groups first (``hoisted``: placeholder name -> their trees)."""
+    if len(text) > _LONG:
+        text = _hoist(text, offset, {} if hoisted is None else hoisted)
+        flat = _flat(text, offset, 1) or _flat(text, offset, 2)
+        if flat is not None:
+            return flat
+    if offset == 0 and hoisted is None:
+        return ast.parse(text, mode="eval").body
+    return _Piece(*_parse_at(text, offset))
+
+
+def _hoist(text: str, offset: int, hoisted: dict) -> str:
+    """``text`` with the content of each long top-level ``( … )`` (one expression: no comma at its top) replaced
+    by a placeholder name of the same length, its tree in ``hoisted``: sqrt(x1**2 + … + x5000**2) is a long
+    chain inside brackets, parsed as one more text. Names starting with '_' are never a user's."""
+    out, depth, start, last = [], 0, 0, 0
+    for i, ch in enumerate(text):
+        if ch in "([{":
+            if depth == 0:
+                start = i
+            depth += 1
+        elif ch in ")]}":
+            depth -= 1
+            if depth == 0 and ch == ")" and text[start] == "(" and i - start - 1 > _LONG:
+                content = text[start + 1:i]
+                if _cuts(content, 0) is not None:  # no comma at its top: one expression
+                    name = f"_h{len(hoisted)}"
+                    hoisted[name] = None  # the name is taken before the groups inside get theirs
+                    hoisted[name] = _python(content, offset + start + 1, hoisted)
+                    out.append(text[last:start + 1] + name.ljust(len(content)))
+                    last = i
+            if depth < 0:
+                return text
+    return "".join(out) + text[last:]
+
+
+def _cuts(text: str, level: int) -> list[int] | None:
+    """Positions of the top-level operators of ``level`` (1: ' + ', ' - '; 2: '*', '/'; 0: none), or None when a
+    cut would not give Python's reading (a comparison, comma, keyword or '@' at the top level, unbalanced
+    brackets)."""
+    depth, cuts, top = 0, [], []
+    for i, ch in enumerate(text):
+        if ch in "([{":
+            depth += 1
+        elif ch in ")]}":
+            depth -= 1
+            if depth < 0:
+                return None
+        elif depth == 0:
+            top.append(ch)
+            if level == 1 and ch in "+-" and text[i - 1:i] == " " and text[i + 1:i + 2] == " ":
+                cuts.append(i)
+            elif level == 2 and ch in "*/" and text[i - 1:i] not in ("*", "/") and text[i + 1:i + 2] not in ("*", "/"):
+                cuts.append(i)
+            continue
+        top.append(" ")
+    top_text = "".join(top)
+    if depth or _LOWER.search(top_text) or level == 2 and _LEVEL_2.search(top_text):
+        return None
+    return cuts
+
+
+def _flat(text: str, offset: int, level: int) -> _Flat | None:
+    """``text`` (at ``offset`` of the whole) as one chain of level 1 (+ -) or 2 (* /), or None if not one."""
+    cuts = _cuts(text, level)
+    if not cuts:
+        return None
+    bounds = [0] + [c + 1 for c in cuts]
+    ends = cuts + [len(text)]
+    pieces = [(b, e) for b, e in zip(bounds, ends)]
+    if any(not text[b:e].strip() for b, e in pieces):
+        return None  # 'a - - b' or a trailing operator: Python's own parse says what is wrong
+    ops = [text[c] for c in cuts]
+    items: list = []
+    for group in _chunks(pieces):
+        start, end = group[0][0], group[-1][1]
+        if len(group) == 1 and level == 1 and end - start > _LONG:
+            inner = _flat(text[start:end].strip(), offset + start + _indent(text[start:end]), 2)
+            if inner is not None:
+                items.append(inner)
+                continue
+        items.extend(_operands(_Piece(*_parse_at(text[start:end], offset + start)), len(group)))
+    return _Flat(ops, items, offset)
+
+
+def _chunks(pieces: list) -> list:
+    """Consecutive pieces in groups of at most _CHUNK pieces and, unless one piece is longer, _LONG characters."""
+    groups, group = [], []
+    for piece in pieces:
+        if group and (len(group) == _CHUNK or piece[1] - group[0][0] > _LONG):
+            groups.append(group)
+            group = []
+        group.append(piece)
+    return groups + [group]
+
+
+def _indent(text: str) -> int:
+    return len(text) - len(text.lstrip())
+
+
+class _Piece:
+    """An operand parsed from a chunk of the text: its node, with columns counted from ``shift``."""
+
+    def __init__(self, node: ast.AST, source: str, shift: int):
+        self.node, self.source, self.shift = node, source, shift
+
+
+def _parse_at(text: str, offset: int) -> tuple[ast.AST, str, int]:
+    """``text`` parsed; its source and where that sits in the whole text (columns are counted from there)."""
+    shift = offset + _indent(text)
+    try:
+        return ast.parse(text.strip(), mode="eval").body, text.strip(), shift
+    except SyntaxError as exc:
+        if exc.offset is not None:
+            exc.offset += shift
+        raise
+
+
+def _operands(parsed: _Piece, count: int) -> list:
+    """The ``count`` operands of a parsed chunk of one chain, left to right (the cuts are its operators).
+
+    Exactly count - 1 steps down the left spine: a bracketed first piece, (a - b), stays one operand."""
+    body, source, shift = parsed.node, parsed.source, parsed.shift
+    rights = []
+    for _ in range(count - 1):
+        rights.append(body.right)
+        body = body.left
+    return [_Piece(node, source, shift) for node in [body] + rights[::-1]]
+
+
+@functools.lru_cache(maxsize=4)  # a command reads its expression for the tree, the title and the read-as note
 def reading(text: str, power: str | None = None):
     """How ``text`` is read (``notation.Reading``): its Python syntax, and ``read_as`` for people."""
     from . import notation
@@ -281,30 +460,53 @@ def check_variable_name(name: str) -> None:
         raise ParseError(f"'{name}' is a reserved name (a function or constant), not a variable")
 
 
-def _collect(node: Node, found: set[str], indexed: dict[str, int]) -> None:
-    if isinstance(node, Var):
-        found.add(node.name)
-    elif isinstance(node, Index):
-        found.add(node.name)
-        if len(node.indices) == 1 and node.indices[0] >= 0:
-            indexed[node.name] = max(indexed.get(node.name, -1), node.indices[0])
-    for child in children(node):
-        _collect(child, found, indexed)
+def _collect(tree: Node, found: set[str], indexed: dict[str, int]) -> None:
+    for node in walk(tree):
+        if isinstance(node, Var):
+            found.add(node.name)
+        elif isinstance(node, Index):
+            found.add(node.name)
+            if len(node.indices) == 1 and node.indices[0] >= 0:
+                indexed[node.name] = max(indexed.get(node.name, -1), node.indices[0])
 
 
 class _Builder:
     def __init__(self, source: str, allow_variables: bool):
+        self.full = source  # the text errors show; self.source is the piece being built (the whole, mostly)
         self.source = source
+        self.shift = 0  # where self.source starts in the whole
+        self.ascii = source.isascii() and "\n" not in source
         self.allow_variables = allow_variables
+        self.hoisted: dict = {}  # placeholder name -> the tree of a long bracketed group (_hoist)
+
+    def segment(self, node: ast.AST) -> str | None:
+        """The text of ``node``: a slice of the one-line ASCII source (ast.get_source_segment splits the whole
+        source into lines on every call, quadratic in a long expression's numbers)."""
+        if self.ascii and node.end_col_offset is not None:
+            return self.source[node.col_offset:node.end_col_offset]
+        return ast.get_source_segment(self.source, node)
 
     def fail(self, message: str, node: ast.AST, cls=ParseError) -> JaccliError:
         if not issubclass(cls, ParseError):  # e.g. LimitError: a plain message, no caret
             return cls(message)
-        return cls(message, self.source, getattr(node, "col_offset", None))
+        column = getattr(node, "col_offset", None)
+        return cls(message, self.full, None if column is None else column + self.shift)
 
     def build(self, node: ast.AST, depth: int) -> Node:
         if depth > MAX_DEPTH:
             raise LimitError(f"expression nests too deeply (limit {MAX_DEPTH} levels)")
+        if isinstance(node, ast.Name) and node.id in self.hoisted:  # a long bracketed group, parsed on its own
+            return self.build(self.hoisted[node.id], depth)
+        if isinstance(node, _Piece):  # an operand of a long text, parsed on its own: columns from its shift
+            saved = self.source, self.ascii, self.shift
+            self.source, self.shift = node.source, node.shift
+            self.ascii = self.source.isascii() and "\n" not in self.source
+            try:
+                return self.build(node.node, depth)
+            finally:
+                self.source, self.ascii, self.shift = saved
+        if isinstance(node, _Flat) or isinstance(node, ast.BinOp) and type(node.op) in _CHAINED:
+            return self.chain(node, depth)
         if isinstance(node, ast.BinOp):
             op = _BINARY.get(type(node.op))
             if op is None:
@@ -342,6 +544,20 @@ class _Builder:
                 raise self.fail(message, node)
         raise self.fail(f"'{type(node).__name__}' is not allowed in an expression", node)
 
+    def chain(self, node, depth: int) -> Chain:
+        """``a + b - c …`` as one node: its operands one level down, however many (the left spine, iteratively)."""
+        if isinstance(node, _Flat):
+            ops, operands = node.ops, node.items
+        else:
+            group = next(g for g in _LEVELS.values() if type(node.op) in g)
+            pairs = []
+            while isinstance(node, ast.BinOp) and type(node.op) in group:
+                pairs.append((_BINARY[type(node.op)], node.right))
+                node = node.left
+            ops, operands = [op for op, _ in reversed(pairs)], [node] + [item for _, item in reversed(pairs)]
+        items = tuple(self.build(item, depth + 1) for item in operands)
+        return Binary(ops[0], *items) if len(items) == 2 else Chain(tuple(ops), items)
+
     def number(self, node: ast.Constant) -> Num:
         value = node.value
         if isinstance(value, complex):
@@ -350,7 +566,7 @@ class _Builder:
             kind = "strings" if isinstance(value, (str, bytes)) else f"'{value!r}'"
             message = "strings are not allowed; only numbers" if kind == "strings" else f"{kind} is not a number"
             raise self.fail(message, node)
-        text = ast.get_source_segment(self.source, node) or repr(value)
+        text = self.segment(node) or repr(value)
         digits = sum(ch.isdigit() for ch in text)
         if digits > MAX_DIGITS:
             raise self.fail(f"number literal has {digits} digits; the limit is {MAX_DIGITS}", node, LimitError)
@@ -384,17 +600,20 @@ class _Builder:
 
             raise self.fail(unknown_function(name, FUNCTIONS), node, UnknownNameError)
         arguments = list(node.args)
-        for keyword in node.keywords:  # axis= is the one keyword: the argument after the others, as in numpy
-            if keyword.arg != "axis" or signature.arity[1] is None or len(node.args) >= signature.arity[1] \
-                    or len(node.keywords) > 1:
-                what = "takes no keyword arguments" if keyword.arg != "axis" else "takes no axis= here"
+        least, most = signature.arity
+        for keyword in node.keywords:  # axis= is the one keyword
+            if keyword.arg != "axis" or not signature.takes_axis or len(node.keywords) > 1:
+                what = "takes no keyword arguments" if keyword.arg != "axis" else "takes no axis="
                 raise self.fail(f"{name}() {what}" + (" (axis= is the one keyword)" if keyword.arg != "axis" else ""),
                                 node)
-            arguments.append(keyword.value)
+            # positionally, the axis is the argument after the others (sum(A, 0)); with axis= it is not there too
+            positional = most - 1 if most is not None and most > least else least
+            if len(arguments) > positional:
+                raise self.fail(f"{name}() takes {positional} argument{'s' * (positional != 1)} besides axis=, "
+                                f"got {len(arguments)}", node)
         if any(isinstance(arg, ast.Starred) for arg in arguments):
             raise self.fail("'*' unpacking is not allowed", node)
         count = len(arguments)
-        least, most = signature.arity
         if count < least or (most is not None and count > most):
             if most is None:
                 wanted = f"at least {least}"
@@ -403,8 +622,11 @@ class _Builder:
             else:
                 wanted = f"{least} or {most}"
             plural = "" if wanted == "1" else "s"
-            raise self.fail(f"{name}() takes {wanted} argument{plural}, got {count}", node)
-        return Call(name, tuple(self.build(arg, depth + 1) for arg in arguments))
+            ord_ = "; numpy's second argument of norm, ord, is not supported (the axis is norm(A, axis=k))" \
+                if name == "norm" else ""
+            raise self.fail(f"{name}() takes {wanted} argument{plural}, got {count}{ord_}", node)
+        axis = tuple(Axis(self.build(keyword.value, depth + 1)) for keyword in node.keywords)
+        return Call(name, tuple(self.build(arg, depth + 1) for arg in arguments) + axis)
 
     def subscript(self, node: ast.Subscript, depth: int) -> Node:
         items = self.indices(node.slice)

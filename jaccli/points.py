@@ -37,12 +37,14 @@ class Value:
 
     @property
     def texts(self) -> np.ndarray:
-        """Each entry's text as typed; where it was not kept, the double's shortest text (which reads back to it)."""
-        if self.typed is not None:
-            return self.typed
-        texts = np.empty(self.array.size, dtype=object)
-        texts[:] = [repr(v) for v in self.array.ravel().tolist()]
-        return texts.reshape(self.array.shape)
+        """Each entry's text as typed; where it was not kept (a large plain input, a binary file), the double's
+        shortest text (which reads back to it), made on first use: a million reprs cost a second, and only
+        --exact, --v and taylor read them."""
+        if self.typed is None:
+            texts = np.empty(self.array.size, dtype=object)
+            texts[:] = [repr(v) for v in self.array.ravel().tolist()]
+            object.__setattr__(self, "typed", texts.reshape(self.array.shape))
+        return self.typed
 
     def entry(self, i: int) -> Value:
         """Entry ``i`` of a 1-D value, as a scalar value."""
@@ -61,31 +63,33 @@ def origin(spec: str) -> str | None:
     return None
 
 
-def read_source(spec: str, stdin=None) -> str:
+def read_source(spec: str, stdin=None, limit: int | None = None, what: str = "a point or vector") -> str:
     """The text behind ``@file`` or ``-`` (stdin); any other text as it is.
 
-    At most ``limits.MAX_INPUT_BYTES`` are read: a larger input is refused, never cut. A UTF-8 BOM is dropped.
+    At most ``limit`` bytes are read (a regular file's size is checked before reading): a larger input is
+    refused, never cut. A UTF-8 BOM is dropped. ``limit`` defaults to limits.MAX_INPUT_BYTES.
     """
+    limit = limits.MAX_INPUT_BYTES if limit is None else limit
     if spec == "-":
         stream = stdin if stdin is not None else sys.stdin
         if stream is None or (stdin is None and _stdin_closed()):
             raise JaccliError("cannot read stdin: it is closed")
         reader = getattr(stream, "buffer", stream)  # bytes where there are bytes (a StringIO gives text)
         try:
-            data = reader.read(limits.MAX_INPUT_BYTES + 1)
+            data = reader.read(limit + 1)
         except OSError as exc:
             raise JaccliError(f"cannot read stdin: {exc.strerror or exc}") from None
-        return _text(data, "stdin")
+        return _text(data, "stdin", limit, what)
     if spec.startswith("@"):
         path = spec[1:]
         try:
             with open(path, "rb") as handle:
-                if limits.regular_size(handle) > limits.MAX_INPUT_BYTES:  # refused before reading it
-                    _too_large(spec)
-                data = handle.read(limits.MAX_INPUT_BYTES + 1)
+                if limits.regular_size(handle) > limit:  # refused before reading it
+                    _too_large(spec, limit, what)
+                data = handle.read(limit + 1)
         except OSError as exc:
             raise JaccliError(f"cannot read {path}: {exc.strerror or exc}") from None
-        return _text(data, spec)
+        return _text(data, spec, limit, what)
     return spec
 
 
@@ -95,14 +99,15 @@ def _stdin_closed() -> bool:
     return "stdin" in State.closed
 
 
-def _too_large(name: str):
-    raise LimitError(f"{name} is larger than {limits.in_bytes(limits.MAX_INPUT_BYTES)}, the limit for a point or "
-                     "vector")
+def _too_large(name: str, limit: int | None = None, what: str = "a point or vector"):
+    limit = limits.MAX_INPUT_BYTES if limit is None else limit
+    raise LimitError(f"{name} is larger than {limits.in_bytes(limit)}, the limit for {what}")
 
 
-def _text(data: bytes | str, name: str) -> str:
-    if len(data) > limits.MAX_INPUT_BYTES:
-        _too_large(name)
+def _text(data: bytes | str, name: str, limit: int | None = None, what: str = "a point or vector") -> str:
+    limit = limits.MAX_INPUT_BYTES if limit is None else limit
+    if len(data) > limit:
+        _too_large(name, limit, what)
     if isinstance(data, str):
         return data[1:] if data.startswith("\ufeff") else data
     try:

@@ -47,7 +47,8 @@ class Op:
                  vjp: Callable | None = None, sympy: Callable | None = None, kink: Callable | None = None,
                  complex: Callable | None | bool = True, mp: Callable | None = None,
                  sample: Sample | None = None, public: bool = True, kink_name: str | None = None,
-                 code: dict | None = None, internal: bool = False, takes_list: bool = False):
+                 code: dict | None = None, internal: bool = False, takes_list: bool = False,
+                 takes_axis: bool = False):
         self.name = name
         self.kind = kind  # leaf, elementwise, reduction, vector, structural, internal, composite, constant
         self.numpy = numpy
@@ -74,6 +75,7 @@ class Op:
         # that sympy's printers do not know
         self.code = code or {}
         self.takes_list = takes_list  # called with a list of arrays first: concatenate([a, b], axis)
+        self.takes_axis = takes_axis  # accepts axis= (make receives it as the keyword argument axis)
         self.called = name  # the name users call it by (FUNCTIONS' key; var() is the record "variance")
 
     def __repr__(self):
@@ -88,10 +90,10 @@ class Op:
             return ir.broadcast_shapes(shapes, _SYMBOLS.get(self.name, f"{self.name}()"))
         raise TypeError(f"{self.name} has no shape rule")  # pragma: no cover - every record has one
 
-    def make(self, *args: ir.Node) -> ir.Node:
-        """The node for a call as the user wrote it (arity checked by the parser)."""
+    def make(self, *args: ir.Node, **axis) -> ir.Node:
+        """The node for a call as the user wrote it (arity checked by the parser; ``axis=`` for takes_axis)."""
         if self._make is not None:
-            return self._make(*args)
+            return self._make(*args, **axis)
         node = ir.apply(self.name, *args)
         _check_domain(node)
         if node.is_constant:
@@ -674,17 +676,26 @@ elementwise("clip_below", lambda x, lo: np.heaviside(lo - x, 0.5), lambda n: (No
 
 
 def _extreme(name: str, ufunc, reduce_name: str, sympy_name: str, word: str):
-    def make(*args):
-        if len(args) == 1:
-            return call(reduce_name, args[0])
+    def make(*args, axis=None):
+        if axis is not None or len(args) == 1:
+            return _reduce_along(reduce_name)(args[0], axis)
+        if len(args) == 2 and args[0].shape and args[1].shape == () and _is_whole(args[1]):
+            # numpy's np.max(A, 1) reduces along axis 1; jaccli's max(a, b) is elementwise: say which, never guess
+            k = int(_constant(args[1]))
+            raise JaccliError(f"{name}(A, {k}) is ambiguous for an array A: write {name}(A, axis={k}) for numpy's "
+                              f"{name} along axis {k}, or {'maximum' if name == 'max' else 'minimum'}(A, {k}) for "
+                              "the elementwise one")
         return call(name, *args)
 
     def partials(node):
         return tuple(_ties(node, k) for k in range(len(node.args)))
 
     elementwise(name, _fold(ufunc), partials, lambda sp: getattr(sp, sympy_name), arity=(1, None), make=make,
-                summary=f"{name}(a, b, ...) elementwise; {name}(x) of one array: its {word} entry",
-                example=f"{name}(x, y); {name}(x)", kink=_max_tied if name == "max" else _min_tied, complex=None,
+                takes_axis=True,
+                summary=f"{name}(a, b, ...) elementwise; {name}(x) of one array: its {word} entry; "
+                        f"{name}(A, axis=k) along axis k",
+                example=f"{name}(x, y); {name}(x); {name}(A, axis=0)", complex=None,
+                kink=_max_tied if name == "max" else _min_tied,
                 mp=lambda mp, *a: (max if name == "max" else min)(a),
                 sample=Sample((-3, -0.1), (0.1, 3), kinks=((1.0, 1.0),)))
 
@@ -693,8 +704,13 @@ _extreme("max", np.maximum, "amax", "Max", "largest")
 _extreme("min", np.minimum, "amin", "Min", "smallest")
 
 
+def _is_whole(node: ir.Node) -> bool:
+    value = _constant(node)
+    return value is not None and np.ndim(value) == 0 and float(value).is_integer()
+
+
 def _pair(name: str, extreme: str, word: str):
-    register(Op(name, kind="composite", numpy=None, make=lambda a, b: OPS[extreme].make(a, b), arity=(2, 2),
+    register(Op(name, kind="composite", numpy=None, make=lambda a, b: call(extreme, a, b), arity=(2, 2),
                 summary=f"{name}(a, b): the {word} of a and b, elementwise (numpy's {name})",
                 example=f"{name}(x, y)", complex=None, mp=lambda mp, a, b: (max if extreme == "max" else min)(a, b),
                 sample=Sample((-3, -0.1), (0.1, 3))))
@@ -754,10 +770,12 @@ def _scalar(shapes, params):
 
 
 def _reduction(name: str, numpy, *, jvp, vjp, sympy, summary: str, example: str, mp=None, kink=None,
-               complex=True, public=True, make=None, arity=(1, 1), shape=_scalar, sample=None, kink_name=None):
+               complex=True, public=True, make=None, arity=(1, 1), shape=_scalar, sample=None, kink_name=None,
+               takes_axis=False):
     return register(Op(name, kind="reduction", numpy=numpy, jvp=jvp, vjp=vjp, sympy=sympy, summary=summary,
                        example=example, mp=mp, kink=kink, complex=complex, public=public, make=make, arity=arity,
-                       shape=shape, sample=sample or Sample((-2, 2), shapes=((3,),)), kink_name=kink_name))
+                       shape=shape, sample=sample or Sample((-2, 2), shapes=((3,),)), kink_name=kink_name,
+                       takes_axis=takes_axis))
 
 
 def _sum_numpy(node, x):
@@ -793,6 +811,73 @@ def _along(name: str):
     return make
 
 
+def _to_last(x: ir.Node, k: int) -> ir.Node:
+    """x with axis k moved to the end (a transpose; x itself when k is already last)."""
+    rank = len(x.shape)
+    if k == rank - 1:
+        return x
+    return call("transpose", x, params=(tuple(i for i in range(rank) if i != k) + (k,),))
+
+
+def _from_last(y: ir.Node, k: int) -> ir.Node:
+    """The inverse of _to_last: the last axis of y back to position k."""
+    rank = len(y.shape)
+    if k == rank - 1:
+        return y
+    return call("transpose", y, params=(_inverse(tuple(i for i in range(rank) if i != k) + (k,)),))
+
+
+def _reduce_along(name: str):
+    """make(x, axis=None) of a reduction whose records reduce all entries, or (params (last,)) the last axis:
+    along another axis k, x is transposed to bring k last (numpy's axis, negative from the end)."""
+    what = {"amax": "max", "amin": "min"}.get(name, name)
+
+    def make(x, axis=None):
+        if axis is None or len(x.shape) <= 1:
+            if axis is not None:
+                _axis(axis, len(x.shape), what)  # a vector's axis 0 (or -1) is all of it; any other is refused
+            return call(name, x)
+        k = _axis(axis, len(x.shape), what)
+        return call(name, _to_last(x, k), params=(len(x.shape) - 1,))
+
+    return make
+
+
+def _along_last(name: str):
+    """make(x, axis=None) of an operation along the last axis (softmax, cumsum): along axis k, transposed there
+    and back."""
+    def make(x, axis=None):
+        if axis is None or not x.shape:
+            return call(name, x)
+        k = _axis(axis, len(x.shape), name)
+        return _from_last(call(name, _to_last(x, k)), k)
+
+    return make
+
+
+def _g_kept(node: ir.Node, g: ir.Node) -> ir.Node:
+    """A reduction's cotangent broadcast back over its argument (along the reduced axis, or everywhere)."""
+    return broadcast_to(_kept(node, g) if node.params else g, _x(node).shape)
+
+
+def _last(node) -> int | tuple[int, ...]:
+    """The numpy axes a reduction node reduces: the last one (params), or all of its argument's own axes."""
+    return -1 if node.params else _own(node)
+
+
+def _rows_sympy(fn):
+    """A sympy form reducing all entries, or (params) each row along the last axis, with ``fn(entries)``."""
+    def lower(sp, node, x):
+        if not node.params:
+            return _obj(fn(sp, list(x.flat)))
+        out = np.empty(node.shape, dtype=object)
+        for index in np.ndindex(node.shape):
+            out[index] = fn(sp, list(x[index]))
+        return out
+
+    return lower
+
+
 def _sum_axis_numpy(node, x):
     if node.params:
         return np.sum(x, axis=node.params[0] - len(node.args[0].shape))
@@ -826,10 +911,10 @@ def _sum_sympy(sp, node, x, mean=False):
     return out
 
 
-_reduction("sum", _sum_axis_numpy, jvp=_linear_jvp, vjp=_sum_vjp, make=_along("sum"), arity=(1, 2),
+_reduction("sum", _sum_axis_numpy, jvp=_linear_jvp, vjp=_sum_vjp, make=_along("sum"), arity=(1, 2), takes_axis=True,
            shape=_axis_shape, sympy=_sum_sympy, summary="sum of all entries; sum(A, axis) along one axis",
            example="sum(x); sum(A, 0); sum(A, axis=-1)", mp=lambda mp, x: mp.fsum(x))
-_reduction("mean", _mean_axis_numpy, jvp=_linear_jvp, vjp=_mean_vjp, make=_along("mean"), arity=(1, 2),
+_reduction("mean", _mean_axis_numpy, jvp=_linear_jvp, vjp=_mean_vjp, make=_along("mean"), arity=(1, 2), takes_axis=True,
            shape=_axis_shape, sympy=lambda sp, node, x: _sum_sympy(sp, node, x, mean=True),
            summary="mean of all entries; mean(A, axis) along one axis", example="mean(x); mean(A, axis=1)",
            mp=lambda mp, x: mp.fsum(x) / len(x))
@@ -844,6 +929,8 @@ def _prod_others_last(flat):
 
 
 def _flatten_own(node, x, k=0):
+    if node.params:  # along the last axis only: each row on its own
+        return x
     own = len(node.args[k].shape)
     return x.reshape(x.shape[:x.ndim - own] + (-1,))
 
@@ -866,30 +953,35 @@ def _prod_others_jvp_numpy(node, x, t):
     return out.reshape(x.shape)
 
 
-_reduction("prod", lambda node, x: np.prod(x, axis=_own(node)),
-           jvp=lambda n, t: None if t[0] is None else call("sum", mul(call("prod_others", _x(n)), t[0])),
-           vjp=lambda n, g: [mul(broadcast_to(g, _x(n).shape), call("prod_others", _x(n)))],
-           sympy=lambda sp, node, x: _obj(sp.Mul(*x.flat)), summary="product of all entries", example="prod(x)",
+def _others(n: ir.Node) -> ir.Node:
+    return call("prod_others", _x(n), params=n.params)
+
+
+_reduction("prod", lambda node, x: np.prod(x, axis=_last(node)), make=_reduce_along("prod"), arity=(1, 2),
+           takes_axis=True, shape=_axis_shape,
+           jvp=lambda n, t: None if t[0] is None else call("sum", mul(_others(n), t[0]), params=n.params),
+           vjp=lambda n, g: [mul(_g_kept(n, g), _others(n))],
+           sympy=_rows_sympy(lambda sp, row: sp.Mul(*row)),
+           summary="product of all entries; prod(A, axis) along one axis", example="prod(x); prod(A, 1)",
            mp=lambda mp, x: mp.fprod(x), sample=Sample((0.5, 2), shapes=((3,),)))
+# (params: along the last axis only, as the prod node's)
 register(Op("prod_others", kind="internal", numpy=_prod_others, public=False, complex=_prod_others,
             shape=lambda shapes, params: shapes[0],
-            jvp=lambda n, t: None if t[0] is None else call("prod_others_jvp", _x(n), t[0]),
-            vjp=lambda n, g: [call("prod_others_jvp", _x(n), g)]))  # symmetric: its Jacobian is its transpose
+            jvp=lambda n, t: None if t[0] is None else call("prod_others_jvp", _x(n), t[0], params=n.params),
+            vjp=lambda n, g: [call("prod_others_jvp", _x(n), g, params=n.params)]))  # symmetric Jacobian
 register(Op("prod_others_jvp", kind="internal", numpy=_prod_others_jvp_numpy, arity=(2, 2), public=False,
             complex=_prod_others_jvp_numpy, shape=lambda shapes, params: ir.broadcast_shapes(shapes, "prod"),
-            jvp=lambda n, t: None if t[1] is None else call("prod_others_jvp", _x(n), t[1]),
-            vjp=lambda n, g: [None, call("prod_others_jvp", _x(n), g)]))
+            jvp=lambda n, t: None if t[1] is None else call("prod_others_jvp", _x(n), t[1], params=n.params),
+            vjp=lambda n, g: [None, call("prod_others_jvp", _x(n), g, params=n.params)]))
 
 
-def _norm_make(x):
-    return call("norm", x)
-
-
-_reduction("norm", lambda node, x: np.sqrt(np.sum(x * x, axis=_own(node))),
-           jvp=lambda n, t: None if t[0] is None else div(call("sum", mul(_x(n), t[0])), n),
-           vjp=lambda n, g: [mul(broadcast_to(g, _x(n).shape), div(_x(n), n))],
-           sympy=lambda sp, node, x: _obj(sp.sqrt(sp.Add(*(e**2 for e in x.flat)))),
-           summary="Euclidean norm of all entries", example="norm(x)",
+_reduction("norm", lambda node, x: np.sqrt(np.sum(x * x, axis=_last(node))), make=_reduce_along("norm"),
+           takes_axis=True, shape=_axis_shape,  # axis= only: numpy's second positional argument is ord
+           jvp=lambda n, t: None if t[0] is None else div(call("sum", mul(_x(n), t[0]), params=n.params), n),
+           vjp=lambda n, g: [mul(_g_kept(n, g), div(_x(n), _kept(n, n) if n.params else n))],
+           sympy=_rows_sympy(lambda sp, row: sp.sqrt(sp.Add(*(e**2 for e in row)))),
+           summary="Euclidean norm of all entries; norm(A, axis=k) of each line along axis k",
+           example="norm(x); norm(A, axis=1)",
            mp=lambda mp, x: mp.sqrt(mp.fsum(v * v for v in x)), sample=Sample((0.5, 2), shapes=((3,),)))
 
 
@@ -906,6 +998,8 @@ register(Op("dot", kind="composite", numpy=None, make=_dot_make, arity=(2, 2),
 
 
 def _logsumexp_numpy(node, x):
+    if node.params:
+        return sm.logsumexp(x, axis=-1)
     own = len(node.args[0].shape)
     flat = x.reshape(x.shape[:x.ndim - own] + (-1,))
     return sm.logsumexp(flat, axis=-1)
@@ -913,7 +1007,7 @@ def _logsumexp_numpy(node, x):
 
 def _logsumexp_complex(node, z):
     own = len(node.args[0].shape)
-    flat = z.reshape(z.shape[:z.ndim - own] + (-1,))
+    flat = z if node.params else z.reshape(z.shape[:z.ndim - own] + (-1,))
     top = np.max(flat.real, axis=-1, keepdims=True)
     return top[..., 0] + np.log(np.sum(np.exp(flat - top), axis=-1))
 
@@ -925,26 +1019,34 @@ def _flat_softmax(x: ir.Node) -> ir.Node:
     return call("reshape", call("softmax", call("reshape", x, params=((x.size,),))), params=(x.shape,))
 
 
-_reduction("logsumexp", _logsumexp_numpy,
-           jvp=lambda n, t: None if t[0] is None else call("sum", mul(_flat_softmax(_x(n)), t[0])),
-           vjp=lambda n, g: [mul(broadcast_to(g, _x(n).shape), _flat_softmax(_x(n)))],
-           sympy=lambda sp, node, x: _obj(_special(sp).LogSumExp(*x.flat)),
-           summary="log(sum(exp(x))), computed stably", example="logsumexp(x)", complex=_logsumexp_complex,
+def _lse_softmax(n: ir.Node) -> ir.Node:
+    """The derivative of logsumexp: softmax of all entries, or (params) of each row along the last axis."""
+    return call("softmax", _x(n)) if n.params else _flat_softmax(_x(n))
+
+
+_reduction("logsumexp", _logsumexp_numpy, make=_reduce_along("logsumexp"), arity=(1, 2), takes_axis=True,
+           shape=_axis_shape,
+           jvp=lambda n, t: None if t[0] is None else call("sum", mul(_lse_softmax(n), t[0]), params=n.params),
+           vjp=lambda n, g: [mul(_g_kept(n, g), _lse_softmax(n))],
+           sympy=_rows_sympy(lambda sp, row: _special(sp).LogSumExp(*row)),
+           summary="log(sum(exp(x))), computed stably; logsumexp(A, axis) along one axis",
+           example="logsumexp(x); logsumexp(A, 1)", complex=_logsumexp_complex,
            mp=lambda mp, x: mp.log(mp.fsum(mp.exp(v) for v in x)))
 
 
 def _extreme_reduction(name: str, reduce, sympy_name: str):
     def tied(node, x):
-        top = reduce(x, axis=_own(node), keepdims=True) if node.args[0].shape else x
-        return np.sum(x == top, axis=_own(node)) > 1 if node.args[0].shape else np.zeros(np.shape(x), bool)
+        top = reduce(x, axis=_last(node), keepdims=True) if node.args[0].shape else x
+        return np.sum(x == top, axis=_last(node)) > 1 if node.args[0].shape else np.zeros(np.shape(x), bool)
 
     def weights(node):
-        return call("argmax_share", _x(node), node)
+        return call("argmax_share", _x(node), node, params=node.params)
 
-    _reduction(name, lambda node, x: reduce(x, axis=_own(node)) if node.args[0].shape else x + 0.0,
-               jvp=lambda n, t: None if t[0] is None else call("sum", mul(weights(n), t[0])),
-               vjp=lambda n, g: [mul(broadcast_to(g, _x(n).shape), weights(n))],
-               sympy=lambda sp, node, x: _obj(getattr(sp, sympy_name)(*x.flat)), public=False, complex=None,
+    _reduction(name, lambda node, x: reduce(x, axis=_last(node)) if node.args[0].shape else x + 0.0,
+               shape=_axis_shape,
+               jvp=lambda n, t: None if t[0] is None else call("sum", mul(weights(n), t[0]), params=n.params),
+               vjp=lambda n, g: [mul(_g_kept(n, g), weights(n))],
+               sympy=_rows_sympy(lambda sp, row: getattr(sp, sympy_name)(*row)), public=False, complex=None,
                summary=f"{name[1:]} of all entries", example="", kink=tied, kink_name=name[1:],
                mp=lambda mp, x: (max if name == "amax" else min)(x),
                sample=Sample((-2, 2), shapes=((3,),),
@@ -952,6 +1054,9 @@ def _extreme_reduction(name: str, reduce, sympy_name: str):
 
 
 def _argmax_share(node, x, top):
+    if node.params:  # along the last axis: each row's winners share its derivative
+        hits = x == top[..., None]
+        return hits / np.sum(hits, axis=-1, keepdims=True)
     own = len(node.args[0].shape)
     hits = x == top.reshape(top.shape + (1,) * own)
     return hits / np.sum(hits, axis=tuple(range(-own, 0)), keepdims=True) if own else hits / 1.0
@@ -1013,16 +1118,20 @@ def _softmax_mp(mp, x):
 
 
 register(Op("softmax", kind="vector", numpy=_softmax_numpy, shape=_same, complex=_softmax_complex,
+            make=_along_last("softmax"), arity=(1, 2), takes_axis=True,
             jvp=lambda n, t: None if t[0] is None or not n.shape else call("softmax_jvp", _x(n), t[0]),
             vjp=lambda n, g: [None if not n.shape else call("softmax_jvp", _x(n), g)],  # J is symmetric
             sympy=lambda sp, node, x: _softmax_sympy(sp, node, x),
-            summary="exp(x)/sum(exp(x)) along the last axis, computed stably", example="softmax(x)",
+            summary="exp(x)/sum(exp(x)) along the last axis (softmax(A, axis) along another), computed stably",
+            example="softmax(x); softmax(A, axis=0)",
             mp=_softmax_mp, sample=Sample((-3, 3), shapes=((3,),))))
 register(Op("log_softmax", kind="vector", numpy=_log_softmax_numpy, shape=_same, complex=_log_softmax_complex,
+            make=_along_last("log_softmax"), arity=(1, 2), takes_axis=True,
             jvp=lambda n, t: None if t[0] is None or not n.shape else call("log_softmax_jvp", _x(n), t[0]),
             vjp=lambda n, g: [None if not n.shape else call("log_softmax_vjp", _x(n), g)],
             sympy=lambda sp, node, x: _softmax_sympy(sp, node, x, log=True),
-            summary="log(softmax(x)) along the last axis", example="log_softmax(x)",
+            summary="log(softmax(x)) along the last axis (log_softmax(A, axis) along another)",
+            example="log_softmax(x); log_softmax(A, 0)",
             mp=lambda mp, x: [mp.log(s) for s in _softmax_mp(mp, x)], sample=Sample((-3, 3), shapes=((3,),))))
 
 
@@ -1171,6 +1280,7 @@ def _stack_sympy(sp, node, *items):
 
 
 register(Op("stack", kind="structural", numpy=_stack_numpy, make=_stack_make, arity=(1, 2), takes_list=True,
+            takes_axis=True,
             summary="stack([a, b], axis): equal-shaped arrays along a new axis (0 by default)",
             example="stack([x, y]); stack([x, y], 1)",
             mp=lambda mp, *items: list(items), sample=Sample((-2, 2), (-2, 2)),
@@ -1366,6 +1476,7 @@ def _concatenate_vjp(node, g):
 
 
 register(Op("concatenate", kind="structural", numpy=_concatenate_numpy, make=_concatenate_make, arity=(1, 2),
+            takes_axis=True,
             takes_list=True, shape=lambda shapes, params: shapes[0][:params[0]] + (
                 sum(s[params[0]] for s in shapes),) + shapes[0][params[0] + 1:],
             jvp=_concatenate_jvp, vjp=_concatenate_vjp,
@@ -1545,28 +1656,73 @@ def _var_mp(mp, x):
 
 # "var" is the name of the variables' leaf operation: the record is "variance", called var() (see FUNCTIONS)
 register(Op("variance", kind="composite", numpy=None, make=_var_make, arity=(1, 2), complex=None, public=False,
+            takes_axis=True,
             summary="variance (numpy's: divided by n); var(A, axis) along one axis", example="var(x); var(A, 0)",
             mp=_var_mp, sample=Sample((-2, 2), shapes=((3,),))))
 register(Op("std", kind="composite", numpy=None, make=lambda x, axis=None: _var_make(x, axis, root=True),
-            arity=(1, 2), complex=None, summary="standard deviation, sqrt(var); std(A, axis) along one axis",
+            arity=(1, 2), takes_axis=True, complex=None,
+            summary="standard deviation, sqrt(var); std(A, axis) along one axis",
             example="std(x); std(A, 1)", mp=lambda mp, x: mp.sqrt(_var_mp(mp, x)),
             sample=Sample((-2, 2), shapes=((3,),), valid=lambda x: float(np.ptp(x)) > 0.1)))  # sqrt(0) at equal entries
 
 
-def _cumsum_make(x):
-    flat = _reshaped(x, (x.size,)) if len(x.shape) != 1 else x  # numpy's cumsum without an axis: flattened
-    return call("cumsum", flat)
+def _cumulative(name: str, last):
+    """make(x, axis=None) of a cumulative operation: flattened without an axis (as numpy), else along axis k
+    (``last(y)`` works along the last axis of y; other axes are transposed there and back)."""
+    def make(x, axis=None):
+        if axis is None:
+            return last(_reshaped(x, (x.size,)))
+        k = _axis(axis, len(x.shape), name)
+        return _from_last(last(_to_last(x, k)), k)
+
+    return make
 
 
 def _reverse(x: ir.Node) -> ir.Node:
-    return call("slice", x, params=(((x.shape[0] - 1, x.shape[0], -1),),))
+    """x with its last axis reversed."""
+    n = x.shape[-1]
+    return call("slice", x, params=(tuple((0, size, 1) for size in x.shape[:-1]) + ((n - 1, n, -1),),))
 
 
-register(Op("cumsum", kind="structural", numpy=lambda node, x: np.cumsum(x, axis=-1), make=_cumsum_make,
+def _cumsum_sympy(sp, node, x):
+    out = np.empty(x.shape, dtype=object)
+    for lead in np.ndindex(x.shape[:-1]):
+        row = list(x[lead])
+        for i in range(len(row)):
+            out[lead + (i,)] = sp.Add(*row[:i + 1])
+    return out
+
+
+register(Op("cumsum", kind="structural", numpy=lambda node, x: np.cumsum(x, axis=-1),
+            make=_cumulative("cumsum", lambda y: call("cumsum", y)), arity=(1, 2), takes_axis=True,
             shape=_same, jvp=_linear_jvp, vjp=lambda n, g: [_reverse(call("cumsum", _reverse(g)))],
-            sympy=lambda sp, node, x: np.array([sp.Add(*x[:i + 1]) for i in range(x.shape[0])], dtype=object),
-            summary="cumulative sums of the entries (flattened, as numpy without an axis)", example="cumsum(x)",
+            sympy=_cumsum_sympy,
+            summary="cumulative sums of the entries (flattened, as numpy without an axis); cumsum(A, axis) along one",
+            example="cumsum(x); cumsum(A, 1)",
             mp=lambda mp, x: [mp.fsum(x[:i + 1]) for i in range(len(x))], sample=Sample((-2, 2), shapes=((3,),))))
+
+
+def _scan_products(y: ir.Node) -> ir.Node:
+    """Cumulative products along the last axis as a prefix scan (as JAX's associative_scan): log₂ n rounds of
+    y[d:] * y[:-d], in products only, so a zero entry is exact (no division) and every derivative follows
+    from mul, slice and concatenate."""
+    n, lead = y.shape[-1], tuple((0, size, 1) for size in y.shape[:-1])
+    last = len(y.shape) - 1
+    d = 1
+    while d < n:
+        head = call("slice", y, params=(lead + ((0, d, 1),),))
+        later = call("slice", y, params=(lead + ((d, n - d, 1),),))
+        tail = mul(later, call("slice", y, params=(lead + ((0, n - d, 1),),)))
+        y = call("concatenate", head, tail, params=(last,))
+        d *= 2
+    return y
+
+
+register(Op("cumprod", kind="composite", numpy=None, make=_cumulative("cumprod", _scan_products), arity=(1, 2),
+            takes_axis=True, complex=None,
+            summary="cumulative products (flattened, as numpy without an axis); cumprod(A, axis) along one",
+            example="cumprod(x); cumprod(A, 0)",
+            mp=lambda mp, x: [mp.fprod(x[:i + 1]) for i in range(len(x))], sample=Sample((-2, 2), shapes=((4,),))))
 
 
 # slices: x[1:], x[::-1], A[:, 0] (constant keys; the parser refuses any other) -------------------------

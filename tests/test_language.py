@@ -59,7 +59,7 @@ def test_functions_as_json_is_the_mapping(jaccli):
     ("lg", "did you mean 'log10'?", "'log'"),
     ("erfc", "jaccli has no erfc; write 1 - erf(x)", "erf'"),
     ("eig", "jaccli has no eig", None),
-    ("cumprod", "jaccli has no cumprod", "cumsum"),
+    ("diff", "jaccli has no diff", "dot"),
     ("arctan2", "did you mean 'atan2'?", None),
     ("foo", "for a product write foo*(…)", "did you mean"),
 ])

@@ -133,7 +133,13 @@ def test_nesting_and_length_limits_raise_instead_of_recursing():
     with pytest.raises(LimitError):
         parse("-" * 5000 + "x")
     with pytest.raises(LimitError):
-        parse("x+" * 6000 + "x")
+        parse("x+" * 500_001)  # 1 000 002 characters: over the length limit, refused before any reading
+
+
+def test_a_long_chain_is_one_level_not_thousands():
+    # 6001 terms: once refused as nesting 6000 levels deep; a chain of + (or *) is one level
+    assert parse("x+" * 6000 + "x").variables == ("x",)
+    assert parse("x*" * 6000 + "x").variables == ("x",)
 
 
 def test_natural_key():
