@@ -95,8 +95,7 @@ BASELINE_SCRIPTS = {
         sys.stdout.write(json.dumps({"value": np.asarray(jac).tolist()}))
         '''),
     "baseline_jax_vjp.py": textwrap.dedent('''\
-        """A VJP of softmax with JAX: jax.vjp, no jit, float64, JSON out."""
-        import json
+        """A VJP of softmax with JAX: jax.vjp, no jit, float64, the vector out one number a line."""
         import os
         import sys
 
@@ -109,11 +108,10 @@ BASELINE_SCRIPTS = {
         x = jax.numpy.asarray(np.loadtxt(sys.argv[1]))
         v = jax.numpy.asarray(np.loadtxt(sys.argv[2]))
         (grad,) = jax.vjp(jax.nn.softmax, x)[1](v)
-        sys.stdout.write(json.dumps({"value": np.asarray(grad).tolist()}))
+        sys.stdout.write("\\n".join(map(repr, np.asarray(grad).tolist())) + "\\n")  # as jaccli's plain output
         '''),
     "baseline_jax_gradient.py": textwrap.dedent('''\
-        """A gradient with JAX: jax.grad of logsumexp, no jit, float64, JSON out."""
-        import json
+        """A gradient with JAX: jax.grad of logsumexp, no jit, float64, the vector out one number a line."""
         import os
         import sys
 
@@ -125,7 +123,7 @@ BASELINE_SCRIPTS = {
         jax.config.update("jax_enable_x64", True)  # the same precision as jaccli
         x = jax.numpy.asarray(np.loadtxt(sys.argv[1]))
         grad = jax.grad(jax.scipy.special.logsumexp)(x)
-        sys.stdout.write(json.dumps({"value": np.asarray(grad).tolist()}))
+        sys.stdout.write("\\n".join(map(repr, np.asarray(grad).tolist())) + "\\n")  # as jaccli's plain output
         '''),
     "baseline_jax_layer.py": textwrap.dedent('''\
         """The Jacobian of a layer tanh(W @ x + b) by x with JAX: jax.jacrev, no jit, float64, JSON out."""
@@ -255,6 +253,21 @@ def json_value(shape: tuple[int, ...]) -> Check:
     return check
 
 
+def plain_values(count: int) -> Check:
+    """``count`` lines, each one finite number (a vector in plain format)."""
+
+    def check(path: Path) -> str | None:
+        try:
+            value = np.loadtxt(path, dtype=float, ndmin=1)
+        except ValueError as exc:
+            return f"output is not one number a line ({exc})"[:200]
+        if value.shape != (count,):
+            return f"{value.size} numbers, expected {count}"
+        return None if np.isfinite(value).all() else "not all finite"
+
+    return check
+
+
 def csv_rows(rows: int, columns: int, header: bool) -> Check:
     """A CSV of ``rows`` data lines with ``columns`` numeric fields each (after an optional header)."""
 
@@ -329,18 +342,20 @@ def build_cases(data: Data, jaccli: list[str]) -> list[Case]:
     jax_rows = []
     if HAS_JAX:  # memory per entry: time and peak RSS against JAX doing the same from the same files
         jax_rows = [
+            # the same output on both sides: the result vector, one number a line (jaccli's JSON also echoes the
+            # point, v and a label per entry: four times the numbers to write)
             Case("VJP (10^7) vs JAX",
                  run("vjp", "softmax(x)", "--at", data.arg("normal-10000000.txt"), "--v",
-                     data.arg("v-10000000.txt"), "--format", "json", check=json_value((10_000_000,))),
+                     data.arg("v-10000000.txt"), "--format", "plain", check=plain_values(10_000_000)),
                  Side("JAX vjp (no jit, x64)", script("baseline_jax_vjp.py", str(data.path("normal-10000000.txt")),
                                                       str(data.path("v-10000000.txt"))),
-                      json_value((10_000_000,))), 0.7, memory_target=1.0),
+                      plain_values(10_000_000)), 0.7, memory_target=1.0),
             Case("gradient (10^6) vs JAX",
-                 run("gradient", "logsumexp(x)", "--at", data.arg("normal-1000000.txt"), "--format", "json",
-                     check=json_value((1_000_000,))),
+                 run("gradient", "logsumexp(x)", "--at", data.arg("normal-1000000.txt"), "--format", "plain",
+                     check=plain_values(1_000_000)),
                  Side("JAX grad (no jit, x64)", script("baseline_jax_gradient.py",
                                                        str(data.path("normal-1000000.txt"))),
-                      json_value((1_000_000,))), 0.35, memory_target=1.0),
+                      plain_values(1_000_000)), 0.35, memory_target=1.0),
         ]
     return [
         Case("start-up, numeric only",
