@@ -164,6 +164,8 @@ def _rows(matrix: np.ndarray, separator: str, lead: list[list[str]]) -> str:
             columns[j] = texts[k * points:(k + 1) * points]
     for j, same in repeats.items():
         columns[j] = columns[same]
+    if width == 1 and not lead:  # a vector, one number a line: no row tuples to build and join
+        return "\n".join(columns[0]) + "\n"
     return "\n".join(map(separator.join, zip(*lead, *columns))) + "\n"
 
 

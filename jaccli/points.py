@@ -213,7 +213,7 @@ def _slices(text: str, separator: str | None, start: int, stop: int) -> np.ndarr
                 end = min(_separator_from(text, end, separator), stop)
             else:
                 end = stop
-            try:
+            try:  # not np.fromstring: it reads a blank token (", ,") as -1.0 without a word
                 part = np.array(text[start:end].split(separator), dtype=float)
             except ValueError:
                 return None

@@ -38,6 +38,42 @@ def test_the_long_path_reads_every_number_exactly(values, separator):
     assert got.tolist() == [float(t) for t in texts]
 
 
+decimals = st.builds(lambda sign, digits, point, exponent: f"{sign}{digits[:point]}.{digits[point:]}e{exponent}",
+                      st.sampled_from(["", "-", "+"]), st.text("0123456789", min_size=1, max_size=40),
+                      st.integers(0, 40), st.integers(-330, 310))
+
+
+@settings(max_examples=60, deadline=None)
+@given(texts=st.lists(decimals, min_size=2, max_size=40))
+def test_long_decimals_round_as_python_rounds_them(texts):
+    texts = [t for t in texts if abs(float(t)) < float("inf")]
+    text = " ".join(texts)
+    saved = points.LARGE_CHARS, points.PARALLEL_CHARS, points._SLICE_CHARS
+    points.LARGE_CHARS, points.PARALLEL_CHARS, points._SLICE_CHARS = 10, 40, 16
+    try:
+        got = points.parse_array(text).array if len(texts) > 1 else None
+    finally:
+        points.LARGE_CHARS, points.PARALLEL_CHARS, points._SLICE_CHARS = saved
+    if got is not None:
+        assert got.tolist() == [float(t) for t in texts]  # Python's float() is correctly rounded
+
+
+def _read(text: str):
+    try:
+        return points.parse_array(text, "@f").array.tolist()
+    except ParseError as exc:
+        return str(exc)
+
+
+@pytest.mark.parametrize("text", ["1,2,", "1,,2", "1, ,2", "1,\t,2", "1 2 x", "1_000 2", "1,2\n3,4", "nan 1", "1e999 2",
+                                  "+.5 1."])
+def test_the_long_path_reads_as_the_short_path_does(small_thresholds, text):
+    text = ("5," * 40 if "," in text else "5 " * 40) + text  # long enough for the long path
+    long_path = _read(text)
+    points.LARGE_CHARS = 10 ** 9
+    assert long_path == _read(text)
+
+
 @pytest.mark.parametrize("where", [0.1, 0.5, 0.9])  # a bad token in the first half, near the cut, in the child's
 def test_a_bad_token_anywhere_gives_the_message_of_the_short_path(small_thresholds, where):
     tokens = [repr(0.1 * i) for i in range(200)]
