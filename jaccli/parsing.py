@@ -205,22 +205,22 @@ _REJECTED = {
     ast.JoinedStr: "strings are not allowed",
     ast.Starred: "'*' unpacking is not allowed",
     ast.BoolOp: "'and'/'or' are not allowed",
-    ast.IfExp: "'if' expressions are not allowed",
+    ast.IfExp: "'if' expressions are not allowed; write where(condition, a, b)",
     ast.Dict: "dictionaries are not allowed",
     ast.Set: "sets are not allowed",
     ast.Await: "'await' is not allowed",
     ast.Yield: "'yield' is not allowed",
 }
-_OPERATOR_NAMES = {
-    ast.FloorDiv: "'//'",
-    ast.Mod: "'%'",
-    ast.BitAnd: "'&'",
-    ast.BitOr: "'|'",
+_OPERATOR_NAMES = {  # what a user who typed it probably meant, said with the operator
+    ast.FloorDiv: "'//' (floor division has no derivative worth the name; '/' divides)",
+    ast.Mod: "'%' (there is no modulo)",
+    ast.BitAnd: "'&' (for 'both conditions' multiply them: (a > 0)*(b > 0))",
+    ast.BitOr: "'|' (|x| is the absolute value; for 'either condition' write maximum(a > 0, b > 0))",
     ast.LShift: "'<<'",
     ast.RShift: "'>>'",
     ast.BitXor: "'^'",
-    ast.Invert: "'~'",
-    ast.Not: "'not'",
+    ast.Invert: "'~' (for 'not c' write 1 - c, or c == 0)",
+    ast.Not: "'not' (for 'not c' write 1 - c, or c == 0)",
 }
 
 

@@ -144,3 +144,26 @@ def test_a_long_chain_is_one_level_not_thousands():
 
 def test_natural_key():
     assert sorted(["x10", "x2", "x1", "y"], key=natural_key) == ["x1", "x2", "x10", "y"]
+
+
+# Python operators jaccli does not have: the message says what to write instead, and what it says to write
+# means what the user meant (checked at a point against the plain-numpy reading of the intent).
+@pytest.mark.parametrize(("typed", "hint", "instead", "at", "value"), [
+    ("x if x > 0 else 0", "where(condition, a, b)", "where(x > 0, x, 0)", ["x=-2"], 0.0),
+    ("(x > 0) & (y > 0)", "(a > 0)*(b > 0)", "(x > 0)*(y > 0)", ["x=1", "y=-1"], 0.0),
+    ("(x > 0) | (y > 0)", "maximum(a > 0, b > 0)", "maximum(x > 0, y > 0)", ["x=1", "y=-1"], 1.0),
+    ("not x", "1 - c", "1 - (x > 0)", ["x=3"], 0.0),
+    ("~(x > 0)", "c == 0", "(x > 0) == 0", ["x=-3"], 1.0),
+])
+def test_an_operator_jaccli_lacks_gets_a_hint_that_works(runner, typed, hint, instead, at, value):
+    import json
+
+    from jaccli.cli import app
+
+    points = [f"--at={a}" for a in at]
+    refused = runner.invoke(app, ["gradient", typed, *points])
+    assert refused.exit_code == 2 and hint in refused.output and "Traceback" not in refused.output
+    # d(t*g)/dt at t = 1 is g: the suggested text's value at the point
+    advised = runner.invoke(app, ["gradient", f"t*({instead})", "--wrt", "t", "--at=t=1", *points, "--format", "json"])
+    assert advised.exit_code == 0, advised.output
+    assert json.loads(advised.stdout)["value"] == value
