@@ -299,9 +299,10 @@ def _python(text: str, offset: int = 0, hoisted: dict | None = None):
 
 
 def _hoist(text: str, offset: int, hoisted: dict) -> str:
-    """``text`` with the content of each long top-level ``( … )`` (one expression: no comma at its top) replaced
-    by a placeholder name of the same length, its tree in ``hoisted``: sqrt(x1**2 + … + x5000**2) is a long
-    chain inside brackets, parsed as one more text. Names starting with '_' are never a user's."""
+    """``text`` with each long top-level ``( … )`` or ``[ … ]`` group's long items (the group's content split
+    at its top-level commas: one expression each, as in sqrt(x1**2 + … + x5000**2), max(…, axis=0) or a list
+    of outputs) replaced by placeholder names of the same length, their trees in ``hoisted``: each is parsed as
+    one more text. Names starting with '_' are never a user's."""
     out, depth, start, last = [], 0, 0, 0
     for i, ch in enumerate(text):
         if ch in "([{":
@@ -310,17 +311,77 @@ def _hoist(text: str, offset: int, hoisted: dict) -> str:
             depth += 1
         elif ch in ")]}":
             depth -= 1
-            if depth == 0 and ch == ")" and text[start] == "(" and i - start - 1 > _LONG:
-                content = text[start + 1:i]
-                if _cuts(content, 0) is not None:  # no comma at its top: one expression
-                    name = f"_h{len(hoisted)}"
-                    hoisted[name] = None  # the name is taken before the groups inside get theirs
-                    hoisted[name] = _python(content, offset + start + 1, hoisted)
-                    out.append(text[last:start + 1] + name.ljust(len(content)))
-                    last = i
+            if depth == 0 and ch in ")]" and text[start] in "([" and i - start - 1 > _LONG:
+                out.append(text[last:start + 1])
+                for item_start, item_end in _items(text, start + 1, i):
+                    item = text[item_start:item_end]
+                    if item_end - item_start > _LONG and not _KEYWORD.match(item):
+                        compare = _comparison(item)
+                        if compare is None:
+                            item = _placeholder(text, item_start, item_end, offset, hoisted)
+                        else:  # where(a > b, …): each side of the comparison is one expression
+                            left, right = item_start + compare[0], item_start + compare[1]
+                            item = (_placeholder(text, item_start, left, offset, hoisted) + text[left:right]
+                                    + _placeholder(text, right, item_end, offset, hoisted))
+                    out.append(item + ("," if item_end < i else ""))
+                last = i
             if depth < 0:
                 return text
     return "".join(out) + text[last:]
+
+
+def _placeholder(text: str, start: int, end: int, offset: int, hoisted: dict) -> str:
+    """``text[start:end]`` replaced by a placeholder name of its length (its tree in ``hoisted``) when it is long
+    and one expression; otherwise as it is."""
+    part = text[start:end]
+    if end - start <= _LONG or _cuts(part, 0) is None:
+        return part
+    name = f"_h{len(hoisted)}"
+    hoisted[name] = None  # the name is taken before the groups inside get theirs
+    hoisted[name] = _python(part, offset + start, hoisted)
+    return name.ljust(len(part))
+
+
+_COMPARISON = re.compile(r"<=|>=|==|!=|<|>")
+
+
+def _comparison(text: str) -> tuple[int, int] | None:
+    """The span of the one top-level comparison operator of ``text``, if it has exactly one and nothing else
+    that binds more loosely than arithmetic (a comma, a keyword, a second comparison)."""
+    depth, top = 0, []
+    for ch in text:
+        if ch in "([{":
+            depth += 1
+        elif ch in ")]}":
+            depth -= 1
+        top.append(ch if depth == 0 and ch not in ")]}" else " ")
+    top_text = "".join(top)
+    found = list(_COMPARISON.finditer(top_text))
+    if len(found) != 1:
+        return None
+    start, end = found[0].span()
+    if _LOWER.search(top_text[:start] + " " * (end - start) + top_text[end:]):
+        return None
+    return start, end
+
+
+_KEYWORD = re.compile(r"\s*[A-Za-z_]\w*\s*=(?!=)")  # axis=0: a keyword argument, not an expression
+
+
+def _items(text: str, start: int, end: int) -> list[tuple[int, int]]:
+    """The spans of ``text[start:end]`` between its top-level commas."""
+    spans, depth, begin = [], 0, start
+    for i in range(start, end):
+        ch = text[i]
+        if ch in "([{":
+            depth += 1
+        elif ch in ")]}":
+            depth -= 1
+        elif ch == "," and depth == 0:
+            spans.append((begin, i))
+            begin = i + 1
+    spans.append((begin, end))
+    return spans
 
 
 def _cuts(text: str, level: int) -> list[int] | None:

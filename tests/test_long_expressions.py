@@ -141,6 +141,32 @@ def test_a_long_chain_inside_brackets(template, expected):
     assert _value(template.format(s=" + ".join(terms)), values) == pytest.approx(expected(s), rel=1e-12, abs=1e-12)
 
 
+@pytest.mark.parametrize("template, expected", [
+    ("[{s}, x1]", lambda s: [s, 0.01]),  # several outputs, one of them long
+    ("[sqrt({s}), {s} - x1, 2]", lambda s: [math.sqrt(s), s - 0.01, 2.0]),
+    ("maximum({s}, {s} + 1)", lambda s: [s + 1]),  # a call with several long arguments
+    ("sum([{s}, 2*({s})], axis=0)", lambda s: [3 * s]),  # and a keyword
+    ("where({s} > 1, {s}, 0)", lambda s: [s]),  # a comparison between a long side and a short one
+    ("where(x1 >= {s}, 0, -({s}))", lambda s: [-s]),
+    ("[({s}) < 2, {s} == {s}]", lambda s: [0.0, 1.0]),
+])
+def test_long_items_of_lists_and_calls(template, expected):
+    terms = [f"x{i % 50 + 1}**2" for i in range(5000)]
+    values = {f"x{i}": 0.01 * i for i in range(1, 51)}
+    s = sum(values[t.split("**")[0]] ** 2 for t in terms)
+    function = parsing.parse(template.format(s=" + ".join(terms)))
+    root = ir.build(function.tree, {})
+    got = evaluate([root], {n: np.array([values[n]]) for n in function.variables}, 1)[0][0]
+    assert np.ravel(got).tolist() == pytest.approx(expected(s), rel=1e-12)
+
+
+def test_an_error_in_a_long_list_item_points_at_it():
+    text = "[" + " + ".join(["x"] * 3000) + ", " + " + ".join(["y"] * 3000) + " +* 2]"
+    with pytest.raises(ParseError) as info:
+        parsing.parse(text)
+    assert info.value.column == text.index("+*") + 1
+
+
 def test_an_error_inside_long_brackets_points_at_it():
     text = "sqrt(" + " + ".join(["x"] * 3000) + " +* 2)"
     with pytest.raises(ParseError) as info:
