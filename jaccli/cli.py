@@ -960,9 +960,11 @@ def hvp(
 
 @app.command(cls=_Command)
 def chain(
-    f: Annotated[str, typer.Argument(metavar="F", show_default=False, help="The inner function of x, e.g. 'x*2'.")],
+    f: Annotated[str, typer.Argument(metavar="F", show_default=False,
+                                     help="The inner function of x, e.g. 'x*2' (or @file, or - for stdin).")],
     g: Annotated[str, typer.Argument(metavar="G", show_default=False,
-                                     help="The outer scalar function of y (F's output), e.g. 'sum(y)'.")],
+                                     help="The outer scalar function of y (F's output), e.g. 'sum(y)' "
+                                          "(or @file, or -).")],
     at: AtRequired = None, vars: Vars = None,
     var: Annotated[str | None, typer.Option("--var", metavar="NAME",
                                                help="G's variable, bound to F(x) (default: G's only variable).")]
@@ -978,7 +980,9 @@ def chain(
     """
     from . import compute
 
-    check_inputs([("--at", spec) for spec in at or []], output)
+    sources = [("F", f), ("G", g), *[("--at", spec) for spec in at or []]]
+    check_inputs(sources, output)  # F and G may each be @file or -, as EXPR may: one reader per stream
+    f, g = expression_text(f, [], output), expression_text(g, [], output)
     print_result(compute.chain(f, g, at, _variables(vars), var), Out(format, precision, output))
 
 

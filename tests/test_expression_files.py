@@ -68,3 +68,29 @@ def test_over_a_million_characters_is_refused(run, tmp_path):
     path.write_text("x+" * 500_000 + "x")
     code, _, err = run("derivative", f"@{path}", "--at", "1")
     assert code == 2 and "expression is 1000001 characters long; the limit is 1000000" in err
+
+
+def test_chain_takes_f_and_g_from_files_and_stdin(run, tmp_path):
+    inner = tmp_path / "f.txt"
+    inner.write_text("[x*y, x + y]\n")
+    # l = (xy)^2 + (x + y)^2 at (1, 2): dl/dx = 2xy*y + 2(x + y) = 14, dl/dy = 2xy*x + 2(x + y) = 10
+    code, out, err = run("chain", f"@{inner}", "-", "--at", "1,2", "--format", "json", input="sum(y**2)\n")
+    assert code == 0, err
+    import json
+
+    assert json.loads(out)["value"] == [14.0, 10.0]
+
+
+@pytest.mark.parametrize("args", [["-", "-", "--at", "1"], ["-", "sum(y)", "--at", "-"], ["x", "-", "--at", "-"]])
+def test_chain_has_one_reader_of_stdin(run, args):
+    code, out, err = run("chain", *args, input="x\n")
+    assert code == 2 and out == "" and "both read stdin" in err
+
+
+def test_chain_does_not_echo_a_file_that_is_not_an_expression(run, tmp_path):
+    secret = tmp_path / "shadow"
+    secret.write_text(SECRET + "\n")
+    code, out, err = run("chain", "x*2", f"@{secret}", "--at", "1")
+    assert code == 2 and out == ""
+    message = err.replace(str(secret), "@FILE")  # the path itself may hold any word (pytest-of-root)
+    assert "s3cr3t" not in message and "root" not in message and "@FILE" in message
