@@ -485,6 +485,9 @@ def check_inputs(sources: list[tuple[str, str]], output: str | None) -> None:
     """
     from .points import _NAMED
 
+    for option, spec in [*sources, ("-o", output or "")]:
+        if "\0" in spec and (option in ("--points", "-o") or "@" in spec):  # open() would raise ValueError
+            raise JaccliError(f"{option}: a file name cannot hold a NUL character")
     seen: list[tuple[str, os.stat_result | None, bool]] = []  # (option, file identity, is stdin)
     for option, spec in sources:
         match = _NAMED.match(spec) if option == "--at" else None
@@ -1083,7 +1086,7 @@ def plot(
 
     from . import pictures
 
-    expression = expression_text(expression, [], None)
+    expression = expression_text(expression, [], output)
     low, high = pictures.parse_range(range_)
     name, xs, series = pictures.curves(expression, low, high, order, _variables(vars))
     title = f"f = {expression} and its derivatives" if order else f"f = {expression}"

@@ -82,6 +82,8 @@ def read_source(spec: str, stdin=None, limit: int | None = None, what: str = "a 
         return _text(data, "stdin", limit, what)
     if spec.startswith("@"):
         path = spec[1:]
+        if "\0" in path:  # no file name holds one (open() would raise ValueError); softmax-jac comes here directly
+            raise JaccliError("cannot read @FILE: a file name cannot hold a NUL character")
         try:
             with open(path, "rb") as handle:
                 if limits.regular_size(handle) > limit:  # refused before reading it

@@ -298,3 +298,30 @@ def test_notation_never_evaluates(monkeypatch):
             notation.read(text, FUNCTIONS, CONSTANTS)
         except Exception as exc:  # noqa: BLE001 - any refusal is fine; evaluation is not
             assert not isinstance(exc, AssertionError)
+
+
+# A NUL character in a file name (possible through the Python API or CliRunner, not a shell): open() raises
+# ValueError, which was an internal error (exit 3); it is bad input, refused before any work.
+@pytest.mark.parametrize("args", [
+    ["gradient", "@\x00", "--at", "1"], ["gradient", "x", "--at", "@\x00"], ["gradient", "x", "--at", "x=@a\x00b"],
+    ["gradient", "x", "--points", "a\x00b"], ["gradient", "x", "--at", "1", "-o", "a\x00b"],
+    ["vjp", "x", "--at", "1", "--v", "@\x00"], ["gradient", "W@x", "--wrt", "x", "--at", "x=1", "--at", "W=@w\x00.npy"],
+    ["chain", "@\x00", "sum(y)", "--at", "1"], ["softmax-jac", "@\x00"],
+    ["jacobian", "x", "--points", "-", "-o", "x\x00"], ["plot", "x", "--range", "0,1", "-o", "a\x00.png"],
+])
+def test_a_nul_in_a_file_name_is_bad_input(args):
+    from typer.testing import CliRunner
+
+    from jaccli.cli import app
+
+    result = CliRunner().invoke(app, args, input="1\n")
+    assert result.exit_code == 2, result.output
+    assert result.output.startswith("Error: ") and "NUL character" in result.output
+
+
+def test_a_nul_in_a_file_name_through_the_api():
+    from jaccli import gradient
+    from jaccli.errors import JaccliError
+
+    with pytest.raises(JaccliError, match="NUL character"):
+        gradient("x", at=["@\x00"])
