@@ -183,23 +183,34 @@ def derivative(outputs: np.ndarray, symbol: sympy.Symbol, order: int = 1) -> np.
     """
     check_order(order)
     out = outputs
+    collecting = True  # until a step where expanding shrinks no entry: from then on it never does (measured)
     for k in range(order):  # high orders grow the expression fast: check its size before each step
         check_work(list(out.flat), [symbol], MAX_ORDER_WORK)
         memo: dict = {}
-        step = (lambda e, memo=memo: partial(e, symbol, memo)) if k == 0 else \
-            (lambda e, memo=memo: collected(partial(e, symbol, memo)))
-        out = np.vectorize(step, otypes=[object])(out)
+        out = np.vectorize(lambda e, memo=memo: partial(e, symbol, memo), otypes=[object])(out)
+        if k and collecting:
+            tried = [collected(e) for e in out.flat]
+            collecting = any(shrunk for _, shrunk in tried)
+            out = np.empty(out.shape, dtype=object)
+            out.flat[:] = [e for e, _ in tried]
     return out
 
 
-def collected(expr: sympy.Expr) -> sympy.Expr:
+def collected(expr: sympy.Expr) -> tuple[sympy.Expr, bool]:
     """``expr`` expanded into a sum of products (a polynomial in its functions: tanh(x), exp(x), …), its
-    like terms combined, when that is no larger than it; else ``expr`` as it is."""
+    like terms combined, and True, when that is no larger than it; else ``expr`` as it is and False.
+
+    Where expanding does not pay (a quotient such as exp(sin(x))/(1 + x**2), or atan(x)), it does not pay at
+    any later order either, and its cost grows with the expression's: ``derivative`` stops trying.
+    """
     if expr.is_Atom or len(expr.free_symbols) != 1:  # several variables: (x + y)**k expands to k + 1 terms
-        return expr
+        return expr, False
     try:
         expanded = sympy.expand(expr, power_base=False, power_exp=False, log=False)
     except (RecursionError, MemoryError):
-        return expr
-    return expanded if sympy.count_ops(expanded) <= sympy.count_ops(expr) else expr
+        return expr, False
+    size = _count_nodes(expr, 1 << 62)
+    if _count_nodes(expanded, size + 1) <= size:
+        return expanded, True
+    return expr, False
 
