@@ -48,7 +48,7 @@ class Op:
                  complex: Callable | None | bool = True, mp: Callable | None = None,
                  sample: Sample | None = None, public: bool = True, kink_name: str | None = None,
                  code: dict | None = None, internal: bool = False, takes_list: bool = False,
-                 takes_axis: bool = False):
+                 takes_axis: bool = False, sum_signs: tuple[int, ...] | None = None):
         self.name = name
         self.kind = kind  # leaf, elementwise, reduction, vector, structural, internal, composite, constant
         self.numpy = numpy
@@ -77,6 +77,9 @@ class Op:
         self.takes_list = takes_list  # called with a list of arrays first: concatenate([a, b], axis)
         self.takes_axis = takes_axis  # accepts axis= (make receives it as the keyword argument axis)
         self.called = name  # the name users call it by (FUNCTIONS' key; var() is the record "variance")
+        # a sum of its arguments with these signs (add: +, +; sub: +, -): the symbolic engine lowers a chain of
+        # sums as one n-ary sympy Add (binary Adds re-flatten their terms at every level of a long chain)
+        self.sum_signs = sum_signs
 
     def __repr__(self):
         return f"<op {self.name}>"
@@ -433,9 +436,9 @@ register(Op("const", kind="leaf", numpy=None, public=False, complex=None))
 elementwise("neg", np.negative, lambda n: (number(-1.0),), lambda sp: lambda a: -a, public=False,
             mp=lambda mp, a: -a, sample=Sample((-3, 3)))
 elementwise("add", np.add, lambda n: (ONE, ONE), lambda sp: lambda a, b: a + b, arity=(2, 2), public=False,
-            mp=lambda mp, a, b: a + b, sample=Sample((-3, 3), (-3, 3)))
+            mp=lambda mp, a, b: a + b, sample=Sample((-3, 3), (-3, 3)), sum_signs=(1, 1))
 elementwise("sub", np.subtract, lambda n: (ONE, number(-1.0)), lambda sp: lambda a, b: a - b, arity=(2, 2),
-            public=False, mp=lambda mp, a, b: a - b, sample=Sample((-3, 3), (-3, 3)))
+            public=False, mp=lambda mp, a, b: a - b, sample=Sample((-3, 3), (-3, 3)), sum_signs=(1, -1))
 elementwise("mul", np.multiply, lambda n: (_x(n, 1), _x(n, 0)), lambda sp: lambda a, b: a * b, arity=(2, 2),
             public=False, mp=lambda mp, a, b: a * b, sample=Sample((-3, 3), (-3, 3)))
 elementwise("div", np.divide, lambda n: (div(ONE, _x(n, 1)), div(neg(n), _x(n, 1))), _sympy_divide, arity=(2, 2),

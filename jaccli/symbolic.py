@@ -72,12 +72,33 @@ class Lowering:
         self.symbols = symbols
         self.exact = exact
         self.memo: dict = {}
+        self.terms: dict = {}  # sum nodes -> their signed terms
 
     def __call__(self, root: ir.Node) -> np.ndarray:
-        for node in ir.topological([root]):
-            if node not in self.memo:
+        order = ir.topological([root])
+        inner = _inner_sums(order, root)
+        for node in order:
+            if node in self.memo:
+                continue
+            if node.op.sum_signs is not None:
+                self.terms[node] = self._terms(node)
+                if node in inner:  # lowered only as terms of the sum that uses it
+                    continue
+                self.memo[node] = self._broadcast(lambda *terms: sympy.Add(*terms), [t for _, t in self.terms[node]],
+                                                  node.op.name, node.shape, [s for s, _ in self.terms[node]])
+            else:
                 self.memo[node] = self._lower(node)
         return self.memo[root]
+
+    def _terms(self, node: ir.Node) -> list[tuple[int, np.ndarray]]:
+        """The signed terms of a sum node: an argument that is itself a sum lowered only here gives its terms."""
+        terms = []
+        for sign, arg in zip(node.op.sum_signs, node.args):
+            if arg in self.terms and arg not in self.memo:
+                terms.extend((sign * s, t) for s, t in self.terms[arg])
+            else:
+                terms.append((sign, self.memo[arg]))
+        return terms
 
     def _lower(self, node: ir.Node) -> np.ndarray:
         op = node.op
@@ -92,7 +113,8 @@ class Lowering:
             return self._broadcast(op.sympy(sympy), args, op.name, node.shape)
         return np.asarray(op.sympy(sympy, node, *args), dtype=object)
 
-    def _broadcast(self, fn, arrays: list[np.ndarray], name: str, shape: tuple[int, ...]) -> np.ndarray:
+    def _broadcast(self, fn, arrays: list[np.ndarray], name: str, shape: tuple[int, ...],
+                   signs: list[int] | None = None) -> np.ndarray:
         out = np.empty(shape, dtype=object)
         views = [np.broadcast_to(a, shape) for a in arrays]
         what = {"add": "+", "sub": "-", "mul": "*", "div": "/", "pow": "**", "neg": "-"}.get(name, f"{name}()")
@@ -102,10 +124,23 @@ class Lowering:
                 if any(a is sympy.nan or a is sympy.zoo for a in args):  # e.g. atan2(0, 0) as an argument
                     raise JaccliError(f"undefined constant in '{what}': {', '.join(map(str, args))} "
                                       "(from atan2(0, 0) or 0/0?)")
-                out[index] = fn(*args)
+                out[index] = fn(*(a if s == 1 else -a for s, a in zip(signs, args))) if signs else fn(*args)
         except (OverflowError, ValueError):  # mpmath on a constant beyond any float, e.g. sin(exp(exp(1e3)))
             raise LimitError(f"a constant in '{what}' is too large to evaluate") from None
         return out
+
+
+def _inner_sums(order: list[ir.Node], root: ir.Node) -> set[ir.Node]:
+    """The sum nodes whose one use is as an argument of another sum of the same shape: a chain of them is
+    lowered as one sympy Add (a left-deep or balanced chain of n binary Adds would flatten O(n log n) terms)."""
+    uses: dict = {}
+    user: dict = {}
+    for node in order:
+        for arg in node.args:
+            uses[arg] = uses.get(arg, 0) + 1
+            user[arg] = node
+    return {node for node in order if node is not root and node.op.sum_signs is not None and uses.get(node) == 1
+            and user[node].op.sum_signs is not None and user[node].shape == node.shape}
 
 
 def _obj(value) -> np.ndarray:

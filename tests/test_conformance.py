@@ -266,3 +266,32 @@ def test_every_differentiable_operation_has_kinks_or_is_smooth():
     for op in TESTED:
         if op.kink is not None:
             assert op.sample is not None and op.sample.kinks, f"{op.name} has a kink rule but no kink to test"
+
+
+SUMS = [op for op in OPS.values() if op.sum_signs is not None]
+
+
+def test_the_sums_are_add_and_sub():
+    assert sorted(op.name for op in SUMS) == ["add", "sub"]
+
+
+@pytest.mark.parametrize("op", SUMS, ids=lambda op: op.name)
+def test_a_sums_signs_are_its_sympy_form(op):
+    a, b = sympy.symbols("a b")
+    assert op.kind == "elementwise" and op.arity == (2, 2)
+    assert sympy.expand(op.sympy(sympy)(a, b) - (op.sum_signs[0] * a + op.sum_signs[1] * b)) == 0
+
+
+def test_a_chain_of_sums_is_lowered_as_the_sum_of_its_signed_terms():
+    # x0 - (x1 + (x2 - x3)) + ... folded into one Add, and a shared inner sum lowered once and used twice
+    from jaccli import ir, symbolic
+    from jaccli.registry import add, call, sub
+
+    x = [ir.var(f"x{k}") for k in range(6)]
+    shared = add(x[4], x[5])
+    root = add(sub(x[0], add(x[1], sub(x[2], x[3]))), call("sin", shared))
+    root = add(root, shared)
+    lowered, symbols = symbolic.lower(root, {f"x{k}": () for k in range(6)})
+    s = [symbols[f"x{k}"].flat[0] for k in range(6)]
+    expected = s[0] - s[1] - s[2] + s[3] + sympy.sin(s[4] + s[5]) + s[4] + s[5]
+    assert lowered.flat[0] == expected  # structurally: sympy's canonical Add, no expand needed

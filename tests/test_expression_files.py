@@ -22,13 +22,14 @@ def test_an_expression_from_a_file_and_from_stdin(run, tmp_path):
 
 
 def test_an_expression_longer_than_argv_allows(run, tmp_path):
-    # 30 000 terms x*k, about 290 KB: d/dx at any point is the sum of k
+    # 3 100 terms x*(10**39 + k), about 140 KB (one argument may hold 128 KiB): d/dx is the sum of the
+    # coefficients, an integer far above 2**53 that the printed value rounds correctly
     path = tmp_path / "long.txt"
-    path.write_text(" + ".join(f"x*{k}" for k in range(1, 30_001)))
+    path.write_text(" + ".join(f"x*{10**39 + k}" for k in range(1, 3_101)))
     assert os.path.getsize(path) > 128 * 1024
     code, out, err = run("derivative", f"@{path}", "--at", "0.5", "--format", "plain")
     assert (code, err) == (0, "")
-    assert float(out) == 30_000 * 30_001 / 2
+    assert float(out) == float(3_100 * 10**39 + 3_100 * 3_101 // 2)
 
 
 @pytest.mark.parametrize("other", [["--at", "-"], ["--points", "-"], ["--at", "1,2", "--v", "-"]])
