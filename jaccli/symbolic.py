@@ -72,33 +72,32 @@ class Lowering:
         self.symbols = symbols
         self.exact = exact
         self.memo: dict = {}
-        self.terms: dict = {}  # sum nodes -> their signed terms
 
     def __call__(self, root: ir.Node) -> np.ndarray:
         order = ir.topological([root])
         inner = _inner_sums(order, root)
         for node in order:
-            if node in self.memo:
+            if node in self.memo or node in inner:  # an inner sum is lowered as terms of the sum that uses it
                 continue
             if node.op.sum_signs is not None:
-                self.terms[node] = self._terms(node)
-                if node in inner:  # lowered only as terms of the sum that uses it
-                    continue
-                self.memo[node] = self._broadcast(lambda *terms: sympy.Add(*terms), [t for _, t in self.terms[node]],
-                                                  node.op.name, node.shape, [s for s, _ in self.terms[node]])
+                signs, terms = self._terms(node, inner)
+                self.memo[node] = self._broadcast(lambda *t: sympy.Add(*t), terms, node.op.name, node.shape, signs)
             else:
                 self.memo[node] = self._lower(node)
         return self.memo[root]
 
-    def _terms(self, node: ir.Node) -> list[tuple[int, np.ndarray]]:
-        """The signed terms of a sum node: an argument that is itself a sum lowered only here gives its terms."""
-        terms = []
-        for sign, arg in zip(node.op.sum_signs, node.args):
-            if arg in self.terms and arg not in self.memo:
-                terms.extend((sign * s, t) for s, t in self.terms[arg])
+    def _terms(self, node: ir.Node, inner: set) -> tuple[list[int], list[np.ndarray]]:
+        """The signed terms of a sum node, its inner sums opened (iteratively: chains are long)."""
+        signs, terms = [], []
+        stack = [(1, node)]
+        while stack:
+            sign, part = stack.pop()
+            if part is node or part in inner:
+                stack.extend((sign * s, arg) for s, arg in reversed(list(zip(part.op.sum_signs, part.args))))
             else:
-                terms.append((sign, self.memo[arg]))
-        return terms
+                signs.append(sign)
+                terms.append(self.memo[part])
+        return signs, terms
 
     def _lower(self, node: ir.Node) -> np.ndarray:
         op = node.op
