@@ -24,7 +24,9 @@ MAX_BATCH_ENTRIES = 10**7  # result entries of one chunk of --points lines held 
 MAX_SYMBOLIC_EXTREMES = 6  # entries of one min()/max() given to sympy at a point (beyond: numbers without formula)
 MAX_DIGITS = 1000  # --digits N: significant digits printed from the exact formula
 EXACT_SECONDS = 10.0  # --exact: the exact values at the point, simplified (budget.py: a child process, ended)
-VERIFY_SECONDS = 10.0  # verifying a result at a point to the last digit (accuracy.py), checked between evaluations
+# verifying a result at a point to the last digit (accuracy.py), checked between evaluations; CPU seconds of this
+# process, so that what is verified does not depend on how busy the machine is
+VERIFY_SECONDS = 10.0
 
 
 def in_bytes(size: int) -> str:

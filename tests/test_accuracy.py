@@ -227,7 +227,7 @@ def test_an_unverified_entry_is_named_and_fails(run, monkeypatch):
     monkeypatch.setattr(limits, "VERIFY_SECONDS", 0.0)
     code, out, err = run("derivative", "sin(x)/x", "--at", "1e-10")
     assert code == 1
-    assert "could not be verified to the last digit within the time budget of 0 s (f)" in err
+    assert "could not be verified to the last digit within the time budget of 0 s of CPU (f)" in err
 
 
 # --- random expressions from the registry: correctly rounded, or warned -------------------------------
