@@ -23,7 +23,8 @@ def examples():
 @pytest.mark.parametrize("command, expected", list(examples()))
 def test_readme_example(runner, monkeypatch, command, expected):
     monkeypatch.chdir(README.parent)  # examples name files relative to the repository
-    result = runner.invoke(app, shlex.split(command), env={"COLUMNS": "100", "NO_COLOR": "1"})
+    # the README's screen: 100 columns, no LINES (a test runner's worker may set LINES=24), no colour
+    result = runner.invoke(app, shlex.split(command), env={"COLUMNS": "100", "LINES": None, "NO_COLOR": "1"})
     assert "Traceback" not in result.output
     assert result.output == expected
 
