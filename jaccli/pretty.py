@@ -47,12 +47,16 @@ def readable(result) -> None:
         expr = result.symbolic[index]
         if isinstance(expr, sympy.Basic):
             if names:  # first: the entries' logits are then gone, and no later step walks through them
-                expr = expr.xreplace(names)
-            expr = _exact_floats(expr)
-            if expr.has(sympy.Heaviside):
-                expr = expr.replace(sympy.Heaviside, lambda *args: sympy.Function("step")(args[0]))
-                where["step"] = STEP_NOTE
-            expr = shortest(expr, deadline)
+                expr = _renamed(expr, names)
+            if _monomial(expr):  # most entries of a large Jacobian (-s_0*s_1): only a whole float to make exact
+                if any(a.is_Float for a in expr.args):
+                    expr = _exact_floats(expr)
+            else:
+                expr = _exact_floats(expr)
+                if expr.has(sympy.Heaviside):
+                    expr = expr.replace(sympy.Heaviside, lambda *args: sympy.Function("step")(args[0]))
+                    where["step"] = STEP_NOTE
+                expr = shortest(expr, deadline)
         out[index] = expr
     result.symbolic = out
     if where:
@@ -68,6 +72,21 @@ def _softmax_entries(expr, kinds: tuple, found: set) -> None:
             found.add(node)
         elif node.args:
             stack.extend(node.args)
+
+
+def _monomial(expr) -> bool:
+    """Whether ``expr`` is a product of a number and symbols (or other atoms)."""
+    return expr.is_Mul and all(a.is_Atom for a in expr.args)
+
+
+def _renamed(expr, names: dict):
+    """``expr.xreplace(names)``; a number times softmax entries (-s_0*s_1, most of a Jacobian's entries) is built
+    directly in the canonical order Mul would give it, without Mul's general flattening."""
+    if expr.is_Mul and all(a.is_Number or a in names and names[a].is_Symbol for a in expr.args):
+        from sympy.core.mul import _unevaluated_Mul
+
+        return _unevaluated_Mul(*(names.get(a, a) for a in expr.args))  # distinct entries: distinct symbols
+    return expr.xreplace(names)
 
 
 def _entry(e, s, softmax, rest):
@@ -94,6 +113,8 @@ def shortest(expr, deadline: float):
     import sympy
 
     if expr.is_Atom or time.monotonic() > deadline:
+        return expr
+    if _monomial(expr):  # a number times symbols: no rewrite is shorter
         return expr
     ops = sympy.count_ops(expr)
     if ops <= 2 or ops > MAX_OPS:

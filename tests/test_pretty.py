@@ -23,6 +23,23 @@ def test_softmax_entries_are_named_s_i_and_s_is_defined(jaccli):
     assert "where s_i = softmax(x[0], x[1])[i]" in table
 
 
+def test_each_entry_is_printed_as_sympy_prints_it_in_s(jaccli):
+    # the products -s_i*s_j are renamed without sympy's Mul: the text must be what sympy's own Mul and printer
+    # give for them, in every format (s_10 before s_9 as sympy orders names; the diagonal s_i*(1 - s_i))
+    import sympy
+
+    n = 12
+    s = [sympy.Symbol(f"s_{i}") for i in range(n)]
+    expected = [[sympy.sstr(s[i] * (int(i == j) - s[j])) for j in range(n)] for i in range(n)]
+    assert expected[9][10] == "-s_10*s_9"
+    doc = jaccli("jacobian", "softmax(x)", "--shape", f"x={n}", "-f", "json").json
+    assert doc["symbolic"] == expected
+    plain = jaccli("jacobian", "softmax(x)", "--shape", f"x={n}", "-f", "plain").stdout
+    assert plain.splitlines() == ["\t".join(row) for row in expected]
+    log = jaccli("jacobian", "log_softmax(2*x)", "--shape", f"x={n}", "-f", "json").json["symbolic"]
+    assert log == [[sympy.sstr(2 * (int(i == j) - s[j])) for j in range(n)] for i in range(n)]
+
+
 def test_relu_derivative_is_a_step_that_says_its_value_at_zero(jaccli):
     run = jaccli("derivative", "relu(x)", "-f", "plain")
     assert run.stdout == "step(x)\n" and "Heaviside" not in run.stdout
