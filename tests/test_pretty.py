@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from hypothesis import given
+from hypothesis import strategies as st
+
 
 def test_a_quotient_is_put_over_one_denominator(jaccli):
     # d/dx (x²+1)/(x−1) = (2x(x−1) − (x²+1))/(x−1)² = (x² − 2x − 1)/(x−1)², by hand
@@ -56,3 +59,19 @@ def test_exact_results_have_no_float_noise(jaccli):
 def test_floats_the_user_typed_stay_floats(jaccli):
     assert jaccli("derivative", "0.1*x^2", "-f", "plain").stdout == "0.2*x\n"
     assert jaccli("jvp", "x*y", "--at", "2,3", "--v", "0.5,0", "-f", "json").json["symbolic"] == "0.5*y"
+
+
+NAMES = ["s_0", "s_1", "s_9", "s_10", "s_100", "x[0]", "x[10]", "x[9]", "W[1, 0]", "W[0, 1]", "A", "a", "z", "Z_2"]
+
+
+@given(coefficient=st.integers(-12, 12), names=st.lists(st.sampled_from(NAMES), min_size=1, max_size=5, unique=True),
+       real=st.booleans(), dummy=st.booleans(), evaluate=st.booleans())
+def test_a_product_is_written_as_sympy_writes_it(coefficient, names, real, dummy, evaluate):
+    # render.formula writes an integer times symbols without sympy's printer: the text must be sympy's own
+    import sympy
+
+    from jaccli import render
+
+    factors = [(sympy.Dummy if dummy and i == 0 else sympy.Symbol)(name, real=real) for i, name in enumerate(names)]
+    expr = sympy.Mul(sympy.Integer(coefficient), *factors, evaluate=evaluate)
+    assert render.formula(expr) == sympy.sstr(expr, full_prec=False)
