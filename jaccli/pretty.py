@@ -19,6 +19,8 @@ import numpy as np
 BUDGET_SECONDS = 1.0  # simplification time for one result; later entries are shown unsimplified
 MAX_OPS = 300  # together/cancel/factor only below this many operations
 MAX_SIMPLIFY_OPS = 40  # simplify (slow, thorough) only below this
+MAX_FACTOR_SYMBOLS = 8  # factor only in this many symbols: one call is not bounded by the budget, and factoring
+# a polynomial in many symbols takes seconds to minutes (the gradient of sum(softmax(x)*y) at N = 15: 8 s)
 STEP_NOTE = "step(x) = 0 for x < 0, 1/2 at x = 0, 1 for x > 0 (the derivative of relu)"
 
 
@@ -120,7 +122,8 @@ def shortest(expr, deadline: float):
     if ops <= 2 or ops > MAX_OPS:
         return expr
     best, best_length = expr, len(sympy.sstr(expr))
-    steps = [sympy.together, sympy.cancel, sympy.factor] + ([sympy.simplify] if ops <= MAX_SIMPLIFY_OPS else [])
+    steps = [sympy.together, sympy.cancel] + ([sympy.factor] if len(expr.free_symbols) <= MAX_FACTOR_SYMBOLS else []) \
+        + ([sympy.simplify] if ops <= MAX_SIMPLIFY_OPS else [])
     for step in steps:
         if time.monotonic() > deadline:
             break

@@ -75,3 +75,26 @@ def test_a_product_is_written_as_sympy_writes_it(coefficient, names, real, dummy
     factors = [(sympy.Dummy if dummy and i == 0 else sympy.Symbol)(name, real=real) for i, name in enumerate(names)]
     expr = sympy.Mul(sympy.Integer(coefficient), *factors, evaluate=evaluate)
     assert render.formula(expr) == sympy.sstr(expr, full_prec=False)
+
+
+def test_factor_is_tried_in_few_symbols_only(monkeypatch):
+    # one factor() call is not bounded by the budget: in 20 symbols it took seconds (the gradient of
+    # sum(softmax(x)*y) at N = 10) and minutes at N = 100, for a form no shorter than together's
+    import time
+
+    import sympy
+
+    from jaccli import pretty
+
+    x, y = sympy.symbols("x y")
+    assert pretty.shortest(x**2 + 2*x*y + y**2, time.monotonic() + 60) == (x + y)**2  # factor still shortens
+    calls = []
+    original = sympy.factor
+    monkeypatch.setattr(sympy, "factor", lambda e, *a, **k: calls.append(e) or original(e, *a, **k))
+    s, w = sympy.symbols("s0:10"), sympy.symbols("w0:10")
+    many = sum(s[0] * (int(i == 0) - s[i]) * w[i] for i in range(10))
+    assert len(many.free_symbols) > pretty.MAX_FACTOR_SYMBOLS
+    pretty.shortest(many, time.monotonic() + 60)
+    assert calls == []
+    pretty.shortest(x**2 + 2*x*y + y**2, time.monotonic() + 60)
+    assert len(calls) == 1
