@@ -29,16 +29,16 @@ def partial(expr: sympy.Expr, symbol: sympy.Symbol, memo: dict | None = None) ->
     key = (expr, symbol)
     if key in memo:
         return memo[key]
-    if symbol not in expr.free_symbols:
+    if symbol not in _free(expr, memo):
         out = sympy.S.Zero
     elif expr == symbol:
         out = sympy.S.One
     elif expr.is_Add:
-        out = sympy.Add(*(partial(a, symbol, memo) for a in expr.args if symbol in a.free_symbols))
+        out = sympy.Add(*(partial(a, symbol, memo) for a in expr.args if symbol in _free(a, memo)))
     elif expr.is_Mul:
         args = expr.args
         out = sympy.Add(*(sympy.Mul(*args[:i], partial(a, symbol, memo), *args[i + 1:])
-                          for i, a in enumerate(args) if symbol in a.free_symbols))
+                          for i, a in enumerate(args) if symbol in _free(a, memo)))
     elif expr.is_Pow:
         base, exponent = expr.args
         out = expr * (partial(exponent, symbol, memo) * sympy.log(base)
@@ -51,21 +51,36 @@ def partial(expr: sympy.Expr, symbol: sympy.Symbol, memo: dict | None = None) ->
         out = sympy.Piecewise(*((partial(e, symbol, memo), c) for e, c in expr.args))
     elif isinstance(expr, sympy.Function):
         try:  # chain rule over the arguments that contain the symbol
-            if _of_atoms(expr):  # softmax(x[0], …, x[79])[i]: find the symbol's places, not scan every argument
-                outer = [(expr.fdiff(i + 1), symbol) for i in _places(expr, memo)[symbol]]
+            places = _places(expr, memo)
+            if places is not None:  # softmax(x[0], …, x[79])[i]: find the symbol's places, not scan every argument
+                outer = [(expr.fdiff(i + 1), symbol) for i in places[symbol]]
             else:
-                outer = [(expr.fdiff(i + 1), a) for i, a in enumerate(expr.args) if symbol in a.free_symbols]
+                outer = [(expr.fdiff(i + 1), a) for i, a in enumerate(expr.args) if symbol in _free(a, memo)]
         except (ArgumentIndexError, NotImplementedError):
             outer = None
         if outer is None or not getattr(expr, "closed_fdiff", False) and any(
                 d.has(sympy.Derivative, sympy.Subs) for d, _ in outer):  # jaccli's own functions: closed forms
             out = expr.diff(symbol)  # no fdiff rule (e.g. sign): sympy's own derivative
         else:
-            out = sympy.Add(*(_times(d, partial(a, symbol, memo)) for d, a in outer))
+            out = _sum([_times(d, partial(a, symbol, memo)) for d, a in outer])
     else:
         out = expr.diff(symbol)
     memo[key] = out
     return out
+
+
+def _free(expr, memo: dict) -> set:
+    """expr.free_symbols, computed once per expression (sympy walks every argument each time: a softmax entry of
+    n logits is asked n times, once for each logit)."""
+    key = ("free", expr)
+    if key not in memo:
+        memo[key] = expr.free_symbols
+    return memo[key]
+
+
+def _sum(terms: list):
+    """sympy.Add of the terms, without its machinery for one term (the chain rule through one argument)."""
+    return terms[0] if len(terms) == 1 else sympy.Add(*terms)
 
 
 def _times(a, b):
@@ -77,13 +92,16 @@ def _of_atoms(expr) -> bool:
     return len(expr.args) > 2 and all(a.is_Atom for a in expr.args)
 
 
-def _places(expr, memo: dict) -> dict:
-    """symbol -> the argument positions where it stands, for a function of atoms (computed once per function)."""
+def _places(expr, memo: dict) -> dict | None:
+    """symbol -> the argument positions where it stands, for a function of atoms; None for any other function
+    (computed once per function)."""
     key = ("places", expr)
     if key not in memo:
-        places: dict = {}
-        for i, a in enumerate(expr.args):
-            places.setdefault(a, []).append(i)
+        places: dict | None = None
+        if _of_atoms(expr):
+            places = {}
+            for i, a in enumerate(expr.args):
+                places.setdefault(a, []).append(i)
         memo[key] = places
     return memo[key]
 
@@ -148,7 +166,7 @@ def jacobian(outputs: np.ndarray, inputs: list[sympy.Symbol]) -> np.ndarray:
     out = np.full((len(flat), len(inputs)), sympy.S.Zero, dtype=object)
     for i, f in enumerate(flat):
         for symbol, terms in _terms_by_symbol(f, wanted).items():
-            out[i, column[symbol]] = sympy.Add(*(partial(t, symbol, memo) for t in terms))
+            out[i, column[symbol]] = _sum([partial(t, symbol, memo) for t in terms])
     return out
 
 

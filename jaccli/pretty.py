@@ -19,6 +19,8 @@ import numpy as np
 BUDGET_SECONDS = 1.0  # simplification time for one result; later entries are shown unsimplified
 MAX_OPS = 300  # together/cancel/factor only below this many operations
 MAX_SIMPLIFY_OPS = 40  # simplify (slow, thorough) only below this
+MAX_FACTOR_SYMBOLS = 8  # factor only in this many symbols: one call is not bounded by the budget, and factoring
+# a polynomial in many symbols takes seconds to minutes (the gradient of sum(softmax(x)*y) at N = 15: 8 s)
 STEP_NOTE = "step(x) = 0 for x < 0, 1/2 at x = 0, 1 for x > 0 (the derivative of relu)"
 
 
@@ -47,12 +49,16 @@ def readable(result) -> None:
         expr = result.symbolic[index]
         if isinstance(expr, sympy.Basic):
             if names:  # first: the entries' logits are then gone, and no later step walks through them
-                expr = expr.xreplace(names)
-            expr = _exact_floats(expr)
-            if expr.has(sympy.Heaviside):
-                expr = expr.replace(sympy.Heaviside, lambda *args: sympy.Function("step")(args[0]))
-                where["step"] = STEP_NOTE
-            expr = shortest(expr, deadline)
+                expr = _renamed(expr, names)
+            if _monomial(expr):  # most entries of a large Jacobian (-s_0*s_1): only a whole float to make exact
+                if any(a.is_Float for a in expr.args):
+                    expr = _exact_floats(expr)
+            else:
+                expr = _exact_floats(expr)
+                if expr.has(sympy.Heaviside):
+                    expr = expr.replace(sympy.Heaviside, lambda *args: sympy.Function("step")(args[0]))
+                    where["step"] = STEP_NOTE
+                expr = shortest(expr, deadline)
         out[index] = expr
     result.symbolic = out
     if where:
@@ -68,6 +74,21 @@ def _softmax_entries(expr, kinds: tuple, found: set) -> None:
             found.add(node)
         elif node.args:
             stack.extend(node.args)
+
+
+def _monomial(expr) -> bool:
+    """Whether ``expr`` is a product of a number and symbols (or other atoms)."""
+    return expr.is_Mul and all(a.is_Atom for a in expr.args)
+
+
+def _renamed(expr, names: dict):
+    """``expr.xreplace(names)``; a number times softmax entries (-s_0*s_1, most of a Jacobian's entries) is built
+    directly in the canonical order Mul would give it, without Mul's general flattening."""
+    if expr.is_Mul and all(a.is_Number or a in names and names[a].is_Symbol for a in expr.args):
+        from sympy.core.mul import _unevaluated_Mul
+
+        return _unevaluated_Mul(*(names.get(a, a) for a in expr.args))  # distinct entries: distinct symbols
+    return expr.xreplace(names)
 
 
 def _entry(e, s, softmax, rest):
@@ -95,11 +116,14 @@ def shortest(expr, deadline: float):
 
     if expr.is_Atom or time.monotonic() > deadline:
         return expr
+    if _monomial(expr):  # a number times symbols: no rewrite is shorter
+        return expr
     ops = sympy.count_ops(expr)
     if ops <= 2 or ops > MAX_OPS:
         return expr
     best, best_length = expr, len(sympy.sstr(expr))
-    steps = [sympy.together, sympy.cancel, sympy.factor] + ([sympy.simplify] if ops <= MAX_SIMPLIFY_OPS else [])
+    steps = [sympy.together, sympy.cancel] + ([sympy.factor] if len(expr.free_symbols) <= MAX_FACTOR_SYMBOLS else []) \
+        + ([sympy.simplify] if ops <= MAX_SIMPLIFY_OPS else [])
     for step in steps:
         if time.monotonic() > deadline:
             break

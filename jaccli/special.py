@@ -10,9 +10,12 @@ that Jacobians and Hessians through softmax keep their tiny entries.
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 import sympy
 from sympy import Function, Integer, exp, log
 from sympy.core.function import ArgumentIndexError
+from sympy.core.mul import _unevaluated_Mul
 
 
 class _Real(Function):
@@ -81,6 +84,25 @@ class LogSumExp(_Real):
         return rf"\operatorname{{logsumexp}}\left({', '.join(printer._print(a) for a in self.args)}\right)"
 
 
+def _product(*factors):
+    """The product of a number and distinct functions, built as sympy's Mul would build it (the same args, in the
+    same order) without Mul's general flattening: the n² entries of a softmax Jacobian are such products."""
+    return _unevaluated_Mul(*factors)
+
+
+@lru_cache(maxsize=64)
+def entries(kind: type, logits: tuple) -> tuple:
+    """Every entry of one softmax-family vector (``kind`` is Softmax, SoftmaxRest or LogSoftmax), made once."""
+    return tuple(kind(Integer(i), *logits) for i in range(len(logits)))
+
+
+@lru_cache(maxsize=4096)
+def _family(kind: type, entry) -> tuple:
+    """``entries`` of ``kind`` with the logits of ``entry``: its derivatives name each sibling n times, and an
+    entry hashes at once where its n logits would be hashed again at every call."""
+    return entries(kind, entry.args[1:])
+
+
 class _SoftmaxEntry(_Real):
     """Base of the softmax-family entries: args are (i, z0, ..., z_{n-1})."""
 
@@ -96,7 +118,7 @@ class _SoftmaxEntry(_Real):
         return ", ".join(printer.doprint(a) for a in self.logits)
 
     def _s(self, j: int):
-        return Softmax(Integer(j), *self.logits)
+        return _family(Softmax, self)[j]
 
     def _latex_entry(self, printer, name: str) -> str:
         logits = ", ".join(printer._print(a) for a in self.logits)
@@ -111,8 +133,8 @@ class Softmax(_SoftmaxEntry):
             raise ArgumentIndexError(self, argindex)
         j = argindex - 2
         if j == self.index:
-            return self * SoftmaxRest(*self.args)
-        return sympy.Mul(sympy.S.NegativeOne, self, self._s(j))  # one product, not -s_i then times s_j
+            return _product(self, _family(SoftmaxRest, self)[j])
+        return _product(sympy.S.NegativeOne, self, self._s(j))  # one product, not -s_i then times s_j
 
     def _eval_rewrite_as_exp(self, i, *z, **kwargs):
         return exp(z[int(i)]) / sympy.Add(*[exp(a) for a in z])
@@ -130,7 +152,7 @@ class SoftmaxRest(_SoftmaxEntry):
     def fdiff(self, argindex=1):
         if argindex == 1:
             raise ArgumentIndexError(self, argindex)
-        return -Softmax(*self.args).fdiff(argindex)
+        return _product(sympy.S.NegativeOne, Softmax(*self.args).fdiff(argindex))
 
     def _eval_rewrite_as_exp(self, i, *z, **kwargs):
         return 1 - Softmax(i, *z)._eval_rewrite_as_exp(i, *z)
@@ -151,7 +173,7 @@ class LogSoftmax(_SoftmaxEntry):
         j = argindex - 2
         if j == self.index:
             return SoftmaxRest(*self.args)
-        return -self._s(j)
+        return _product(sympy.S.NegativeOne, self._s(j))
 
     def _eval_rewrite_as_exp(self, i, *z, **kwargs):
         return z[int(i)] - LogSumExp(*z)._eval_rewrite_as_exp(*z)

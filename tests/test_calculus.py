@@ -51,3 +51,22 @@ def test_abs_of_custom_functions_differentiates_without_re_and_im(run):
                          "--vars", "x,z", "--format", "plain")
     assert code == 0, err
     assert out.split() == ["0", "0", "0"]  # |s0 + s1| = 1 > x, and the sum of softmax is constant
+
+
+def test_softmax_derivatives_are_the_products_sympy_itself_builds():
+    # fdiff builds s_i s_j without Mul's flattening: the result must be sympy's own canonical product (same args in
+    # the same order), or equal entries would compare unequal and print differently
+    from jaccli.special import LogSoftmax, Softmax, SoftmaxRest, rewrite_elementary
+
+    z = sympy.symbols("z0:12", real=True)
+    for kind in (Softmax, SoftmaxRest, LogSoftmax):
+        for i in range(len(z)):
+            entry = kind(sympy.Integer(i), *z)
+            for j in range(len(z)):
+                d = entry.fdiff(j + 2)
+                canonical = sympy.Mul(*d.args) if d.is_Mul else d
+                assert d.args == canonical.args and d == canonical, (kind, i, j)
+                if i < 2 and j < 3:  # and the derivative of the definition in exp (sympy's diff), at a point
+                    point = {v: sympy.Rational(k - 5, 3) for k, v in enumerate(z)}
+                    by_sympy = rewrite_elementary(entry).diff(z[j])
+                    assert abs(sympy.N((rewrite_elementary(d) - by_sympy).subs(point), 30)) < 1e-25
