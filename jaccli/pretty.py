@@ -16,7 +16,7 @@ import time
 
 import numpy as np
 
-BUDGET_SECONDS = 1.0  # simplification time for one result; later entries are shown unsimplified
+BUDGET_SECONDS = 1.0  # simplification CPU time for one result; later entries are shown unsimplified
 MAX_OPS = 300  # together/cancel/factor only below this many operations
 MAX_SIMPLIFY_OPS = 40  # simplify (slow, thorough) only below this
 MAX_FACTOR_SYMBOLS = 8  # factor only in this many symbols: one call is not bounded by the budget, and factoring
@@ -32,7 +32,7 @@ def readable(result) -> None:
 
     from .special import LogSoftmax, Softmax, SoftmaxRest
 
-    deadline = time.monotonic() + BUDGET_SECONDS
+    deadline = time.process_time() + BUDGET_SECONDS  # CPU time: the same text on a busy machine
     entries: set = set()
     for expr in result.symbolic.flat:
         if isinstance(expr, sympy.Basic):
@@ -111,10 +111,10 @@ def _exact_floats(expr):
 
 
 def shortest(expr, deadline: float):
-    """The shortest printed form among ``expr`` and its rewrites tried before ``deadline`` (monotonic time)."""
+    """The shortest printed form among ``expr`` and its rewrites tried before ``deadline`` (process CPU time)."""
     import sympy
 
-    if expr.is_Atom or time.monotonic() > deadline:
+    if expr.is_Atom or time.process_time() > deadline:
         return expr
     if _monomial(expr):  # a number times symbols: no rewrite is shorter
         return expr
@@ -125,7 +125,7 @@ def shortest(expr, deadline: float):
     steps = [sympy.together, sympy.cancel] + ([sympy.factor] if len(expr.free_symbols) <= MAX_FACTOR_SYMBOLS else []) \
         + ([sympy.simplify] if ops <= MAX_SIMPLIFY_OPS else [])
     for step in steps:
-        if time.monotonic() > deadline:
+        if time.process_time() > deadline:
             break
         try:
             candidate = step(expr)
