@@ -337,11 +337,12 @@ def print_result(result, out: Out) -> None:
             _print_table(stream, result, out.precision)
         elif fmt is Format.heatmap:
             _print_heatmap(stream, result)
-        elif fmt is Format.json:  # in pieces: 10^7 numbers are never one string
-            for piece in render.json_chunks(result):
+        elif fmt in (Format.json, Format.plain):  # in pieces: 10^7 numbers are never one string
+            pieces = render.json_chunks(result) if fmt is Format.json else render.plain_chunks(result, out.precision)
+            for piece in pieces:
                 stream.write(piece)
         else:
-            writer = {Format.plain: render.plain, Format.csv: render.csv, Format.latex: render.latex}[fmt]
+            writer = {Format.csv: render.csv, Format.latex: render.latex}[fmt]
             stream.write(writer(result, out.precision))
     if fmt in (Format.plain, Format.csv, Format.latex) and _shows_formulas(result, fmt):  # JSON: "where"
         for note in render.where(result):

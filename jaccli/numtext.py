@@ -121,6 +121,30 @@ def _start_file(work: Callable[[Callable[[bytes], object]], None]):
     return wait
 
 
+def column_chunks(values) -> Iterator[str]:
+    """``rows`` of one column (one number a line) in pieces: a long vector a slice at a time, never one string
+    or one list of strings for all of it (small, reused buffers: faster, and a tenth of the memory), its second
+    half formatted meanwhile by a forked child into a temporary file."""
+    values = np.asarray(values, dtype=float).reshape(-1) + 0.0  # -0.0 prints as 0, as in rows
+    if values.size < STREAM_ENTRIES:
+        yield rows(values[:, None])
+        return
+    half = values.size // 2
+    theirs = _start_file(lambda write: [write(text.encode()) for text in _lines(values[half:])])
+    yield from _lines(values[:half])
+    if theirs is None or not (yield from theirs()):
+        yield from _lines(values[half:])
+
+
+def _lines(values: np.ndarray) -> Iterator[str]:
+    for start in range(0, values.size, _SLICE_ENTRIES):
+        part = values[start:start + _SLICE_ENTRIES]
+        if part[0] == part[0] and np.all(part == part[0]):  # constant (and not NaN): one conversion
+            yield (_texts(part[:1])[0] + "\n") * part.size
+        else:
+            yield "\n".join(_texts(part)) + "\n"
+
+
 def rows(matrix, separator: str = " ", precision: int | None = None, lead: list[list[str]] | None = None) -> str:
     """Each row of a 2-D float array as one line, like ``render.number`` prints each entry.
 

@@ -116,6 +116,17 @@ def plain(result, precision: int | None = None) -> str:
     return "\n".join("\t".join(formula(e, power) for e in row) for row in grid) + "\n" + after
 
 
+def plain_chunks(result, precision: int | None = None):
+    """``plain``'s text in pieces: a long vector of numbers (a VJP, a gradient) a slice at a time."""
+    if result.value is not None and result.exact is None and result.digits is None and precision is None:
+        grid = result.matrix(result.value)
+        if grid.shape[1] == 1 and grid.size >= numtext.STREAM_ENTRIES:
+            yield from numtext.column_chunks(grid)
+            yield "".join(line + "\n" for line in result.summary)
+            return
+    yield plain(result, precision)
+
+
 def _json(value) -> str:
     """One JSON value: float arrays and numpy scalars through ``numtext`` (fast, NaN and infinity as null)."""
     if isinstance(value, np.generic):  # a 0-d result's entry, e.g. --check's error of a scalar

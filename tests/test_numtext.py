@@ -106,6 +106,22 @@ def test_a_long_array_in_slices_is_the_array_as_json(fork, monkeypatch):
     assert "".join(pieces) == expected
 
 
+@pytest.mark.parametrize("fork", [True, False])
+def test_a_long_column_in_slices_is_each_number_on_its_line(fork, monkeypatch):
+    """Plain output of a long vector: the pieces (the second half from a forked child) join to render.number of
+    each entry a line: integers without .0, -0.0 as 0, nan and infinities, a constant slice written once."""
+    if not fork:
+        monkeypatch.setenv("JACCLI_NO_FORK", "1")
+    rng = np.random.default_rng(8)
+    size = numtext.STREAM_ENTRIES + 4_321
+    array = rng.normal(size=size) * 10.0 ** rng.integers(-300, 300, size)
+    array[[5, 600_000, -3, 9, 10]] = [np.nan, np.inf, -np.inf, -0.0, 3.0]
+    array[300_000:300_000 + 3 * (1 << 18)] = 2.5  # whole slices of one value
+    pieces = list(numtext.column_chunks(array))
+    assert len(pieces) > 2 and max(map(len, pieces)) < 8 << 20  # in slices, not one string of 24 MB
+    assert "".join(pieces) == "".join(number(v) + "\n" for v in array.tolist())
+
+
 def test_labels_made_on_demand_are_the_list_of_labels():
     from jaccli.labels import LAZY_ENTRIES, Labels, entry_labels
 
