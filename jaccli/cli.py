@@ -793,7 +793,7 @@ def _field(op: str, expression: str, coords: Coords, vars, at, points, skip_bad,
 def div(
     expression: Expression, at: At = None, vars: Vars = None, coords: CoordsOpt = Coords.cartesian,
     points: Points = None, skip_bad: SkipBad = False, exact: Exact = False, format: FormatOpt = Format.auto,
-    precision: Precision = None, output: Output = None, no_simplify: NoSimplify = False,
+    precision: Precision = None, output: Output = None, no_simplify: NoSimplify = False, digits: DigitsOpt = None,
 ) -> None:
     """The divergence ∇·F of a vector field with one component per variable: the trace of J in Cartesian
     coordinates, with the scale factors in the others.
@@ -802,15 +802,15 @@ def div(
     Example:  jaccli div "[x*y, y*z, z*x]"                            → x + y + z
     Example:  jaccli div "[r, 0]" --coords polar --vars r,t          → 2
     """
-    _field("div", expression, coords, vars, at, points, skip_bad, exact, Out(format, precision, output,
-                                                                             simplify=not no_simplify))
+    _field("div", expression, coords, vars, at, points, skip_bad, exact,
+           Out(format, precision, output, simplify=not no_simplify, digits=digits))
 
 
 @app.command(cls=_Command)
 def curl(
     expression: Expression, at: At = None, vars: Vars = None, coords: CoordsOpt = Coords.cartesian,
     points: Points = None, skip_bad: SkipBad = False, exact: Exact = False, format: FormatOpt = Format.auto,
-    precision: Precision = None, output: Output = None, no_simplify: NoSimplify = False,
+    precision: Precision = None, output: Output = None, no_simplify: NoSimplify = False, digits: DigitsOpt = None,
 ) -> None:
     """The curl ∇×F of a 3-D vector field (the antisymmetric part of J), or the scalar curl of a 2-D one.
 
@@ -818,15 +818,15 @@ def curl(
     Example:  jaccli curl "[-y, x, 0]"                               → [0, 0, 2]
     Example:  jaccli curl "[-y, x]" --at 1,2                         → 2
     """
-    _field("curl", expression, coords, vars, at, points, skip_bad, exact, Out(format, precision, output,
-                                                                              simplify=not no_simplify))
+    _field("curl", expression, coords, vars, at, points, skip_bad, exact,
+           Out(format, precision, output, simplify=not no_simplify, digits=digits))
 
 
 @app.command(cls=_Command)
 def laplacian(
     expression: Expression, at: At = None, vars: Vars = None, coords: CoordsOpt = Coords.cartesian,
     points: Points = None, skip_bad: SkipBad = False, exact: Exact = False, format: FormatOpt = Format.auto,
-    precision: Precision = None, output: Output = None, no_simplify: NoSimplify = False,
+    precision: Precision = None, output: Output = None, no_simplify: NoSimplify = False, digits: DigitsOpt = None,
 ) -> None:
     """The Laplacian ∇²f of a scalar function: the trace of the Hessian in Cartesian coordinates.
 
@@ -834,8 +834,8 @@ def laplacian(
     Example:  jaccli laplacian "x**2 + y**2 + z**2"                  → 6
     Example:  jaccli laplacian "1/r" --coords spherical --vars r,theta,phi   → 0
     """
-    _field("laplacian", expression, coords, vars, at, points, skip_bad, exact, Out(format, precision, output,
-                                                                                   simplify=not no_simplify))
+    _field("laplacian", expression, coords, vars, at, points, skip_bad, exact,
+           Out(format, precision, output, simplify=not no_simplify, digits=digits))
 
 
 @app.command(cls=_Command)

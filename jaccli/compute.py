@@ -336,8 +336,8 @@ def _finish(result: Result, problem: Problem, numbers: Numbers, exprs: np.ndarra
     if exprs is not None:  # every entry the exact value at the point as typed, rounded to the nearest double
         from . import accuracy
 
-        result.as_typed = _as_typed(exprs, problem, formulas)
-        value = accuracy.correctly_rounded(result, result.as_typed, problem, value, kinks)
+        exact_point = accuracy.point_as_typed(problem)
+        value = accuracy.correctly_rounded(result, _as_typed(exprs, problem, formulas), exact_point, value, kinks)
     elif not exact:  # no formula (more than SYMBOLIC_INPUTS inputs): an estimate of the rounding error instead
         from . import accuracy
 

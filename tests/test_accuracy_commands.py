@@ -1,0 +1,63 @@
+"""Every printed digit right beyond jacobian/gradient/hessian (issue 15): div, curl, the Laplacian, the chain rule,
+softmax-jac and exactly solved critical points print, at a point, the exact value at the point *as typed*
+(decimal constants in the expression too: 0.1 is 1/10) rounded to the nearest double, and --digits N gives N
+correct digits. References: mpmath at 50 digits (more while they change) from closed forms written out here
+by hand, never jaccli's formulas.
+"""
+
+from __future__ import annotations
+
+import json
+
+import mpmath
+import numpy as np
+import pytest
+from test_accuracy import D, reference  # tests/ is on sys.path
+
+mp = mpmath
+
+
+def _values(out: str, key: str = "value") -> list:
+    return np.ravel(np.asarray(json.loads(out)[key], dtype=object)).tolist()
+
+
+def _nstr(values, count: int) -> list[str]:
+    return [mp.nstr(v, count, strip_zeros=False, min_fixed=-4, max_fixed=count + 1) for v in values]
+
+
+# (command, expression, options, the exact entries by hand from the typed point)
+FIELDS = [
+    # decimal constants in the expression as typed: float64 arithmetic on 0.1 rounded gives ...243 (1 ulp off)
+    ("laplacian", "exp(0.1*x) + y", ["--vars", "x,y", "--at", "0.5,1"], lambda: [D("0.01") * mp.exp(D("0.05"))]),
+    ("laplacian", "exp(3.7*x) + y", ["--vars", "x,y", "--at", "3,1"], lambda: [D("3.7") ** 2 * mp.exp(D("3.7") * 3)]),
+    ("div", "[exp(0.7*x), 2.3*y**3]", ["--at", "2,0.1"],
+     lambda: [D("0.7") * mp.exp(D("1.4")) + 3 * D("2.3") * D("0.1") ** 2]),
+    ("curl", "[-0.7*y*exp(x), exp(0.3*x)]", ["--at", "1.5,2"],
+     lambda: [D("0.3") * mp.exp(D("0.45")) + D("0.7") * mp.exp(D("1.5"))]),
+    ("curl", "[0.1*y*z, 0.7*x*z, 1.3*x*y]", ["--at", "0.3,0.5,0.7"],
+     lambda: [(D("1.3") - D("0.7")) * D("0.3"), (D("0.1") - D("1.3")) * D("0.5"), (D("0.7") - D("0.1")) * D("0.7")]),
+    # spherical: ∇²(r^p) = p(p+1)r^(p-2) (the angular parts vanish)
+    ("laplacian", "r**3.3", ["--coords", "spherical", "--vars", "r,t,p", "--at", "0.3,1,2"],
+     lambda: [D("3.3") * D("4.3") * D("0.3") ** D("1.3")]),
+]
+
+
+def _cases(table):
+    return pytest.mark.parametrize(("command", "expression", "options", "exact"), table,
+                                   ids=[f"{c[0]} {c[1]}" for c in table])
+
+
+@_cases(FIELDS)
+def test_field_operators_are_correctly_rounded(run, command, expression, options, exact):
+    code, out, err = run(command, expression, *options, "--format", "json")
+    assert (code, err) == (0, ""), err
+    assert [float(v) for v in _values(out)] == reference(lambda: exact(), [])
+
+
+@_cases(FIELDS)
+def test_field_operators_give_digits(run, command, expression, options, exact):
+    code, out, err = run(command, expression, *options, "--digits", "40", "--format", "json")
+    assert (code, err) == (0, ""), err
+    with mp.workdps(120):
+        want = _nstr(exact(), 40)
+    assert [mp.mpf(d) for d in _values(out, "digits")] == [mp.mpf(w) for w in want]
