@@ -302,6 +302,10 @@ class Out:
     simplify: bool = True  # symbolic entries in their shortest readable form (pretty); --no-simplify: raw
     digits: int | None = None  # --digits N: N correct significant digits from the exact formula
 
+    def __post_init__(self):
+        if self.digits is not None:
+            limits.check_digits(self.digits)  # before the work
+
     def resolve(self, many: bool = False) -> Format:
         """--format, or for auto: from the -o file's extension, else a table on a terminal (plain lines for
         many points, which a table cannot hold), else plain."""
@@ -327,6 +331,10 @@ def print_result(result, out: Out) -> None:
     """Print ``result`` as ``out`` says, its warnings on stderr, and exit with its code."""
     from . import render
 
+    if out.digits is not None:  # N correct digits of each entry, for every command that verifies its numbers
+        from . import accuracy
+
+        accuracy.attach_digits(result, out.digits)
     fmt = out.resolve()
     if out.simplify and _shows_formulas(result, fmt) and result.exact is None:
         from . import pretty
@@ -419,14 +427,7 @@ def run(compute: Callable, at: list[str] | None, points: str | None, skip_bad: b
     if points is None:
         if skip_bad:
             raise JaccliError("--skip-bad goes with --points")
-        if out.digits is not None:
-            limits.check_digits(out.digits)  # before the work
-        result = compute(at=at, exact=exact, check=out.check)
-        if out.digits is not None:
-            from . import accuracy
-
-            accuracy.attach_digits(result, out.digits)
-        print_result(result, out)
+        print_result(compute(at=at, exact=exact, check=out.check), out)
     if at:
         raise JaccliError("give either --at or --points, not both")
     if out.check:
@@ -1016,7 +1017,7 @@ def softmax_jac(
                                                help="Jᵀv in O(n) without forming J; V like a point: 1,2,3, "
                                                     "@file or -.")] = None,
     format: FormatOpt = Format.auto, precision: Precision = None,
-    output: Output = None,
+    output: Output = None, digits: DigitsOpt = None,
 ) -> None:
     """The softmax Jacobian J = diag(s) − s sᵀ, with its properties checked.
 
@@ -1032,7 +1033,8 @@ def softmax_jac(
 
     _reject_unknown_options(ctx, logits or [])
     check_inputs([("LOGITS", spec.strip()) for spec in logits or []] + [("--vjp", vjp)] * (vjp is not None), output)
-    print_result(compute_softmax_jac(logits or [], temperature, log, vjp), Out(format, precision, output))
+    out = Out(format, precision, output, digits=digits)
+    print_result(compute_softmax_jac(logits or [], temperature, log, vjp), out)
 
 
 @app.command(cls=_Command)

@@ -61,3 +61,52 @@ def test_field_operators_give_digits(run, command, expression, options, exact):
     with mp.workdps(120):
         want = _nstr(exact(), 40)
     assert [mp.mpf(d) for d in _values(out, "digits")] == [mp.mpf(w) for w in want]
+
+
+# --- softmax-jac: s_i(δ_ij − s_j) at the logits as typed, and its log-softmax form δ_ij − s_j ---------------
+
+def _softmax_entries(logits: list[str], log: bool = False, temperature: str = "1") -> list:
+    z = [D(v) / D(temperature) for v in logits]
+    e = [mp.exp(v - max(z)) for v in z]
+    total = sum(e)
+    s = [v / total for v in e]
+    rest = [sum(e[:i] + e[i + 1:]) / total for i in range(len(z))]  # 1 − s_i without the cancellation
+    n = len(z)
+    if log:
+        return [(rest[j] if i == j else -s[j]) / D(temperature) for i in range(n) for j in range(n)]
+    return [(s[i] * rest[i] if i == j else -s[i] * s[j]) / D(temperature) for i in range(n) for j in range(n)]
+
+
+LOGITS = [["-1.3", "0.5", "2.1"], ["0.1", "0.2", "0.3", "0.4"], ["37.42994775023705", "0"],
+          ["-3.3", "1.7", "1.71", "9.9", "-20"]]
+FAR_APART = [["-1.3", "0.5", "2.1"], ["0", "700"], ["-1000", "0", "1000"]]
+
+
+@pytest.mark.parametrize("log", [False, True], ids=["softmax", "log-softmax"])
+@pytest.mark.parametrize("logits", LOGITS, ids=[" ".join(z) for z in LOGITS])
+def test_softmax_jac_is_correctly_rounded(run, logits, log):
+    code, out, err = run("softmax-jac", *(["--log"] if log else []), "--format", "json", "--", *logits)
+    assert (code, err) == (0, ""), err
+    assert [float(v) for v in _values(out)] == reference(lambda: _softmax_entries(logits, log), [])
+
+
+def test_softmax_jac_with_a_temperature_is_correctly_rounded(run):
+    logits = ["0.3", "-1.7", "2.9"]
+    code, out, err = run("softmax-jac", "--temperature", "0.7", "--format", "json", "--", *logits)
+    assert (code, err) == (0, ""), err
+    assert [float(v) for v in _values(out)] == reference(lambda: _softmax_entries(logits, temperature="0.7"), [])
+
+
+@pytest.mark.parametrize("logits", FAR_APART, ids=[" ".join(z) for z in FAR_APART])
+def test_softmax_jac_gives_digits(run, logits):
+    code, out, err = run("softmax-jac", "--digits", "50", "--format", "json", "--", *logits)
+    assert (code, err) == (0, ""), err
+    with mp.workdps(150):
+        want = _nstr(_softmax_entries(logits), 50)
+    assert _values(out, "digits") == want
+    assert [float(v) for v in _values(out)] == reference(lambda: _softmax_entries(logits), [])
+
+
+def test_softmax_jac_digits_need_the_matrix(run):
+    code, out, err = run("softmax-jac", "1", "2", "--vjp", "1,0", "--digits", "20")
+    assert code == 2 and out == "" and err.startswith("Error: --digits")
