@@ -210,16 +210,21 @@ def decimal_text(number, count: int) -> str:
     return mpmath.libmp.to_str(number._mpf_, count, strip_zeros=False, min_fixed=-4, max_fixed=count + 1)
 
 
-def correctly_rounded(result, exprs: np.ndarray, point: dict, value: np.ndarray, kinks=()) -> np.ndarray:
+def correctly_rounded(result, exprs: np.ndarray, point: dict, value: np.ndarray, kinks=(), beside: str | None = None,
+                      verifier: Verifier | None = None) -> np.ndarray:
     """``value`` with each entry replaced by its formula's exact value at ``point`` (each symbol -> its value as
     typed: ``point_as_typed``), rounded to the nearest double; entries not settled within
     ``limits.VERIFY_SECONDS`` keep their float value, are named in a warning, and fail the run (exit 1).
     ``exprs`` (sympy formulas or ``Closed`` entries, shaped like ``value``) and ``point`` stay on the result,
-    for ``--digits``. Every command whose numbers have a formula at a point goes through here."""
-    result.as_typed, result.exact_point = exprs, point
+    for ``--digits``. Every command whose numbers have a formula at a point goes through here.
+
+    ``beside``: the name of numbers printed beside the result (a panel, e.g. J_F of a chain), rounded the same
+    way; ``verifier``: one shared by several calls, so that together they keep to one time budget."""
+    if beside is None:
+        result.as_typed, result.exact_point = exprs, point
     if np.shape(value) != exprs.shape or kinks:  # on a kink the value is a convention (the kink warning says so)
         return value
-    verifier = Verifier(point, limits.VERIFY_SECONDS)
+    verifier = verifier or Verifier(point, limits.VERIFY_SECONDS)
     fixed = np.array(value, dtype=float)
     unverified = []
     for index in np.ndindex(exprs.shape):
@@ -234,7 +239,9 @@ def correctly_rounded(result, exprs: np.ndarray, point: dict, value: np.ndarray,
             fixed[index] = 0.0 if exact == 0 else exact  # -0.0 would only say which side a rounding fell
     if unverified:
         result.failed = True
-        names = _entry_names(result, unverified)
+        names = _entry_names(result, unverified) if beside is None else "; ".join(
+            f"{beside}[{', '.join(map(str, index))}]" for index in unverified[:6]) + ("; …" if len(unverified) > 6
+                                                                                       else "")
         why = f"within the time budget of {limits.VERIFY_SECONDS:g} s" if verifier.out_of_time() else "here"
         result.warnings.append(f"{len(unverified)} of {exprs.size} entries could not be verified to the last digit "
                                f"{why} ({names}): they are float64 values, and their last digits may be wrong")

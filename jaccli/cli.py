@@ -973,7 +973,7 @@ def chain(
     var: Annotated[str | None, typer.Option("--var", metavar="NAME",
                                                help="G's variable, bound to F(x) (default: G's only variable).")]
     = None,
-    format: FormatOpt = Format.auto, precision: Precision = None, output: Output = None,
+    format: FormatOpt = Format.auto, precision: Precision = None, output: Output = None, digits: DigitsOpt = None,
 ) -> None:
     """The chain rule for l = G(F(x)): J_F, ∇G at y = F(x), and ∇l = J_Fᵀ ∇G, checked against ∇(G∘F).
 
@@ -987,7 +987,8 @@ def chain(
     sources = [("F", f), ("G", g), *[("--at", spec) for spec in at or []]]
     check_inputs(sources, output)  # F and G may each be @file or -, as EXPR may: one reader per stream
     f, g = expression_text(f, [], output), expression_text(g, [], output)
-    print_result(compute.chain(f, g, at, _variables(vars), var), Out(format, precision, output))
+    out = Out(format, precision, output, digits=digits)
+    print_result(compute.chain(f, g, at, _variables(vars), var), out)
 
 
 def _reject_unknown_options(ctx: typer.Context, tokens: list[str]) -> None:

@@ -110,3 +110,45 @@ def test_softmax_jac_gives_digits(run, logits):
 def test_softmax_jac_digits_need_the_matrix(run):
     code, out, err = run("softmax-jac", "1", "2", "--vjp", "1,0", "--digits", "20")
     assert code == 2 and out == "" and err.startswith("Error: --digits")
+
+
+# --- chain: ∇l, J_F, F(x) and ∇G at the point as typed --------------------------------------------------------
+
+def _chain_expm1_log(x):
+    """F = exp(x) − 1 (which cancels at 1e-10), G = log(y): ∇l = eˣ/(eˣ − 1), J_F = eˣ, ∇G = 1/F."""
+    f = mp.expm1(x)
+    return {"value": [mp.exp(x) / f], "jacobian_f": [mp.exp(x)], "f_value": [f], "grad_g": [1 / f]}
+
+
+def _chain_product_sine(x, y):
+    """F = [0.1xy, e^(0.3x)], G = y₀y₁ + sin(0.7y₀): l = 0.1xy·e^(0.3x) + sin(0.07xy)."""
+    c1, c3, c7 = D("0.1"), D("0.3"), D("0.7")
+    y0, y1 = c1 * x * y, mp.exp(c3 * x)
+    grad_g = [y1 + c7 * mp.cos(c7 * y0), y0]
+    return {"value": [c1 * y * y1 + y0 * c3 * y1 + c7 * c1 * y * mp.cos(c7 * y0),
+                      c1 * x * y1 + c7 * c1 * x * mp.cos(c7 * y0)],
+            "jacobian_f": [c1 * y, c1 * x, c3 * y1, 0], "f_value": [y0, y1], "grad_g": grad_g}
+
+
+CHAIN = [
+    (["exp(x) - 1", "log(y)", "--at", "1e-10"], lambda: _chain_expm1_log(D("1e-10"))),
+    (["[0.1*x*y, exp(0.3*x)]", "y[0]*y[1] + sin(0.7*y[0])", "--vars", "x,y", "--at", "1.5,2.5"],
+     lambda: _chain_product_sine(D("1.5"), D("2.5"))),
+]
+
+
+@pytest.mark.parametrize(("args", "exact"), CHAIN, ids=[c[0][0] for c in CHAIN])
+def test_chain_prints_every_number_correctly_rounded(run, args, exact):
+    code, out, err = run("chain", *args, "--format", "json")
+    assert (code, err) == (0, ""), err
+    for key in ("value", "jacobian_f", "f_value", "grad_g"):  # ∇l and the panels beside it
+        assert [float(v) for v in _values(out, key)] == reference(lambda key=key: exact()[key], []), key
+
+
+@pytest.mark.parametrize(("args", "exact"), CHAIN, ids=[c[0][0] for c in CHAIN])
+def test_chain_gives_digits(run, args, exact):
+    code, out, err = run("chain", *args, "--digits", "35", "--format", "json")
+    assert (code, err) == (0, ""), err
+    with mp.workdps(120):
+        want = _nstr(exact()["value"], 35)
+    assert [mp.mpf(d) for d in _values(out, "digits")] == [mp.mpf(w) for w in want]
