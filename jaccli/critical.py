@@ -82,7 +82,7 @@ def critical(expression: str, at: list[str] | None = None, variables: list[str] 
         names = seen
     lams = _multiplier_names(set(names), len(constraints))
     lagrangian = f"({expression})" + "".join(f" - {lam}*({g})" for lam, g in zip(lams, constraints, strict=True))
-    problem = Problem(lagrangian, None, names + lams)
+    problem = Problem(lagrangian, None, names + lams, exact=True)  # 0.3 is 3/10: solved exactly, not a float's root
     if problem.root.size != 1 or Problem(expression, None, names).root.size != 1:
         raise ShapeError("critical needs a scalar function (and scalar constraints)")
     arrays = [name for name, shape in problem.layout if shape != ()]
@@ -187,20 +187,28 @@ def classify(hessian: np.ndarray, n: int, m: int) -> tuple[str, list[float]]:
 def _result(expression, constraints, names, lams, problem, found, hess, method) -> Result:
     import sympy
 
+    from . import accuracy, limits
     from .render import number
 
     n, m = len(names), len(lams)
-    f_value = Problem(expression, None, names)
+    f_value = Problem(expression, None, names, exact=True)
+    verifier = accuracy.Verifier({}, limits.VERIFY_SECONDS)  # the exact points' coordinates and values, rounded
+    unsettled = 0
     points, grid = [], []
     for exact, floats in found:
-        hessian = hess.at(floats[None])[0][0]
-        kind, eigenvalues = classify(hessian, n, m)
         value = float(np.asarray(f_value.ad.value(Numbers(f_value, "gradient", (n,)).env(floats[None, :n])))
                       .reshape(-1)[0])
         exact_f = None
         if exact is not None:
             exact_f = sympy.simplify(f_value.outputs.flat[0].xreplace(dict(zip(f_value.inputs, exact[:n],
                                                                                strict=True))))
+            rounded = [None if verifier.out_of_time() else verifier.double(accuracy.prepared(sympy.sympify(v)))
+                       for v in [*exact, exact_f]]
+            unsettled += sum(1 for r in rounded if r is None or r != r)
+            floats = np.array([v if r is None or r != r else r for v, r in zip(floats, rounded, strict=False)])
+            value = value if rounded[-1] is None or rounded[-1] != rounded[-1] else rounded[-1]
+        hessian = hess.at(floats[None])[0][0]
+        kind, eigenvalues = classify(hessian, n, m)
         cells = [sympy.sstr(v) for v in exact] if exact is not None else [number(v) for v in floats]
         cells += [sympy.sstr(exact_f) if exact_f is not None else number(value), kind]
         grid.append(cells)
@@ -219,6 +227,10 @@ def _result(expression, constraints, names, lams, problem, found, hess, method) 
     title = f"Critical points of {expression}" + (f" subject to {', '.join(constraints)}" if constraints else "")
     result = Result("critical", expression, symbolic.shape, rows, columns, variables=names, title=title,
                     symbolic=symbolic, extra={"method": method, "critical_points": points})
+    if unsettled:
+        result.failed = True
+        result.warnings.append(f"{unsettled} coordinates or values of exact critical points could not be rounded to "
+                               "the last digit within the time budget: they are float64 values")
     if not points:
         result.summary.append("no critical points" + (" satisfy the constraints" if m else ""))
     result.summary.append(f"found {method}")

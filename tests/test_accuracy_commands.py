@@ -152,3 +152,16 @@ def test_chain_gives_digits(run, args, exact):
     with mp.workdps(120):
         want = _nstr(exact()["value"], 35)
     assert [mp.mpf(d) for d in _values(out, "digits")] == [mp.mpf(w) for w in want]
+
+
+# --- critical: exactly solved points, at the decimals as typed ---------------------------------------------------
+
+def test_critical_solves_at_the_decimals_as_typed_and_rounds_correctly(run):
+    # ∇f = 0: 2x = 3/10 and e^(y/10)/10 = 1, so (3/20, 10 ln 10) and f = 3991/400 − 10 ln 10 (not the root
+    # of the equations with 0.3 and 0.1 as doubles, read back as a long fraction)
+    code, out, err = run("critical", "x**2 - 0.3*x + exp(0.1*y) - y", "--format", "json")
+    assert (code, err) == (0, ""), err
+    (point,) = json.loads(out)["critical_points"]
+    assert point["type"] == "minimum"
+    assert point["point"] == reference(lambda: [D(3) / 20, 10 * mp.log(10)], [])
+    assert point["value"] == reference(lambda: [D(3991) / 400 - 10 * mp.log(10)], [])[0]
