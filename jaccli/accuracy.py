@@ -240,8 +240,8 @@ def correctly_rounded(result, exprs: np.ndarray, point: dict, value: np.ndarray,
     if unverified:
         result.failed = True
         names = _entry_names(result, unverified) if beside is None else "; ".join(
-            f"{beside}[{', '.join(map(str, index))}]" for index in unverified[:6]) + ("; …" if len(unverified) > 6
-                                                                                       else "")
+            f"{beside}[{', '.join(map(str, index))}]" if index else beside for index in unverified[:6]) + (
+            "; …" if len(unverified) > 6 else "")
         why = f"within the time budget of {limits.VERIFY_SECONDS:g} s" if verifier.out_of_time() else "here"
         result.warnings.append(f"{len(unverified)} of {exprs.size} entries could not be verified to the last digit "
                                f"{why} ({names}): they are float64 values, and their last digits may be wrong")

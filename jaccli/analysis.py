@@ -73,8 +73,8 @@ def determinant(result: Result) -> Result:
     value = None
     if result.value is not None:
         value = float(np.linalg.det(np.asarray(result.value, dtype=float))) if n else 1.0
-        if symbolic is not None and result.exact is None:
-            value = _at_point(symbolic, result, value)
+        if symbolic is not None and result.exact_point is not None:
+            value = _correctly_rounded(symbolic, result, value, n)
     result.extra["determinant"] = value
     result.extra["determinant_symbolic"] = None if symbolic is None else _text(symbolic, result)
     from .render import number
@@ -94,22 +94,28 @@ def determinant(result: Result) -> Result:
     return result
 
 
-def _at_point(expr, result: Result, value: float) -> float:
-    """The formula at the point's doubles in high precision (the value correctly rounded: 720, not
-    719.9999999999995), when it agrees with the numbers' value to 1e-8; else the numbers' value."""
+def _correctly_rounded(symbolic, result: Result, value: float, n: int) -> float:
+    """det J at the point as typed, rounded to the nearest double (720, not 719.9999999999995), by the verifier
+    that rounds J's entries: from the determinant of J's formulas with literals as typed (the simplified one
+    when they are the same formulas)."""
+    from . import accuracy, budget
+
+    exact = symbolic
+    if result.exact is None and result.as_typed is not result.symbolic:  # J's formulas hold rounded decimals
+        try:
+            exact = budget.within(DET_SECONDS, "the determinant at the point as typed", _determinant,
+                                  list(result.as_typed.flat), n)
+        except budget.OutOfTime:
+            return value
+    fixed = accuracy.correctly_rounded(result, np.array(exact, dtype=object), result.exact_point, np.array(value),
+                                       beside="det J")
+    return float(fixed)
+
+
+def _determinant(entries: list, n: int):
     import sympy
 
-    problem = getattr(result.numbers, "problem", None)
-    if problem is None or problem.point is None:
-        return value
-    subs = {symbol: sympy.Float(float(v), 40) for symbol, v in zip(problem.inputs, problem.point)}
-    try:
-        precise = complex(expr.evalf(30, subs=subs))
-    except Exception:  # noqa: BLE001 - no high-precision form: the numbers' value
-        return value
-    if precise.imag == 0 and np.isfinite(precise.real) and abs(precise.real - value) <= 1e-8 * max(1, abs(value)):
-        return float(precise.real)
-    return value
+    return sympy.Matrix(n, n, entries).det(method="berkowitz")
 
 
 def _text(expr, result: Result) -> str:

@@ -165,3 +165,21 @@ def test_critical_solves_at_the_decimals_as_typed_and_rounds_correctly(run):
     assert point["type"] == "minimum"
     assert point["point"] == reference(lambda: [D(3) / 20, 10 * mp.log(10)], [])
     assert point["value"] == reference(lambda: [D(3991) / 400 - 10 * mp.log(10)], [])[0]
+
+
+# --- det J (--det) at the point as typed -------------------------------------------------------------------------
+
+DETERMINANTS = [
+    # J = [[c·y, c·x], [c·y·e^(cx), e^(cx)]]: det = c·y·e^(cx)(1 − c·x)
+    (["[x*y*1.3, exp(1.3*x)*y]", "--at", "1.5,2.5"],
+     lambda: [D("1.3") * D("2.5") * mp.exp(D("1.3") * D("1.5")) * (1 - D("1.3") * D("1.5"))]),
+    # J = [[x, y], [y, x]]: det = x² − y², which cancels near x = y (Goldberg §1.4)
+    (["[x**2/2 + y**2/2, x*y]", "--at", "1.0000001,1"], lambda: [D("1.0000001") ** 2 - 1]),
+]
+
+
+@pytest.mark.parametrize(("args", "exact"), DETERMINANTS, ids=[d[0][0] for d in DETERMINANTS])
+def test_the_determinant_is_correctly_rounded(run, args, exact):
+    code, out, err = run("jacobian", *args, "--det", "--format", "json")
+    assert (code, err) == (0, ""), err
+    assert [json.loads(out)["determinant"]] == reference(exact, [])
