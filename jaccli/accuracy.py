@@ -14,6 +14,7 @@ sympy (and with it mpmath) is already loaded wherever there is a formula; nothin
 from __future__ import annotations
 
 import time
+from decimal import Decimal
 from fractions import Fraction
 
 import numpy as np
@@ -39,8 +40,10 @@ def point_as_typed(problem) -> dict:
 def to_double(number) -> float | None:
     """A real sympy number (evalf's Float, or an Integer/Rational) rounded to the nearest double (ties to even,
     subnormals and overflow to ±inf included); nan for a complex or undefined value; None when it is no number."""
+    if isinstance(number, Decimal):  # a Closed entry's value: CPython reads its text correctly rounded
+        return float(number)
     mpf = getattr(number, "_mpf_", None)
-    if isinstance(mpf, tuple):  # evalf's Float or an mpmath mpf (a closed form's value): no sympy needed
+    if isinstance(mpf, tuple):  # evalf's Float or an mpmath mpf: no sympy needed
         return _mpf_to_double(mpf)
     import sympy
 
@@ -81,10 +84,11 @@ def _fraction_to_double(value: Fraction) -> float:
 
 
 class Closed:
-    """An entry given as an mpmath computation instead of a sympy formula (``softmax-jac``'s entries): ``compute()``
-    returns its value at mpmath's working precision, and must be free of cancellation (sums of positive terms,
-    products, quotients, exp), so that its relative error is a few units of that precision: its digits at p are
-    then guaranteed as evalf's are, and the Verifier settles it as it settles a formula."""
+    """An entry given as a computation instead of a sympy formula (``softmax-jac``'s entries): ``compute(digits)``
+    returns its value as a ``decimal.Decimal`` (or an mpmath mpf) with ``digits`` significant digits, and must be
+    free of cancellation (sums of positive terms, products, quotients, exp), so that its relative error is a few
+    units of that precision: its digits at p are then guaranteed as evalf's are, and the Verifier settles it as
+    it settles a formula. Python's decimal module (loaded with ``fractions``) needs no sympy and no mpmath."""
 
     def __init__(self, compute):
         self.compute = compute
@@ -116,10 +120,7 @@ class Verifier:
         them), or None when sympy cannot evaluate it. evalf's guarantee fails (``strict``) when a cancellation
         goes deeper than ``maxn``, which grows with ``digits``; its best value is then returned unguaranteed."""
         if isinstance(expr, Closed):
-            import mpmath
-
-            with mpmath.workdps(digits + 10):
-                return expr.compute(), True
+            return expr.compute(digits + 10), True
         from sympy.core.evalf import PrecisionExhausted
 
         subs = self.point(digits)
@@ -181,12 +182,13 @@ def _below_doubles(number) -> bool:
 
 
 def _decimal(number, count: int) -> str | None:
-    if not hasattr(number, "is_number"):  # an mpmath mpf (a Closed entry's value)
+    if isinstance(number, Decimal):  # a Closed entry's value
         import mpmath
 
-        if not mpmath.isfinite(number):
-            return "nan" if mpmath.isnan(number) else ("inf" if number > 0 else "-inf")
-        text = decimal_text(number, count)
+        if not number.is_finite():
+            return "nan" if number.is_nan() else ("inf" if number > 0 else "-inf")
+        bits = 4 * (len(number.as_tuple().digits) + count) + 64  # more than the decimal holds: exact enough
+        text = decimal_text(mpmath.libmp.from_str(str(number), bits, "n"), count)
         return "" if text == "0" else text
     import sympy
 
@@ -202,12 +204,14 @@ def _decimal(number, count: int) -> str | None:
 
 
 def decimal_text(number, count: int) -> str:
-    """A sympy Float with ``count`` significant digits: ``1.2345e-11``, ``0.125``; exact zero is ``0``."""
+    """A sympy Float (or an mpf tuple) with ``count`` significant digits: ``1.2345e-11``, ``0.125``; exact zero
+    is ``0``."""
     import mpmath
 
-    if not number._mpf_[1]:
+    mpf = getattr(number, "_mpf_", number)
+    if not mpf[1]:
         return "0"
-    return mpmath.libmp.to_str(number._mpf_, count, strip_zeros=False, min_fixed=-4, max_fixed=count + 1)
+    return mpmath.libmp.to_str(mpf, count, strip_zeros=False, min_fixed=-4, max_fixed=count + 1)
 
 
 def correctly_rounded(result, exprs: np.ndarray, point: dict, value: np.ndarray, kinks=(), beside: str | None = None,

@@ -181,7 +181,7 @@ def softmax_jac(logits, temperature: float = 1.0, log: bool = False, vjp: str | 
         exact = _ExactSoftmax(typed.texts.tolist(), temperature)
         entries = np.empty((n, n), dtype=object)
         for i, j in np.ndindex(n, n):
-            entries[i, j] = accuracy.Closed(lambda i=i, j=j: exact.entry(i, j, log))
+            entries[i, j] = accuracy.Closed(lambda digits, i=i, j=j: exact.entry(i, j, log, digits))
         result.value = accuracy.correctly_rounded(result, entries, {}, value)
     if vjp is None:  # measured on the numbers printed
         extra["properties"] = jacobian_properties(result.value, s, temperature, log)
@@ -193,9 +193,9 @@ def softmax_jac(logits, temperature: float = 1.0, log: bool = False, vjp: str | 
 
 
 class _ExactSoftmax:
-    """s = softmax(z/T) at the logits as typed (-1.3 is -13/10) in mpmath, at its working precision, without
-    cancellation: 1 − s_i is the sum of the other terms (prefix and suffix sums), so every entry of J is a
-    product or quotient of sums of positive terms, and its digits at p are right to a few units of p (what
+    """s = softmax(z/T) at the logits as typed (-1.3 is -13/10) in Python's decimal arithmetic, at a given number
+    of digits, without cancellation: 1 − s_i is the sum of the other terms (prefix and suffix sums), so every
+    entry of J is a product or quotient of sums of positive terms, right to a few units of its last digit (what
     ``accuracy.Closed`` asks). Each precision's s is computed once for all n² entries."""
 
     def __init__(self, texts: list[str], temperature: float):
@@ -203,33 +203,33 @@ class _ExactSoftmax:
         self.temperature = Fraction(repr(temperature))  # the shortest text of the double: 0.1 as typed
         self.memo: dict[int, tuple] = {}
 
-    def _at_precision(self) -> tuple:
-        import mpmath
+    def _at(self, digits: int) -> tuple:
+        if digits not in self.memo:
+            import decimal
 
-        prec = mpmath.mp.prec
-        if prec not in self.memo:
-            t = mpmath.mpf(self.temperature.numerator) / self.temperature.denominator
-            z = [mpmath.mpf(v.numerator) / v.denominator / t for v in self.logits]
+            c = decimal.Context(prec=digits, Emin=decimal.MIN_EMIN, Emax=decimal.MAX_EMAX)
+            t = c.divide(self.temperature.numerator, self.temperature.denominator)
+            z = [c.divide(c.divide(v.numerator, v.denominator), t) for v in self.logits]
             top = max(z)
-            e = [mpmath.exp(v - top) for v in z]
-            before = [mpmath.mpf(0)]
+            e = [c.exp(c.subtract(v, top)) for v in z]
+            before, after = [decimal.Decimal(0)], [decimal.Decimal(0)]
             for v in e[:-1]:
-                before.append(before[-1] + v)
-            after = [mpmath.mpf(0)]
+                before.append(c.add(before[-1], v))
             for v in reversed(e[1:]):
-                after.append(after[-1] + v)
+                after.append(c.add(after[-1], v))
             after.reverse()
-            total = before[-1] + e[-1]
-            self.memo[prec] = ([v / total for v in e], [(b + a) / total for b, a in zip(before, after, strict=True)],
-                               1 / t)
-        return self.memo[prec]
+            total = c.add(before[-1], e[-1])
+            self.memo[digits] = (c, [c.divide(v, total) for v in e],
+                                 [c.divide(c.add(b, a), total) for b, a in zip(before, after, strict=True)],
+                                 c.divide(1, t))
+        return self.memo[digits]
 
-    def entry(self, i: int, j: int, log: bool):
-        """J[i, j] of softmax, s_i(δ_ij − s_j)/T, or of log-softmax, (δ_ij − s_j)/T."""
-        s, rest, over_t = self._at_precision()
+    def entry(self, i: int, j: int, log: bool, digits: int):
+        """J[i, j] of softmax, s_i(δ_ij − s_j)/T, or of log-softmax, (δ_ij − s_j)/T, to ``digits`` digits."""
+        c, s, rest, over_t = self._at(digits)
         if log:
-            return (rest[j] if i == j else -s[j]) * over_t
-        return (s[i] * rest[i] if i == j else -s[i] * s[j]) * over_t
+            return c.multiply(rest[j] if i == j else c.minus(s[j]), over_t)
+        return c.multiply(c.multiply(s[i], rest[i]) if i == j else c.minus(c.multiply(s[i], s[j])), over_t)
 
 
 def _fraction(text: str) -> Fraction:
