@@ -11,7 +11,7 @@ from fractions import Fraction
 
 import numpy as np
 
-from . import accuracy, points
+from . import accuracy, limits, points
 from . import softmax as sm
 from .errors import JaccliError, LimitError, ShapeError
 from .result import Panel, Result
@@ -177,12 +177,17 @@ def softmax_jac(logits, temperature: float = 1.0, log: bool = False, vjp: str | 
     result.variables = [f"z[{i}]" for i in range(n)]
     result.point = z.copy()
     result.value = value
-    if vjp is None and n <= accuracy.SYMBOLIC_INPUTS:  # each entry exact at the logits as typed, correctly rounded
+    if n <= accuracy.SYMBOLIC_INPUTS:  # J's entries and s exact at the logits as typed, correctly rounded
         exact = _ExactSoftmax(typed.texts.tolist(), temperature)
-        entries = np.empty((n, n), dtype=object)
-        for i, j in np.ndindex(n, n):
-            entries[i, j] = accuracy.Closed(lambda digits, i=i, j=j: exact.entry(i, j, log, digits))
-        result.value = accuracy.correctly_rounded(result, entries, {}, value)
+        verifier = accuracy.Verifier({}, limits.VERIFY_SECONDS)  # one budget for J and s
+        if vjp is None:
+            entries = np.empty((n, n), dtype=object)
+            for i, j in np.ndindex(n, n):
+                entries[i, j] = accuracy.Closed(lambda digits, i=i, j=j: exact.entry(i, j, log, digits))
+            result.value = accuracy.correctly_rounded(result, entries, {}, value, verifier=verifier)
+        shares = np.empty(n, dtype=object)
+        shares[:] = [accuracy.Closed(lambda digits, i=i: exact.share(i, digits)) for i in range(n)]
+        s[:] = accuracy.correctly_rounded(result, shares, {}, s, beside="s", verifier=verifier)  # the panel, JSON
     if vjp is None:  # measured on the numbers printed
         extra["properties"] = jacobian_properties(result.value, s, temperature, log)
     result.extra = extra
@@ -223,6 +228,10 @@ class _ExactSoftmax:
                                  [c.divide(c.add(b, a), total) for b, a in zip(before, after, strict=True)],
                                  c.divide(1, t))
         return self.memo[digits]
+
+    def share(self, i: int, digits: int):
+        """s_i to ``digits`` digits."""
+        return self._at(digits)[1][i]
 
     def entry(self, i: int, j: int, log: bool, digits: int):
         """J[i, j] of softmax, s_i(δ_ij − s_j)/T, or of log-softmax, (δ_ij − s_j)/T, to ``digits`` digits."""

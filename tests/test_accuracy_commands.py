@@ -90,6 +90,15 @@ def test_softmax_jac_is_correctly_rounded(run, logits, log):
     assert [float(v) for v in _values(out)] == reference(lambda: _softmax_entries(logits, log), [])
 
 
+@pytest.mark.parametrize("vjp", [[], ["--vjp", "1,0,1"]], ids=["J", "--vjp"])
+def test_softmax_jac_prints_s_correctly_rounded(run, vjp):
+    logits = ["-1.3", "0.5", "2.1"]
+    code, out, err = run("softmax-jac", *vjp, "--format", "json", "--", *logits)
+    assert (code, err) == (0, ""), err
+    z = [D(v) for v in logits]
+    assert json.loads(out)["softmax"] == reference(lambda: [mp.exp(v) / sum(mp.exp(w) for w in z) for v in z], [])
+
+
 def test_softmax_jac_with_a_temperature_is_correctly_rounded(run):
     logits = ["0.3", "-1.7", "2.9"]
     code, out, err = run("softmax-jac", "--temperature", "0.7", "--format", "json", "--", *logits)
