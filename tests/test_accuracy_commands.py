@@ -192,3 +192,23 @@ def test_the_determinant_is_correctly_rounded(run, args, exact):
     code, out, err = run("jacobian", *args, "--det", "--format", "json")
     assert (code, err) == (0, ""), err
     assert [json.loads(out)["determinant"]] == reference(exact, [])
+
+
+# Newton's points (sympy cannot solve these): polished on the exact ∇f = 0, decimals as typed; (f, --at, f', f)
+NEWTON = [
+    ("exp(x) - 3.3*x + 0.1*sin(x)", "1", lambda x: mp.exp(x) - D("3.3") + D("0.1") * mp.cos(x),
+     lambda x: mp.exp(x) - D("3.3") * x + D("0.1") * mp.sin(x)),
+    ("log(x) - 0.3*x + 0.2*sin(x)", "3", lambda x: 1 / x - D("0.3") + D("0.2") * mp.cos(x),
+     lambda x: mp.log(x) - D("0.3") * x + D("0.2") * mp.sin(x)),
+    ("x**2/2 + 0.7*cos(x)", "1", lambda x: x - D("0.7") * mp.sin(x), lambda x: x**2 / 2 + D("0.7") * mp.cos(x)),
+]
+
+
+@pytest.mark.parametrize(("expression", "at", "derivative", "f"), NEWTON, ids=[c[0] for c in NEWTON])
+def test_critical_points_found_by_newton_are_correctly_rounded(run, expression, at, derivative, f):
+    code, out, err = run("critical", expression, "--at", at, "--format", "json")
+    assert (code, err) == (0, ""), err
+    (point,) = json.loads(out)["critical_points"]
+    root = mp.findroot(derivative, D(point["point"][0]))  # mpmath's own root finder, from jaccli's answer
+    assert point["point"] == reference(lambda: [mp.findroot(derivative, root)], [])
+    assert point["value"] == reference(lambda: [f(mp.findroot(derivative, root))], [])[0]
