@@ -212,3 +212,32 @@ def test_critical_points_found_by_newton_are_correctly_rounded(run, expression, 
     root = mp.findroot(derivative, D(point["point"][0]))  # mpmath's own root finder, from jaccli's answer
     assert point["point"] == reference(lambda: [mp.findroot(derivative, root)], [])
     assert point["value"] == reference(lambda: [f(mp.findroot(derivative, root))], [])[0]
+
+
+# --- eigenvalues (--eig) at the point as typed -------------------------------------------------------------------
+
+def _eigenvalues(matrix: list[list]) -> list:
+    """[re, im] of each eigenvalue, sorted, flat: by mpmath's QR iteration (not jaccli's polynomial roots)."""
+    values, _ = mp.eig(mp.matrix(matrix))
+    tiny = mp.mpf(10) ** (-mp.mp.dps + 5)
+    pairs = [[mp.chop(mp.re(v), tiny), mp.chop(mp.im(v), tiny)] for v in values]
+    return [part for pair in sorted(pairs, key=lambda p: (float(p[0]), float(p[1]))) for part in pair]
+
+
+EIGEN = [
+    # J = [[0.3y, 0.3x + cos y], [0.1e^(0.1x), −2y]]
+    (["[0.3*x*y + sin(y), exp(0.1*x) - y**2]", "--at", "1.5,0.7"],
+     lambda x, y: [[D("0.3") * y, D("0.3") * x + mp.cos(y)], [D("0.1") * mp.exp(D("0.1") * x), -2 * y]],
+     ["1.5", "0.7"]),
+    # a spiral: J = [[−0.1, −1.3], [1.3, −0.1]]·e^(0.2x), eigenvalues (−0.1 ± 1.3i)e^(0.2x)
+    (["[exp(0.2*x)*(-0.1*x - 1.3*y), exp(0.2*x)*(1.3*x - 0.1*y)]", "--at", "0,0"],
+     lambda x, y: [[D("-0.1"), D("-1.3")], [D("1.3"), D("-0.1")]], ["0", "0"]),
+]
+
+
+@pytest.mark.parametrize(("args", "matrix", "point"), EIGEN, ids=[e[0][0][:30] for e in EIGEN])
+def test_eigenvalues_are_correctly_rounded(run, args, matrix, point):
+    code, out, err = run("jacobian", *args, "--eig", "--format", "json")
+    assert code in (0, 1) and "Error" not in err, err
+    got = [part for pair in json.loads(out)["eigenvalues"] for part in pair]
+    assert got == reference(lambda: _eigenvalues(matrix(*[D(v) for v in point])), [])
