@@ -267,7 +267,7 @@ def _result(expression, constraints, names, lams, problem, found, hess, method) 
         if exact is not None:
             exact_f = sympy.simplify(f_value.outputs.flat[0].xreplace(dict(zip(f_value.inputs, exact[:n],
                                                                                strict=True))))
-            rounded = [None if verifier.out_of_time() else verifier.double(accuracy.prepared(sympy.sympify(v)))
+            rounded = [None if verifier.out_of_time() else verifier.double(accuracy.prepared(v))
                        for v in [*exact, exact_f]]
             unsettled += sum(1 for r in rounded if r is None or r != r)
             floats = np.array([v if r is None or r != r else r for v, r in zip(floats, rounded, strict=False)])
