@@ -14,6 +14,7 @@ sympy (and with it mpmath) is already loaded wherever there is a formula; nothin
 from __future__ import annotations
 
 import time
+from decimal import Decimal
 from fractions import Fraction
 
 import numpy as np
@@ -39,14 +40,17 @@ def point_as_typed(problem) -> dict:
 def to_double(number) -> float | None:
     """A real sympy number (evalf's Float, or an Integer/Rational) rounded to the nearest double (ties to even,
     subnormals and overflow to ±inf included); nan for a complex or undefined value; None when it is no number."""
+    if isinstance(number, Decimal):  # a Closed entry's value: CPython reads its text correctly rounded
+        return float(number)
+    mpf = getattr(number, "_mpf_", None)
+    if isinstance(mpf, tuple):  # evalf's Float or an mpmath mpf: no sympy needed
+        return _mpf_to_double(mpf)
     import sympy
 
     if number is sympy.nan or number in (sympy.zoo, sympy.oo, -sympy.oo):
         return {sympy.oo: float("inf"), -sympy.oo: float("-inf")}.get(number, float("nan"))
     if isinstance(number, sympy.Rational):
         return _fraction_to_double(Fraction(int(number.p), int(number.q)))
-    if isinstance(number, sympy.Float):
-        return _mpf_to_double(number._mpf_)
     if not getattr(number, "is_number", False):
         return None
     real, imag = number.as_real_imag()
@@ -79,8 +83,20 @@ def _fraction_to_double(value: Fraction) -> float:
         return float("inf") if value > 0 else float("-inf")
 
 
+class Closed:
+    """An entry given as a computation instead of a sympy formula (``softmax-jac``'s entries): ``compute(digits)``
+    returns its value as a ``decimal.Decimal`` (or an mpmath mpf) with ``digits`` significant digits, and must be
+    free of cancellation (sums of positive terms, products, quotients, exp), so that its relative error is a few
+    units of that precision: its digits at p are then guaranteed as evalf's are, and the Verifier settles it as
+    it settles a formula. Python's decimal module (loaded with ``fractions``) needs no sympy and no mpmath."""
+
+    def __init__(self, compute):
+        self.compute = compute
+
+
 class Verifier:
-    """Evaluates formulas at one exact point with guaranteed digits, within one deadline."""
+    """Evaluates formulas (sympy expressions, or ``Closed`` entries) at one exact point with guaranteed digits,
+    within one deadline."""
 
     def __init__(self, subs: dict, seconds: float):
         self.exact = subs
@@ -103,6 +119,8 @@ class Verifier:
         """``expr`` at the point to ``digits`` significant digits: (a sympy number, whether evalf guarantees
         them), or None when sympy cannot evaluate it. evalf's guarantee fails (``strict``) when a cancellation
         goes deeper than ``maxn``, which grows with ``digits``; its best value is then returned unguaranteed."""
+        if isinstance(expr, Closed):
+            return expr.compute(digits + 10), True
         from sympy.core.evalf import PrecisionExhausted
 
         subs = self.point(digits)
@@ -164,6 +182,14 @@ def _below_doubles(number) -> bool:
 
 
 def _decimal(number, count: int) -> str | None:
+    if isinstance(number, Decimal):  # a Closed entry's value
+        import mpmath
+
+        if not number.is_finite():
+            return "nan" if number.is_nan() else ("inf" if number > 0 else "-inf")
+        bits = 4 * (len(number.as_tuple().digits) + count) + 64  # more than the decimal holds: exact enough
+        text = decimal_text(mpmath.libmp.from_str(str(number), bits, "n"), count)
+        return "" if text == "0" else text
     import sympy
 
     if not getattr(number, "is_number", False):
@@ -178,32 +204,38 @@ def _decimal(number, count: int) -> str | None:
 
 
 def decimal_text(number, count: int) -> str:
-    """A sympy Float with ``count`` significant digits: ``1.2345e-11``, ``0.125``; exact zero is ``0``."""
+    """A sympy Float (or an mpf tuple) with ``count`` significant digits: ``1.2345e-11``, ``0.125``; exact zero
+    is ``0``."""
     import mpmath
 
-    if not number._mpf_[1]:
+    mpf = getattr(number, "_mpf_", number)
+    if not mpf[1]:
         return "0"
-    return mpmath.libmp.to_str(number._mpf_, count, strip_zeros=False, min_fixed=-4, max_fixed=count + 1)
+    return mpmath.libmp.to_str(mpf, count, strip_zeros=False, min_fixed=-4, max_fixed=count + 1)
 
 
-def correctly_rounded(result, exprs: np.ndarray, problem, value: np.ndarray, kinks=()) -> np.ndarray:
-    """``value`` with each entry replaced by its formula's exact value at the point as typed, rounded to the
-    nearest double; entries not settled within ``limits.VERIFY_SECONDS`` keep their float value, are named in
-    a warning, and fail the run (exit 1)."""
-    import sympy
+def correctly_rounded(result, exprs: np.ndarray, point: dict, value: np.ndarray, kinks=(), beside: str | None = None,
+                      verifier: Verifier | None = None) -> np.ndarray:
+    """``value`` with each entry replaced by its formula's exact value at ``point`` (each symbol -> its value as
+    typed: ``point_as_typed``), rounded to the nearest double; entries not settled within
+    ``limits.VERIFY_SECONDS`` keep their float value, are named in a warning, and fail the run (exit 1).
+    ``exprs`` (sympy formulas or ``Closed`` entries, shaped like ``value``) and ``point`` stay on the result,
+    for ``--digits``. Every command whose numbers have a formula at a point goes through here.
 
-    from .special import rewrite_elementary
-
+    ``beside``: the name of numbers printed beside the result (a panel, e.g. J_F of a chain), rounded the same
+    way; ``verifier``: one shared by several calls, so that together they keep to one time budget."""
+    if beside is None:
+        result.as_typed, result.exact_point = exprs, point
     if np.shape(value) != exprs.shape or kinks:  # on a kink the value is a convention (the kink warning says so)
         return value
-    verifier = Verifier(point_as_typed(problem), limits.VERIFY_SECONDS)
+    verifier = verifier or Verifier(point, limits.VERIFY_SECONDS)
     fixed = np.array(value, dtype=float)
     unverified = []
     for index in np.ndindex(exprs.shape):
-        expr = exprs[index]
-        if not isinstance(expr, sympy.Expr):
+        expr = prepared(exprs[index])
+        if expr is None:
             continue
-        exact = None if verifier.out_of_time() else verifier.double(rewrite_elementary(expr))
+        exact = None if verifier.out_of_time() else verifier.double(expr)
         if exact is None or exact != exact:  # no value, or undefined: in doubt only beside a finite float
             if np.isfinite(fixed[index]):
                 unverified.append(index)
@@ -211,11 +243,27 @@ def correctly_rounded(result, exprs: np.ndarray, problem, value: np.ndarray, kin
             fixed[index] = 0.0 if exact == 0 else exact  # -0.0 would only say which side a rounding fell
     if unverified:
         result.failed = True
-        names = _entry_names(result, unverified)
+        names = _entry_names(result, unverified) if beside is None else "; ".join(
+            f"{beside}[{', '.join(map(str, index))}]" if index else beside for index in unverified[:6]) + (
+            "; …" if len(unverified) > 6 else "")
         why = f"within the time budget of {limits.VERIFY_SECONDS:g} s of CPU" if verifier.out_of_time() else "here"
         result.warnings.append(f"{len(unverified)} of {exprs.size} entries could not be verified to the last digit "
                                f"{why} ({names}): they are float64 values, and their last digits may be wrong")
     return fixed
+
+
+def prepared(expr):
+    """An entry as the Verifier takes it: a ``Closed`` entry as it is, a sympy formula with the special functions
+    rewritten in elementary ones (evalf knows those); None for anything else (a text cell)."""
+    if isinstance(expr, Closed):
+        return expr
+    import sympy
+
+    if not isinstance(expr, sympy.Expr):
+        return None
+    from .special import rewrite_elementary
+
+    return rewrite_elementary(expr)
 
 
 def _entry_names(result, indices: list) -> str:
@@ -312,25 +360,24 @@ def precise_jacobian(problem, numbers, seconds: float = limits.VERIFY_SECONDS):
 
 def attach_digits(result, count: int) -> None:
     """``result.digits``: each entry to ``count`` correct significant digits as text, from its formula at the
-    point as typed (``--digits``); entries not settled within ``limits.VERIFY_SECONDS`` are named in a warning
-    (exit 1) and shown as ``?``."""
+    point as typed (``--digits``; the formulas and point ``correctly_rounded`` kept); entries not settled within
+    ``limits.VERIFY_SECONDS`` are named in a warning (exit 1) and shown as ``?``."""
     from .errors import JaccliError
-    from .special import rewrite_elementary
 
     limits.check_digits(count)
-    if result.value is None or result.numbers is None:
+    if result.value is None:
         raise JaccliError("--digits needs a point: give --at")
     if result.exact is not None:
         raise JaccliError("--exact prints exact values and --digits decimals of them: give one")
-    if result.symbolic is None:
+    if result.as_typed is None or result.exact_point is None:
         raise JaccliError(f"--digits needs the formula, and a result at a point of more than {SYMBOLIC_INPUTS} "
-                          "input values has none (its numbers are float64)")
-    verifier = Verifier(point_as_typed(result.numbers.problem), limits.VERIFY_SECONDS)
+                          "input values (or a product computed without forming J) has none: its numbers are float64")
+    verifier = Verifier(result.exact_point, limits.VERIFY_SECONDS)
     texts = np.empty(result.shape, dtype=object)
     unsettled = []
     for index in np.ndindex(result.shape):
-        formulas = result.symbolic if result.as_typed is None else result.as_typed
-        text = None if verifier.out_of_time() else verifier.digits(rewrite_elementary(formulas[index]), count)
+        expr = prepared(result.as_typed[index])
+        text = None if verifier.out_of_time() or expr is None else verifier.digits(expr, count)
         if text is None:
             unsettled.append(index)
         texts[index] = "?" if text is None else (text or "0")

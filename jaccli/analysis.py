@@ -73,8 +73,8 @@ def determinant(result: Result) -> Result:
     value = None
     if result.value is not None:
         value = float(np.linalg.det(np.asarray(result.value, dtype=float))) if n else 1.0
-        if symbolic is not None and result.exact is None:
-            value = _at_point(symbolic, result, value)
+        if symbolic is not None and result.exact_point is not None:
+            value = _correctly_rounded(symbolic, result, value, n)
     result.extra["determinant"] = value
     result.extra["determinant_symbolic"] = None if symbolic is None else _text(symbolic, result)
     from .render import number
@@ -94,22 +94,28 @@ def determinant(result: Result) -> Result:
     return result
 
 
-def _at_point(expr, result: Result, value: float) -> float:
-    """The formula at the point's doubles in high precision (the value correctly rounded: 720, not
-    719.9999999999995), when it agrees with the numbers' value to 1e-8; else the numbers' value."""
+def _correctly_rounded(symbolic, result: Result, value: float, n: int) -> float:
+    """det J at the point as typed, rounded to the nearest double (720, not 719.9999999999995), by the verifier
+    that rounds J's entries: from the determinant of J's formulas with literals as typed (the simplified one
+    when they are the same formulas)."""
+    from . import accuracy, budget
+
+    exact = symbolic
+    if result.exact is None and result.as_typed is not result.symbolic:  # J's formulas hold rounded decimals
+        try:
+            exact = budget.within(DET_SECONDS, "the determinant at the point as typed", _determinant,
+                                  list(result.as_typed.flat), n)
+        except budget.OutOfTime:
+            return value
+    fixed = accuracy.correctly_rounded(result, np.array(exact, dtype=object), result.exact_point, np.array(value),
+                                       beside="det J")
+    return float(fixed)
+
+
+def _determinant(entries: list, n: int):
     import sympy
 
-    problem = getattr(result.numbers, "problem", None)
-    if problem is None or problem.point is None:
-        return value
-    subs = {symbol: sympy.Float(float(v), 40) for symbol, v in zip(problem.inputs, problem.point)}
-    try:
-        precise = complex(expr.evalf(30, subs=subs))
-    except Exception:  # noqa: BLE001 - no high-precision form: the numbers' value
-        return value
-    if precise.imag == 0 and np.isfinite(precise.real) and abs(precise.real - value) <= 1e-8 * max(1, abs(value)):
-        return float(precise.real)
-    return value
+    return sympy.Matrix(n, n, entries).det(method="berkowitz")
 
 
 def _text(expr, result: Result) -> str:
@@ -137,6 +143,61 @@ def determinant_batch(result: Result) -> Result:
 
 
 # --- eigenvalues and stability ---------------------------------------------------------------------
+
+
+EIG_DIGITS = (40, 80)  # the roots at both must round to the same doubles
+
+
+def _exact_pairs(result: Result, n: int) -> list[list[float]] | None:
+    """The eigenvalues of J at the point as typed, each part rounded to the nearest double: the roots (mpmath's
+    polyroots at 40 and then 80 digits) of the characteristic polynomial of J's formulas, literals as typed, at
+    the exact point, whose coefficients sympy's evalf guarantees; kept when both precisions round alike. None
+    (LAPACK's eigenvalues of the printed J are shown) without formulas, beyond MAX_SYMBOLIC_DET rows, for a
+    coefficient evalf cannot vouch for (an exact zero it cannot prove), or out of time."""
+    if result.as_typed is None or result.exact_point is None or n > MAX_SYMBOLIC_DET:
+        return None
+    import mpmath
+
+    from . import accuracy, budget, limits
+
+    entries = [accuracy.prepared(e) for e in result.as_typed.flat]
+    if any(e is None for e in entries):
+        return None
+    try:
+        coefficients = budget.within(EIG_SECONDS, "the characteristic polynomial at the point", _characteristic,
+                                     [e.xreplace(result.exact_point) for e in entries], n)
+    except budget.OutOfTime:
+        return None
+    verifier = accuracy.Verifier({}, limits.VERIFY_SECONDS)
+    previous = None
+    for digits in EIG_DIGITS:
+        with mpmath.workdps(digits):  # an mpf is made at the working precision: at 15 digits it would round
+            values = []
+            for c in coefficients:
+                answer = None if verifier.out_of_time() else verifier.evaluate(c, digits)
+                if answer is None or not answer[1]:
+                    return None
+                real, imag = answer[0].as_real_imag()
+                if imag != 0 or not real.is_Number:
+                    return None
+                values.append(mpmath.mpf(real._mpf_) if real.is_Float else mpmath.mpf(int(real.p)) / int(real.q))
+            try:
+                roots = mpmath.polyroots(values, maxsteps=400, extraprec=4 * digits)
+            except (mpmath.NoConvergence, ZeroDivisionError, ValueError):
+                return None
+            current = sorted([[accuracy.to_double(mpmath.re(r)), accuracy.to_double(mpmath.im(r))] for r in roots],
+                             key=lambda p: (p[0], p[1]))
+        if current == previous:
+            return [[0.0 if re == 0 else re, 0.0 if im == 0 else im] for re, im in current]
+        previous = current
+    return None
+
+
+def _characteristic(entries: list, n: int) -> list:
+    """The coefficients of det(λI − M), highest power first, for an n×n matrix of exact numbers."""
+    import sympy
+
+    return sympy.Matrix(n, n, entries).charpoly().all_coeffs()
 
 
 def _pairs(values: np.ndarray) -> list[list[float]]:
@@ -211,7 +272,7 @@ def eigenvalues(result: Result) -> Result:
     matrix = np.asarray(result.value, dtype=float)
     if not np.all(np.isfinite(matrix)):
         raise JaccliError("--eig: the Jacobian is not finite at this point")
-    pairs = _pairs(np.linalg.eigvals(matrix)) if n else []
+    pairs = (_exact_pairs(result, n) or _pairs(np.linalg.eigvals(matrix))) if n else []
     verdict, kind = stability(pairs)
     result.extra["eigenvalues"] = pairs
     result.extra["stability"] = verdict

@@ -302,6 +302,10 @@ class Out:
     simplify: bool = True  # symbolic entries in their shortest readable form (pretty); --no-simplify: raw
     digits: int | None = None  # --digits N: N correct significant digits from the exact formula
 
+    def __post_init__(self):
+        if self.digits is not None:
+            limits.check_digits(self.digits)  # before the work
+
     def resolve(self, many: bool = False) -> Format:
         """--format, or for auto: from the -o file's extension, else a table on a terminal (plain lines for
         many points, which a table cannot hold), else plain."""
@@ -327,6 +331,10 @@ def print_result(result, out: Out) -> None:
     """Print ``result`` as ``out`` says, its warnings on stderr, and exit with its code."""
     from . import render
 
+    if out.digits is not None:  # N correct digits of each entry, for every command that verifies its numbers
+        from . import accuracy
+
+        accuracy.attach_digits(result, out.digits)
     fmt = out.resolve()
     if out.simplify and _shows_formulas(result, fmt) and result.exact is None:
         from . import pretty
@@ -420,14 +428,7 @@ def run(compute: Callable, at: list[str] | None, points: str | None, skip_bad: b
     if points is None:
         if skip_bad:
             raise JaccliError("--skip-bad goes with --points")
-        if out.digits is not None:
-            limits.check_digits(out.digits)  # before the work
-        result = compute(at=at, exact=exact, check=out.check)
-        if out.digits is not None:
-            from . import accuracy
-
-            accuracy.attach_digits(result, out.digits)
-        print_result(result, out)
+        print_result(compute(at=at, exact=exact, check=out.check), out)
     if at:
         raise JaccliError("give either --at or --points, not both")
     if out.check:
@@ -794,7 +795,7 @@ def _field(op: str, expression: str, coords: Coords, vars, at, points, skip_bad,
 def div(
     expression: Expression, at: At = None, vars: Vars = None, coords: CoordsOpt = Coords.cartesian,
     points: Points = None, skip_bad: SkipBad = False, exact: Exact = False, format: FormatOpt = Format.auto,
-    precision: Precision = None, output: Output = None, no_simplify: NoSimplify = False,
+    precision: Precision = None, output: Output = None, no_simplify: NoSimplify = False, digits: DigitsOpt = None,
 ) -> None:
     """The divergence ∇·F of a vector field with one component per variable: the trace of J in Cartesian
     coordinates, with the scale factors in the others.
@@ -803,15 +804,15 @@ def div(
     Example:  jaccli div "[x*y, y*z, z*x]"                            → x + y + z
     Example:  jaccli div "[r, 0]" --coords polar --vars r,t          → 2
     """
-    _field("div", expression, coords, vars, at, points, skip_bad, exact, Out(format, precision, output,
-                                                                             simplify=not no_simplify))
+    _field("div", expression, coords, vars, at, points, skip_bad, exact,
+           Out(format, precision, output, simplify=not no_simplify, digits=digits))
 
 
 @app.command(cls=_Command)
 def curl(
     expression: Expression, at: At = None, vars: Vars = None, coords: CoordsOpt = Coords.cartesian,
     points: Points = None, skip_bad: SkipBad = False, exact: Exact = False, format: FormatOpt = Format.auto,
-    precision: Precision = None, output: Output = None, no_simplify: NoSimplify = False,
+    precision: Precision = None, output: Output = None, no_simplify: NoSimplify = False, digits: DigitsOpt = None,
 ) -> None:
     """The curl ∇×F of a 3-D vector field (the antisymmetric part of J), or the scalar curl of a 2-D one.
 
@@ -819,15 +820,15 @@ def curl(
     Example:  jaccli curl "[-y, x, 0]"                               → [0, 0, 2]
     Example:  jaccli curl "[-y, x]" --at 1,2                         → 2
     """
-    _field("curl", expression, coords, vars, at, points, skip_bad, exact, Out(format, precision, output,
-                                                                              simplify=not no_simplify))
+    _field("curl", expression, coords, vars, at, points, skip_bad, exact,
+           Out(format, precision, output, simplify=not no_simplify, digits=digits))
 
 
 @app.command(cls=_Command)
 def laplacian(
     expression: Expression, at: At = None, vars: Vars = None, coords: CoordsOpt = Coords.cartesian,
     points: Points = None, skip_bad: SkipBad = False, exact: Exact = False, format: FormatOpt = Format.auto,
-    precision: Precision = None, output: Output = None, no_simplify: NoSimplify = False,
+    precision: Precision = None, output: Output = None, no_simplify: NoSimplify = False, digits: DigitsOpt = None,
 ) -> None:
     """The Laplacian ∇²f of a scalar function: the trace of the Hessian in Cartesian coordinates.
 
@@ -835,8 +836,8 @@ def laplacian(
     Example:  jaccli laplacian "x**2 + y**2 + z**2"                  → 6
     Example:  jaccli laplacian "1/r" --coords spherical --vars r,theta,phi   → 0
     """
-    _field("laplacian", expression, coords, vars, at, points, skip_bad, exact, Out(format, precision, output,
-                                                                                   simplify=not no_simplify))
+    _field("laplacian", expression, coords, vars, at, points, skip_bad, exact,
+           Out(format, precision, output, simplify=not no_simplify, digits=digits))
 
 
 @app.command(cls=_Command)
@@ -973,7 +974,7 @@ def chain(
     var: Annotated[str | None, typer.Option("--var", metavar="NAME",
                                                help="G's variable, bound to F(x) (default: G's only variable).")]
     = None,
-    format: FormatOpt = Format.auto, precision: Precision = None, output: Output = None,
+    format: FormatOpt = Format.auto, precision: Precision = None, output: Output = None, digits: DigitsOpt = None,
 ) -> None:
     """The chain rule for l = G(F(x)): J_F, ∇G at y = F(x), and ∇l = J_Fᵀ ∇G, checked against ∇(G∘F).
 
@@ -987,7 +988,8 @@ def chain(
     sources = [("F", f), ("G", g), *[("--at", spec) for spec in at or []]]
     check_inputs(sources, output)  # F and G may each be @file or -, as EXPR may: one reader per stream
     f, g = expression_text(f, [], output), expression_text(g, [], output)
-    print_result(compute.chain(f, g, at, _variables(vars), var), Out(format, precision, output))
+    out = Out(format, precision, output, digits=digits)
+    print_result(compute.chain(f, g, at, _variables(vars), var), out)
 
 
 def _reject_unknown_options(ctx: typer.Context, tokens: list[str]) -> None:
@@ -1017,7 +1019,7 @@ def softmax_jac(
                                                help="Jᵀv in O(n) without forming J; V like a point: 1,2,3, "
                                                     "@file or -.")] = None,
     format: FormatOpt = Format.auto, precision: Precision = None,
-    output: Output = None,
+    output: Output = None, digits: DigitsOpt = None,
 ) -> None:
     """The softmax Jacobian J = diag(s) − s sᵀ, with its properties checked.
 
@@ -1033,7 +1035,8 @@ def softmax_jac(
 
     _reject_unknown_options(ctx, logits or [])
     check_inputs([("LOGITS", spec.strip()) for spec in logits or []] + [("--vjp", vjp)] * (vjp is not None), output)
-    print_result(compute_softmax_jac(logits or [], temperature, log, vjp), Out(format, precision, output))
+    out = Out(format, precision, output, digits=digits)
+    print_result(compute_softmax_jac(logits or [], temperature, log, vjp), out)
 
 
 @app.command(cls=_Command)

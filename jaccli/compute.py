@@ -336,8 +336,8 @@ def _finish(result: Result, problem: Problem, numbers: Numbers, exprs: np.ndarra
     if exprs is not None:  # every entry the exact value at the point as typed, rounded to the nearest double
         from . import accuracy
 
-        result.as_typed = _as_typed(exprs, problem, formulas)
-        value = accuracy.correctly_rounded(result, result.as_typed, problem, value, kinks)
+        exact_point = accuracy.point_as_typed(problem)
+        value = accuracy.correctly_rounded(result, _as_typed(exprs, problem, formulas), exact_point, value, kinks)
     elif not exact:  # no formula (more than SYMBOLIC_INPUTS inputs): an estimate of the rounding error instead
         from . import accuracy
 
@@ -764,30 +764,66 @@ def chain(f_expression: str, g_expression: str, at: list[str], variables: list[s
     shape = _input_shape(problem)
     rows, columns = _input_grid(problem, "∂l/∂·")
     y_labels = [element_label(var, index) for index in np.ndindex(f_shape)]
-    f_value = np.asarray(f_value, dtype=float).reshape(f_shape)
     result = Result(
         "chain", f"{g_expression} with {var} = {f_expression}", shape, rows, columns,
         title=f"Chain rule for l = G(F(x)), F = {f_expression}, G = {g_expression}, at {problem.describe_point()}",
-        value_title=f"∇l = J_Fᵀ ∇G  (the vector-Jacobian product with v = ∇G at {var} = F(x))",
-        extra={
+        value_title=f"∇l = J_Fᵀ ∇G  (the vector-Jacobian product with v = ∇G at {var} = F(x))")
+    kinks = kinks_j | kinks_g | kinks_d
+    value = value.reshape(shape)
+    f_value = np.asarray(f_value, dtype=float).reshape(f_shape)
+    grad_g = np.asarray(grad_g, dtype=float).reshape(f_shape)
+    formulas = None if kinks else _chain_formulas(problem, g_root, composed, var, f_shape)
+    if formulas is not None:  # every printed number the exact value at the point as typed, correctly rounded
+        from . import accuracy
+
+        exact_point = accuracy.point_as_typed(problem)
+        verifier = accuracy.Verifier(exact_point, limits.VERIFY_SECONDS)  # one budget for the four arrays
+        grad_l, jac_exprs, f_exprs, grad_g_exprs = formulas
+        value = accuracy.correctly_rounded(result, grad_l.reshape(shape), exact_point, value, verifier=verifier)
+        jac_f = accuracy.correctly_rounded(result, jac_exprs, exact_point, jac_f, beside="J_F", verifier=verifier)
+        f_value = accuracy.correctly_rounded(result, f_exprs.reshape(f_shape), exact_point, f_value,
+                                             beside="F(x)", verifier=verifier)
+        grad_g = accuracy.correctly_rounded(result, grad_g_exprs.reshape(f_shape), exact_point, grad_g,
+                                            beside="∇G", verifier=verifier)
+    result.extra = {
             "f": f_expression, "g": g_expression, "var": var,
-            "f_value": f_value, "jacobian_f": jac_f, "grad_g": grad_g.reshape(f_shape),
+            "f_value": f_value, "jacobian_f": jac_f, "grad_g": grad_g,
             "direct_gradient": direct.reshape(shape),
             "properties": {"equals_direct_gradient": {
                 "holds": agrees,
                 "statement": f"J_Fᵀ ∇G = ∇(G∘F) computed directly (F substituted for {var} in G, then differentiated)",
                 "measure": "max|difference|", "residual": worst if np.isfinite(worst) else None}},
-        },
-        panels=[Panel("J_F: rows the outputs of F, columns the inputs",
-                      output_labels(f_shape), problem.labels, jac_f),
-                Panel(f"{var} = F(x) and ∇G at {var}", [f"{var} = F(x)", f"∇G({var})"], y_labels,
-                      np.vstack([f_value.ravel(), grad_g.ravel()]))],
-    )
-    result.failed = not agrees
-    _attach(result, problem, value, kinks_j | kinks_g | kinks_d)
+    }
+    result.panels = [Panel("J_F: rows the outputs of F, columns the inputs", output_labels(f_shape), problem.labels,
+                           jac_f),
+                     Panel(f"{var} = F(x) and ∇G at {var}", [f"{var} = F(x)", f"∇G({var})"], y_labels,
+                           np.vstack([f_value.ravel(), grad_g.ravel()]))]
+    result.failed = result.failed or not agrees
+    _attach(result, problem, value, kinks)
     if not agrees:
         result.warnings.append(f"the chain-rule product and the direct gradient differ by up to {worst:g}")
     return result
+
+
+def _chain_formulas(problem: Problem, g_root: ir.Node, composed: ir.Node, var: str, f_shape: tuple[int, ...]):
+    """The exact forms, literals as typed, of ∇l, J_F, F(x) and ∇G at y = F(x) (flat object arrays but J_F m×n);
+    None where the numbers have no formula (as for a Jacobian: too many inputs, a wide min/max, too large)."""
+    if problem.numeric() or any(node.op.name in ("amin", "amax") and node.args[0].size > limits.MAX_SYMBOLIC_EXTREMES
+                                for node in ir.topological([composed])):
+        return None
+    try:
+        limits.check_symbolic_size(composed, len(problem.labels))
+    except LimitError:
+        return None
+    from . import calculus, symbolic
+
+    f_exact = problem.exact_outputs
+    g_outputs, g_symbols = symbolic.lower(g_root, {var: f_shape}, True)
+    y = list(g_symbols[var].flat)
+    at_f = dict(zip(y, f_exact.flat, strict=True))  # simultaneous: a name shared by F's inputs and G's y is safe
+    grad_g = np.array([e.xreplace(at_f) for e in calculus.gradient(g_outputs.flat[0], y)], dtype=object)
+    grad_l = calculus.gradient(g_outputs.flat[0].xreplace(at_f), problem.inputs)
+    return grad_l, calculus.jacobian(f_exact, problem.inputs), f_exact.ravel(), grad_g
 
 
 def _gradient_at(engine: ad.Problem, env: dict) -> tuple[np.ndarray, set[str]]:

@@ -82,7 +82,7 @@ def critical(expression: str, at: list[str] | None = None, variables: list[str] 
         names = seen
     lams = _multiplier_names(set(names), len(constraints))
     lagrangian = f"({expression})" + "".join(f" - {lam}*({g})" for lam, g in zip(lams, constraints, strict=True))
-    problem = Problem(lagrangian, None, names + lams)
+    problem = Problem(lagrangian, None, names + lams, exact=True)  # 0.3 is 3/10: solved exactly, not a float's root
     if problem.root.size != 1 or Problem(expression, None, names).root.size != 1:
         raise ShapeError("critical needs a scalar function (and scalar constraints)")
     arrays = [name for name, shape in problem.layout if shape != ()]
@@ -104,8 +104,12 @@ def critical(expression: str, at: list[str] | None = None, variables: list[str] 
         if start is None:
             raise JaccliError(f"no exact critical points: {reason}; give --at to search numerically from a point "
                               "(Newton's method)")
-        found = [(None, _newton(grad, hess, start, n, m))]
+        root = _newton(grad, hess, start, n, m)
+        polished = _polished(problem, root)
+        found = [(None, root, None) if polished is None else (None, *polished)]
         method = f"by Newton's method from --at (exact solving: {reason})"
+        if polished is None:
+            method += "; float64, not polished to the last digit"
     return _result(expression, shown, names, lams, problem, found, hess, method)
 
 
@@ -131,7 +135,7 @@ def _exact(problem: Problem, size: int):
             floats = np.array([float(v.evalf(30)) for v in values])
         except (TypeError, ValueError):
             continue
-        found.append((values, floats))
+        found.append((values, floats, None))
     found.sort(key=lambda item: tuple(item[1]))
     return found, "exactly by sympy's solve", None
 
@@ -161,6 +165,67 @@ def _newton(grad: Numbers, hess: Numbers, start: np.ndarray, n: int, m: int) -> 
                       f"(max |∇L| = {residual:.3g}); try another --at")
 
 
+POLISH_DIGITS = (40, 80)  # Newton again in multi-precision: the root at both must round to the same doubles
+
+
+def _polished(problem: Problem, root: np.ndarray) -> tuple[np.ndarray, float] | None:
+    """Newton's float64 root, polished by Newton's method on the exact ∇L = 0 (literals as typed) in mpmath at 40
+    and then 80 digits, from the float root: the doubles nearest the root and the value of f there, when both
+    precisions agree (quadratic convergence: the last step at p digits bounds the error), else None (a singular
+    Hessian, no convergence, or out of the time budget ``limits.VERIFY_SECONDS``)."""
+    import time
+
+    import mpmath
+
+    from . import accuracy, calculus, limits
+    from .special import rewrite_elementary
+
+    deadline = time.monotonic() + limits.VERIFY_SECONDS
+    f = rewrite_elementary(problem.outputs.flat[0])
+    unknowns = problem.inputs
+    grad = list(calculus.gradient(f, unknowns))
+    hess = calculus.hessian(f, unknowns)
+    previous = None
+    for digits in POLISH_DIGITS:
+        with mpmath.workdps(digits + 10):
+            z = [mpmath.mpf(float(v)) for v in root]
+
+            try:
+                for _ in range(60):
+                    if time.monotonic() > deadline:
+                        return None
+                    subs = dict(zip(unknowns, z, strict=True))
+                    step = mpmath.lu_solve(mpmath.matrix([[_mp(e, subs, digits) for e in row] for row in hess]),
+                                           mpmath.matrix([_mp(e, subs, digits) for e in grad]))
+                    z = [a - b for a, b in zip(z, step, strict=True)]
+                    tol = mpmath.mpf(10) ** -digits * (1 + max(abs(v) for v in z))
+                    if max(abs(v) for v in step) <= tol:
+                        z = [v if abs(v) > tol else mpmath.mpf(0) for v in z]  # a root at 0 is 0 at any precision
+                        break
+                else:
+                    return None
+            except (ValueError, TypeError, ZeroDivisionError):
+                return None
+            try:  # L = f at the root (g = 0 there)
+                current = [accuracy.to_double(v) for v in z] + [accuracy.to_double(_mp(f, subs, digits))]
+            except (ValueError, TypeError):
+                return None
+        if current == previous:
+            return np.array(current[:-1]), current[-1]
+        previous = current
+    return None
+
+
+def _mp(expr, subs: dict, digits: int):
+    """A formula at a multi-precision point, as an mpmath number (``digits`` + 10 digits)."""
+    import mpmath
+
+    number = expr.evalf(digits + 10, subs=subs)
+    if not number.is_Number:
+        raise ValueError("not a real number")
+    return mpmath.mpf(number._mpf_) if number.is_Float else mpmath.mpf(int(number.p)) / int(number.q)
+
+
 def classify(hessian: np.ndarray, n: int, m: int) -> tuple[str, list[float]]:
     """The type of a stationary point of L from its Hessian over (x, λ): the eigenvalues of H_xx restricted to
     the null space of Jg (all of them without constraints)."""
@@ -187,20 +252,28 @@ def classify(hessian: np.ndarray, n: int, m: int) -> tuple[str, list[float]]:
 def _result(expression, constraints, names, lams, problem, found, hess, method) -> Result:
     import sympy
 
+    from . import accuracy, limits
     from .render import number
 
     n, m = len(names), len(lams)
-    f_value = Problem(expression, None, names)
+    f_value = Problem(expression, None, names, exact=True)
+    verifier = accuracy.Verifier({}, limits.VERIFY_SECONDS)  # the exact points' coordinates and values, rounded
+    unsettled = 0
     points, grid = [], []
-    for exact, floats in found:
-        hessian = hess.at(floats[None])[0][0]
-        kind, eigenvalues = classify(hessian, n, m)
-        value = float(np.asarray(f_value.ad.value(Numbers(f_value, "gradient", (n,)).env(floats[None, :n])))
-                      .reshape(-1)[0])
+    for exact, floats, known in found:
+        value = known if known is not None else float(  # known: f at a polished root
+            np.asarray(f_value.ad.value(Numbers(f_value, "gradient", (n,)).env(floats[None, :n]))).reshape(-1)[0])
         exact_f = None
         if exact is not None:
             exact_f = sympy.simplify(f_value.outputs.flat[0].xreplace(dict(zip(f_value.inputs, exact[:n],
                                                                                strict=True))))
+            rounded = [None if verifier.out_of_time() else verifier.double(accuracy.prepared(v))
+                       for v in [*exact, exact_f]]
+            unsettled += sum(1 for r in rounded if r is None or r != r)
+            floats = np.array([v if r is None or r != r else r for v, r in zip(floats, rounded, strict=False)])
+            value = value if rounded[-1] is None or rounded[-1] != rounded[-1] else rounded[-1]
+        hessian = hess.at(floats[None])[0][0]
+        kind, eigenvalues = classify(hessian, n, m)
         cells = [sympy.sstr(v) for v in exact] if exact is not None else [number(v) for v in floats]
         cells += [sympy.sstr(exact_f) if exact_f is not None else number(value), kind]
         grid.append(cells)
@@ -219,6 +292,10 @@ def _result(expression, constraints, names, lams, problem, found, hess, method) 
     title = f"Critical points of {expression}" + (f" subject to {', '.join(constraints)}" if constraints else "")
     result = Result("critical", expression, symbolic.shape, rows, columns, variables=names, title=title,
                     symbolic=symbolic, extra={"method": method, "critical_points": points})
+    if unsettled:
+        result.failed = True
+        result.warnings.append(f"{unsettled} coordinates or values of exact critical points could not be rounded to "
+                               "the last digit within the time budget: they are float64 values")
     if not points:
         result.summary.append("no critical points" + (" satisfy the constraints" if m else ""))
     result.summary.append(f"found {method}")

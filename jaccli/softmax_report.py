@@ -7,9 +7,11 @@ refresher points at are checked on the computed numbers, each with its residual.
 
 from __future__ import annotations
 
+from fractions import Fraction
+
 import numpy as np
 
-from . import points
+from . import accuracy, limits, points
 from . import softmax as sm
 from .errors import JaccliError, LimitError, ShapeError
 from .result import Panel, Result
@@ -20,9 +22,10 @@ _EPS = np.finfo(float).eps
 _SUBSCRIPTS = str.maketrans("0123456789", "₀₁₂₃₄₅₆₇₈₉")
 
 
-def read_logits(specs: list[str], stdin=None) -> np.ndarray:
-    """One float vector from the LOGITS arguments: ``-1.3 0.5 2.1``, ``"1, 2"``, ``[1,2]``, ``@file``, ``-``."""
-    arrays = []
+def read_logits(specs: list[str], stdin=None) -> points.Value:
+    """One vector from the LOGITS arguments: ``-1.3 0.5 2.1``, ``"1, 2"``, ``[1,2]``, ``@file``, ``-`` (the floats
+    and the texts as typed)."""
+    arrays, texts = [], []
     for spec in specs:
         text = spec.strip()
         if text not in ("-",) and not text.startswith("@"):
@@ -34,9 +37,10 @@ def read_logits(specs: list[str], stdin=None) -> np.ndarray:
             raise ShapeError(f"the logits must be one vector, got an array of shape "
                              f"{'×'.join(map(str, value.shape))}")
         arrays.append(value.array.ravel())
+        texts.append(value.texts.ravel())
     if not arrays:
         raise JaccliError("no logits given; e.g. jaccli softmax-jac -1.3 0.5 2.1")
-    return np.concatenate(arrays)
+    return points.Value(np.concatenate(arrays), np.concatenate(texts))
 
 
 def _labels(stem: str, n: int) -> list[str]:
@@ -119,7 +123,8 @@ def softmax_jac(logits, temperature: float = 1.0, log: bool = False, vjp: str | 
     ``log``: the Jacobian of log-softmax, I − 1 sᵀ (over T). ``vjp``: Jᵀv instead, n entries, in O(n)
     without forming J. ``logits`` is a float vector or the LOGITS texts; it is never modified.
     """
-    z = read_logits(logits, stdin) if _is_texts(logits) else np.array(logits, dtype=float).ravel()
+    typed = read_logits(logits, stdin) if _is_texts(logits) else points.Value(np.array(logits, dtype=float).ravel())
+    z = typed.array
     if z.size == 0:
         raise JaccliError("no logits given; e.g. jaccli softmax-jac -1.3 0.5 2.1")
     if not np.all(np.isfinite(z)):
@@ -164,7 +169,6 @@ def softmax_jac(logits, temperature: float = 1.0, log: bool = False, vjp: str | 
                              "use --vjp V for Jᵀv in O(n)")
         jac = (sm.log_softmax_jacobian(scaled) if log else sm.softmax_jacobian(scaled)) / temperature
         value = jac
-        extra["properties"] = jacobian_properties(jac, s, temperature, log)
         formula = f"(I − 1 sᵀ){over_t}" if log else (f"(diag(s) − s sᵀ){over_t}" if over_t else "diag(s) − s sᵀ")
         rows = _labels("log s", n) if log else _labels("s", n)
         result = Result("softmax-jac", expression, (n, n), rows, _labels("z", n),
@@ -173,11 +177,76 @@ def softmax_jac(logits, temperature: float = 1.0, log: bool = False, vjp: str | 
     result.variables = [f"z[{i}]" for i in range(n)]
     result.point = z.copy()
     result.value = value
+    if n <= accuracy.SYMBOLIC_INPUTS:  # J's entries and s exact at the logits as typed, correctly rounded
+        exact = _ExactSoftmax(typed.texts.tolist(), temperature)
+        verifier = accuracy.Verifier({}, limits.VERIFY_SECONDS)  # one budget for J and s
+        if vjp is None:
+            entries = np.empty((n, n), dtype=object)
+            for i, j in np.ndindex(n, n):
+                entries[i, j] = accuracy.Closed(lambda digits, i=i, j=j: exact.entry(i, j, log, digits))
+            result.value = accuracy.correctly_rounded(result, entries, {}, value, verifier=verifier)
+        shares = np.empty(n, dtype=object)
+        shares[:] = [accuracy.Closed(lambda digits, i=i: exact.share(i, digits)) for i in range(n)]
+        s[:] = accuracy.correctly_rounded(result, shares, {}, s, beside="s", verifier=verifier)  # the panel, JSON
+    if vjp is None:  # measured on the numbers printed
+        extra["properties"] = jacobian_properties(result.value, s, temperature, log)
     result.extra = extra
     result.panels = [Panel("logits and softmax", panel_rows, [str(i) for i in range(n)], np.vstack(panel_values))]
     if not result.finite:
         result.warnings.append("the result is not finite")
     return result
+
+
+class _ExactSoftmax:
+    """s = softmax(z/T) at the logits as typed (-1.3 is -13/10) in Python's decimal arithmetic, at a given number
+    of digits, without cancellation: 1 − s_i is the sum of the other terms (prefix and suffix sums), so every
+    entry of J is a product or quotient of sums of positive terms, right to a few units of its last digit (what
+    ``accuracy.Closed`` asks). Each precision's s is computed once for all n² entries."""
+
+    def __init__(self, texts: list[str], temperature: float):
+        self.logits = [_fraction(t) for t in texts]
+        self.temperature = Fraction(repr(temperature))  # the shortest text of the double: 0.1 as typed
+        self.memo: dict[int, tuple] = {}
+
+    def _at(self, digits: int) -> tuple:
+        if digits not in self.memo:
+            import decimal
+
+            c = decimal.Context(prec=digits, Emin=decimal.MIN_EMIN, Emax=decimal.MAX_EMAX)
+            t = c.divide(self.temperature.numerator, self.temperature.denominator)
+            z = [c.divide(c.divide(v.numerator, v.denominator), t) for v in self.logits]
+            top = max(z)
+            e = [c.exp(c.subtract(v, top)) for v in z]
+            before, after = [decimal.Decimal(0)], [decimal.Decimal(0)]
+            for v in e[:-1]:
+                before.append(c.add(before[-1], v))
+            for v in reversed(e[1:]):
+                after.append(c.add(after[-1], v))
+            after.reverse()
+            total = c.add(before[-1], e[-1])
+            self.memo[digits] = (c, [c.divide(v, total) for v in e],
+                                 [c.divide(c.add(b, a), total) for b, a in zip(before, after, strict=True)],
+                                 c.divide(1, t))
+        return self.memo[digits]
+
+    def share(self, i: int, digits: int):
+        """s_i to ``digits`` digits."""
+        return self._at(digits)[1][i]
+
+    def entry(self, i: int, j: int, log: bool, digits: int):
+        """J[i, j] of softmax, s_i(δ_ij − s_j)/T, or of log-softmax, (δ_ij − s_j)/T, to ``digits`` digits."""
+        c, s, rest, over_t = self._at(digits)
+        if log:
+            return c.multiply(rest[j] if i == j else c.minus(s[j]), over_t)
+        return c.multiply(c.multiply(s[i], rest[i]) if i == j else c.minus(c.multiply(s[i], s[j])), over_t)
+
+
+def _fraction(text: str) -> Fraction:
+    """A logit as typed, exactly (``-1.3`` is -13/10); a form Fraction does not read is taken as its double."""
+    try:
+        return Fraction(text.strip())
+    except ValueError:
+        return Fraction(float(text))
 
 
 def _is_texts(logits) -> bool:

@@ -142,17 +142,17 @@ class FieldNumbers:
             return value.reshape((points,) + self.shape), kinks
 
 
-def _formulas(problem: Problem, op: str, coords: str):
+def _formulas(outputs: np.ndarray, q: list, op: str, coords: str):
+    """The formula of div, curl or ∇² of the lowered ``outputs`` in the coordinates ``q``."""
     import sympy
 
-    q = problem.inputs
     h = _symbolic_scale(coords, q)
     big = sympy.Mul(*h)
     if op == "laplacian":
-        f = problem.outputs.flat[0]
+        f = outputs.flat[0]
         expr = sum(sympy.diff(big / h[i] ** 2 * sympy.diff(f, q[i]), q[i]) for i in range(len(q))) / big
         return np.array(sympy.simplify(expr) if sympy.count_ops(expr) <= 200 else expr, dtype=object)
-    field = list(problem.outputs.flat)
+    field = list(outputs.flat)
     if op == "div":
         expr = sum(sympy.diff(big * field[i] / h[i], q[i]) for i in range(len(q))) / big
         return np.array(sympy.simplify(expr) if sympy.count_ops(expr) <= 200 else expr, dtype=object)
@@ -203,5 +203,10 @@ def field_operator(op: str, expression: str, at: list[str] | None = None, variab
         roles = ", ".join(f"{v} = {role}" for v, role in zip(problem.labels, COORDINATES[coords], strict=True))
         title += f" ({coords} coordinates: {roles})"
     result = Result(op, expression, shape, rows, [column], title=title, extra={"coords": coords})
-    exprs = _formulas(problem, op, coords) if _symbolic(problem, many) else None
-    return _finish(result, problem, FieldNumbers(problem, op, coords, shape), exprs, exact)
+    exprs = formulas = None
+    if _symbolic(problem, many):
+        def formulas(outputs, exact):
+            return _formulas(outputs, problem.inputs, op, coords)
+
+        exprs = formulas(problem.outputs, exact)
+    return _finish(result, problem, FieldNumbers(problem, op, coords, shape), exprs, exact, formulas=formulas)
