@@ -94,6 +94,9 @@ class Closed:
         self.compute = compute
 
 
+SHARED_TERMS = 8  # a sum of this many terms or more, common to several formulas, is evaluated once (Verifier.share)
+
+
 class Verifier:
     """Evaluates formulas (sympy expressions, or ``Closed`` entries) at one exact point with guaranteed digits,
     within one deadline."""
@@ -102,9 +105,41 @@ class Verifier:
         self.exact = subs
         self.deadline = time.process_time() + seconds  # CPU time: the same result on a loaded machine
         self._approx: dict[int, dict] = {}
+        self._shared: set = set()  # long sums common to several formulas (share)
+        self._sums: dict[int, dict] = {}  # their values, by precision
 
     def out_of_time(self) -> bool:
         return time.process_time() > self.deadline
+
+    def share(self, formulas) -> None:
+        """Find the long sums that several formulas have in common (a softmax Jacobian's N² entries all divide by
+        the same sum of N exponentials): each is then evaluated once per precision, not once per entry, which
+        made verifying N² entries cost N³."""
+        import sympy
+
+        seen: dict = {}
+        for expr in formulas:
+            if not isinstance(expr, sympy.Basic):
+                continue
+            for node in {n for n in sympy.preorder_traversal(expr) if n.is_Add and len(n.args) >= SHARED_TERMS}:
+                seen[node] = seen.get(node, 0) + 1
+        self._shared.update(node for node, count in seen.items() if count > 1)
+
+    def _shared_values(self, digits: int) -> dict:
+        """The shared sums at the point, each to ``digits`` + 20 guaranteed digits (a sum evalf cannot guarantee
+        is left in place); an entry's value through them is still settled only when two precisions agree."""
+        if digits not in self._sums:
+            from sympy.core.evalf import PrecisionExhausted
+
+            values = {}
+            for node in self._shared:
+                try:
+                    values[node] = node.evalf(digits + 20, subs=self.point(digits + 20), maxn=4 * digits + 100,
+                                              strict=True)
+                except (PrecisionExhausted, Exception):  # noqa: BLE001 - evaluated with the entry instead
+                    continue
+            self._sums[digits] = values
+        return self._sums[digits]
 
     def point(self, digits: int) -> dict:
         """The point as Floats of ``digits`` + 10 digits (evalf treats them as exact: the error shrinks with p)."""
@@ -124,6 +159,8 @@ class Verifier:
         from sympy.core.evalf import PrecisionExhausted
 
         subs = self.point(digits)
+        if self._shared:
+            expr = expr.xreplace(self._shared_values(digits))
         try:
             try:
                 return expr.evalf(digits, subs=subs, maxn=4 * digits + 100, strict=True), True
@@ -231,8 +268,9 @@ def correctly_rounded(result, exprs: np.ndarray, point: dict, value: np.ndarray,
     verifier = verifier or Verifier(point, limits.VERIFY_SECONDS)
     fixed = np.array(value, dtype=float)
     unverified = []
-    for index in np.ndindex(exprs.shape):
-        expr = prepared(exprs[index])
+    formulas = {index: prepared(exprs[index]) for index in np.ndindex(exprs.shape)}
+    verifier.share(formulas.values())
+    for index, expr in formulas.items():
         if expr is None:
             continue
         exact = None if verifier.out_of_time() else verifier.double(expr)

@@ -241,3 +241,13 @@ def test_eigenvalues_are_correctly_rounded(run, args, matrix, point):
     assert code in (0, 1) and "Error" not in err, err
     got = [part for pair in json.loads(out)["eigenvalues"] for part in pair]
     assert got == reference(lambda: _eigenvalues(matrix(*[D(v) for v in point])), [])
+
+
+def test_a_softmax_jacobian_of_64_logits_is_correctly_rounded_within_the_budget(run):
+    # N² entries sharing one sum of N exponentials: evaluated once per precision (Verifier.share), not per entry,
+    # else the N³ work ran out of the verification budget from about N = 32 (exit 1, entries unverified)
+    rng = np.random.default_rng(64)
+    logits = [f"{v:.3f}" for v in rng.normal(scale=3, size=64)]
+    code, out, err = run("jacobian", "softmax(x)", "--at", ",".join(logits), "--format", "json")
+    assert (code, err) == (0, ""), err
+    assert [float(v) for v in _values(out)] == reference(lambda: _softmax_entries(logits), [])
