@@ -115,12 +115,13 @@ class Verifier:
         """Find the long sums that several formulas have in common (a softmax Jacobian's N² entries all divide by
         the same sum of N exponentials): each is then evaluated once per precision, not once per entry, which
         made verifying N² entries cost N³."""
+        formulas = [expr for expr in formulas if expr is not None and not isinstance(expr, Closed)]
+        if not formulas:  # softmax-jac's closed forms: sympy stays unimported
+            return
         import sympy
 
         seen: dict = {}
         for expr in formulas:
-            if not isinstance(expr, sympy.Basic):
-                continue
             for node in {n for n in sympy.preorder_traversal(expr) if n.is_Add and len(n.args) >= SHARED_TERMS}:
                 seen[node] = seen.get(node, 0) + 1
         self._shared.update(node for node, count in seen.items() if count > 1)
