@@ -182,6 +182,48 @@ def test_an_underflow_that_does_not_matter_is_quiet(run):
     assert json.loads(out)["value"] == [1.0] * N  # 1 - e^-800, correctly rounded
 
 
+# --points: the same estimate, point by point
+def test_points_name_the_rows_in_doubt(run):
+    lines = "0.5\n40\n1e-12\n2\n"
+    code, out, err = run("derivative", "tanh(x)", "--points", "-", "--format", "csv", input=lines)
+    assert code == 1
+    rows = out.splitlines()[1:]
+    assert [r.split(",")[0] for r in rows] == ["0.5", "40", "1e-12", "2"]
+    assert float(rows[0].split(",")[1]) == pytest.approx(float(1 / mp.cosh(0.5) ** 2), rel=1e-14)
+    assert err.splitlines() == [f"Warning: point 2: 1 of 1 entries have fewer than {accuracy.TRUSTED_DIGITS} "
+                                "correct significant digits by a random-rounding estimate (f: no digit)"]
+
+
+def test_points_quiet_when_float64_holds(run):
+    xs = np.linspace(-3, 3, 50)
+    code, out, err = run("derivative", "sin(x)*x", "--points", "-", "--format", "csv",
+                         input="\n".join(map(repr, xs.tolist())) + "\n")
+    assert (code, err) == (0, "")
+    got = [float(r.split(",")[1]) for r in out.splitlines()[1:]]
+    np.testing.assert_allclose(got, np.sin(xs) + xs * np.cos(xs), rtol=1e-14, atol=1e-15)
+
+
+def test_points_out_of_range_intermediates_are_printed(run):
+    code, out, err = run("gradient", "sqrt(x**2+y**2)", "--points", "-", "--format", "csv",
+                         input="1e-200,2e-200\n3,4\n1e200,1e200\n")
+    rows = [[float(v) for v in r.split(",")[2:]] for r in out.splitlines()[1:]]
+    if not WIDER:
+        assert code == 1
+        return
+    assert (code, err) == (0, "")
+    np.testing.assert_allclose(rows, [[1 / math.sqrt(5), 2 / math.sqrt(5)], [0.6, 0.8], [0.5**0.5, 0.5**0.5]],
+                               rtol=1e-15)
+
+
+def test_points_name_the_first_few_and_count_the_rest(run):
+    count = accuracy.NAMED_POINTS + 5
+    code, out, err = run("derivative", "1-tanh(x)**2", "--points", "-", "--format", "plain",
+                         input="40\n" * count)
+    lines = err.splitlines()
+    assert code == 1 and len(lines) == accuracy.NAMED_POINTS + 1
+    assert lines[-1].startswith(f"Warning: {count} points in all have entries with fewer than")
+
+
 # the estimate itself
 def test_significant_digits_of_samples():
     samples = [np.array([1.0, 0.0, 0.0, np.inf, 5.0, 2.0]),
