@@ -78,7 +78,7 @@ class Evaluator:
             dtype = np.longdouble  # the numeric path's wider evaluation: the same operations, 11 more bits
         self.dtype = dtype
         self.memo: dict = {}
-        self.rng = _ROUNDING.get() if dtype in (float, np.longdouble) else None
+        self.rounding = _ROUNDING.get() if dtype in (float, np.longdouble) else None
 
     def __call__(self, node: ir.Node) -> np.ndarray:
         if node in self.memo:
@@ -86,7 +86,7 @@ class Evaluator:
         with np.errstate(all="ignore"):
             for item in ir.topological([node]):
                 if item not in self.memo:
-                    self.memo[item] = self._evaluate(item) if self.rng is None else self._rounded(item)
+                    self.memo[item] = self._evaluate(item) if self.rounding is None else self._rounded(item)
         return self.memo[node]
 
     def _evaluate(self, node: ir.Node) -> np.ndarray:
@@ -127,7 +127,7 @@ class Evaluator:
             return value
         args = [self.memo[arg] for arg in node.args]
         fresh = not any(value is arg for arg in args)  # an operation may hand back its argument (x*1): not in place
-        factors = self.rng.factors(value.dtype, value.shape)
+        factors = self.rounding.factors(value.dtype, value.shape)
         rounded = np.multiply(value, factors, out=value.copy() if flags or not fresh else value)
         if not flags:
             return rounded
@@ -146,7 +146,7 @@ class Evaluator:
             for arg in aligned:
                 made &= np.asarray(arg) != 0
             if made.any():
-                tiny = self.rng.rng.uniform(0.0, 1.0, int(made.sum())).astype(value.dtype) * info.tiny
+                tiny = self.rounding.rng.uniform(0.0, 1.0, int(made.sum())).astype(value.dtype) * info.tiny
                 rounded[made] = np.copysign(tiny, value[made])
         return rounded
 

@@ -56,6 +56,7 @@ def test_a_cancellation_beyond_the_formula_is_named_not_silent(run, expression, 
     assert wrong  # float64 cannot do these: the test is about saying so
     assert code == 1
     assert f"entries have fewer than {accuracy.TRUSTED_DIGITS} correct significant digits by a random-rounding" in err
+    assert int(err.split("Warning: ")[1].split(" of ")[0]) >= len(wrong)  # every wrong entry is counted
     named = err.split("(", 1)[1]
     assert named.startswith("f₀: ") and "digit" in named.split(";")[0]
 
