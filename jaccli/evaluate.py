@@ -111,8 +111,9 @@ class Evaluator:
         """The node's value with each entry given a random relative error of up to u·amplify: what its operation
         would give in an arithmetic that rounds at random (Monte Carlo arithmetic, Parker 1997; CESTAC, Vignes
         1993). Per operation, so with no per-operation code: repeated with other draws, the results agree in the
-        digits rounding cannot reach. Zeros, non-finite entries and constants stay as they are; so does a view (a
-        reshape, transpose or broadcast moves numbers without rounding them).
+        digits rounding cannot reach. Zeros, non-finite entries and constants stay as they are; so do the results of
+        an operation the registry calls ``exact`` (max: a tie is found by comparing them) and views (a reshape,
+        transpose or broadcast moves numbers without rounding them).
 
         Where the operation overflowed (numpy's floating-point flags say so), an infinite entry made from finite
         arguments becomes NaN, so that what depends on it is seen to (x/inf is 0, x/nan is nan); where it
@@ -121,7 +122,7 @@ class Evaluator:
         flags = set()
         with np.errstate(over="call", under="call", call=lambda kind, _: flags.add(kind)):
             value = self._evaluate(node)
-        if node.is_constant or not isinstance(value, np.ndarray) or value.dtype.kind != "f":
+        if node.is_constant or node.op.exact or not isinstance(value, np.ndarray) or value.dtype.kind != "f":
             return value  # constants are what the expression says (x**(4-1): a perturbed 3 makes x**3 of x < 0 NaN)
         if not value.flags.owndata:
             return value

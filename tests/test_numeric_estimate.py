@@ -122,6 +122,16 @@ def test_a_layer_jacobian_is_quiet(run, tmp_path):
     np.testing.assert_allclose(json.loads(out)["value"], (1 / np.cosh(z) ** 2)[:, None] * w, rtol=1e-12, atol=1e-300)
 
 
+def test_a_maximum_of_computed_values_is_quiet(run):
+    """max's derivative compares its arguments with its result: random rounding must leave that result alone."""
+    x = np.linspace(-1.0, 1.3, N)
+    code, out, err = run("gradient", "max(sin(x))", "--at", ",".join(map(repr, x.tolist())), "--format", "json")
+    assert (code, err) == (0, "")
+    want = np.zeros(N)
+    want[np.argmax(np.sin(x))] = math.cos(x[np.argmax(np.sin(x))])  # d max(sin x)/dx_k: cos at the winner only
+    np.testing.assert_allclose(json.loads(out)["value"], want, rtol=1e-15)
+
+
 # intermediate overflow and underflow: the answer is an ordinary number, so it is printed
 RANGE = [
     ("gradient", "norm(x)", ["1e200"], lambda x: [1 / mp.sqrt(N)] * N),
