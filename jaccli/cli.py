@@ -447,22 +447,36 @@ def run(compute: Callable, at: list[str] | None, points: str | None, skip_bad: b
     entries = max(1, int(np.prod(result.shape, dtype=np.int64)) + len(result.variables))
     reader = batch.PointReader(peek, result.variables, skip_bad,  # chunks of at most MAX_BATCH_ENTRIES numbers
                                chunk_lines=max(1, min(batch.CHUNK_LINES, limits.MAX_BATCH_ENTRIES // entries)))
-    code = 0
+    from . import accuracy
+
+    code, not_finite = 0, False
+    written = doubtful = 0  # points written; points with entries in doubt (the first few are named)
     with out.stream() as stream, _progress(points) as advance:
         stream.write(render.batch_header(fmt, result.variables, render.batch_labels(result)))
         for chunk in reader:
             if len(chunk.values):  # a chunk may hold no good line: only its warnings or its error
                 values, _ = result.numbers.at(chunk.values)
+                values, digits, doubt = accuracy.estimate_rows(result.numbers, chunk.values, values)
                 stream.write(render.batch_rows(fmt, chunk.values, values, result.shape, out.precision,
                                                chunk.texts))
                 if not np.all(np.isfinite(values)):
+                    code, not_finite = 1, True
+                for row in np.flatnonzero(doubt.reshape(len(values), -1).any(axis=1)):
+                    doubtful += 1
                     code = 1
+                    if doubtful <= accuracy.NAMED_POINTS:
+                        streams.say("Warning: " + accuracy.row_warning(result, written + int(row) + 1, digits[row],
+                                                                        doubt[row]))
+                written += len(values)
             for message in chunk.skipped:
                 streams.say(f"Warning: {message}")
             if chunk.error:
                 raise JaccliError(chunk.error)
             advance(reader.line_number)
-    if code:
+    if doubtful > accuracy.NAMED_POINTS:
+        streams.say(f"Warning: {doubtful} points in all have entries with fewer than {accuracy.TRUSTED_DIGITS} "
+                    f"correct significant digits (the first {accuracy.NAMED_POINTS} are named above)")
+    if not_finite:
         streams.say("Warning: some results are not finite (NaN or infinite)")
     raise typer.Exit(code)
 

@@ -341,7 +341,7 @@ def _finish(result: Result, problem: Problem, numbers: Numbers, exprs: np.ndarra
     elif not exact:  # no formula (more than SYMBOLIC_INPUTS inputs): an estimate of the rounding error instead
         from . import accuracy
 
-        accuracy.estimate(result, numbers, problem.point, value)
+        value = accuracy.estimate(result, numbers, problem.point, value)
     _attach(result, problem, value, kinks)
     if check:
         from . import verify

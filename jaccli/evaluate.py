@@ -6,13 +6,62 @@ numpy broadcasting lines everything up. Elementwise operations get their argumen
 (own shapes padded to the result's rank); structural ones index from the end. A row of a
 batch is therefore the single-point result to the last bit: the same operations on the same
 numbers.
+
+Inside ``random_rounding(rng)`` every evaluator rounds at random (CESTAC, Vignes 1993), for the
+numeric path's error estimate: see ``Evaluator._rounded``.
 """
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
+import math
+
 import numpy as np
 
 from . import ir
+
+_ROUNDING: contextvars.ContextVar = contextvars.ContextVar("jaccli_random_rounding", default=None)
+
+
+class RandomRounding:
+    """Random relative errors of up to u·``amplify`` (u the unit roundoff: 2⁻⁵³ in float64), drawn from ``rng``.
+
+    The factors 1 + ξ·u·amplify (ξ uniform in [-1, 1]) come from a pool drawn once per dtype, read from a random
+    offset for each value (and repeated along a value longer than the pool): drawing fresh numbers for every entry
+    of every operation cost more than the operations themselves."""
+
+    POOL = 65_521  # a prime: a value longer than the pool does not line its repeats up with its own axes
+
+    def __init__(self, rng: np.random.Generator, amplify: float):
+        self.rng = rng
+        self.amplify = amplify
+        self.pools: dict = {}
+
+    def factors(self, dtype: np.dtype, shape: tuple[int, ...]) -> np.ndarray:
+        pool = self.pools.get(dtype)
+        if pool is None:
+            size = float(np.finfo(dtype).eps) / 2 * self.amplify
+            pool = self.rng.uniform(-size, size, 2 * self.POOL).astype(dtype) + dtype.type(1)
+            pool[pool == 1] = 1 + dtype.type(size)  # every value moves: a factor of exactly 1 would hide a cancellation
+            self.pools[dtype] = pool
+        count = math.prod(shape)
+        start = int(self.rng.integers(0, self.POOL))
+        if count <= self.POOL:
+            return pool[start:start + count].reshape(shape)
+        return np.resize(pool[start:start + self.POOL], shape)
+
+
+@contextlib.contextmanager
+def random_rounding(rng: np.random.Generator, amplify: float = 1.0):
+    """Within the block, every real evaluator rounds each computed value at random (``Evaluator._rounded``), by
+    factors from ``RandomRounding(rng, amplify)`` (seed ``rng`` for repeatable results). A context like numpy's
+    ``errstate``: the engines that make evaluators need not know."""
+    token = _ROUNDING.set(RandomRounding(rng, amplify))
+    try:
+        yield
+    finally:
+        _ROUNDING.reset(token)
 
 
 class NotAnalytic(ValueError):
@@ -26,9 +75,10 @@ class Evaluator:
         self.env = env
         self.nb = nb
         if dtype is float and any(getattr(v, "dtype", None) == np.longdouble for v in env.values()):
-            dtype = np.longdouble  # the numeric path's error estimate: the same operations, 11 more bits
+            dtype = np.longdouble  # the numeric path's wider evaluation: the same operations, 11 more bits
         self.dtype = dtype
         self.memo: dict = {}
+        self.rounding = _ROUNDING.get() if dtype in (float, np.longdouble) else None
 
     def __call__(self, node: ir.Node) -> np.ndarray:
         if node in self.memo:
@@ -36,7 +86,7 @@ class Evaluator:
         with np.errstate(all="ignore"):
             for item in ir.topological([node]):
                 if item not in self.memo:
-                    self.memo[item] = self._evaluate(item)
+                    self.memo[item] = self._evaluate(item) if self.rounding is None else self._rounded(item)
         return self.memo[node]
 
     def _evaluate(self, node: ir.Node) -> np.ndarray:
@@ -56,6 +106,50 @@ class Evaluator:
         if op.kind == "elementwise":
             return np.asarray(function(*self._aligned(node, args)), dtype=self.dtype)
         return np.asarray(function(node, *args), dtype=self.dtype)
+
+    def _rounded(self, node: ir.Node) -> np.ndarray:
+        """The node's value with each entry given a random relative error of up to u·amplify: what its operation
+        would give in an arithmetic that rounds at random (Monte Carlo arithmetic, Parker 1997; CESTAC, Vignes
+        1993). Per operation, so with no per-operation code: repeated with other draws, the results agree in the
+        digits rounding cannot reach. Zeros, non-finite entries and constants stay as they are; so do the results of
+        an operation the registry calls ``exact`` (max: a tie is found by comparing them) and views (a reshape,
+        transpose or broadcast moves numbers without rounding them).
+
+        Where the operation overflowed (numpy's floating-point flags say so), an infinite entry made from finite
+        arguments becomes NaN, so that what depends on it is seen to (x/inf is 0, x/nan is nan); where it
+        underflowed, an entry below the normal range made from nonzero arguments becomes a random number of that
+        range: absorbed where the loss did not matter (1 + 1e-400), seen where it did (x**-4 at 1e100 times 1e100)."""
+        flags = set()
+        with np.errstate(over="call", under="call", call=lambda kind, _: flags.add(kind)):
+            value = self._evaluate(node)
+        if node.is_constant or node.op.exact or not isinstance(value, np.ndarray) or value.dtype.kind != "f":
+            return value  # constants are what the expression says (x**(4-1): a perturbed 3 makes x**3 of x < 0 NaN)
+        if not value.flags.owndata:
+            return value
+        args = [self.memo[arg] for arg in node.args]
+        fresh = not any(value is arg for arg in args)  # an operation may hand back its argument (x*1): not in place
+        factors = self.rounding.factors(value.dtype, value.shape)
+        rounded = np.multiply(value, factors, out=value.copy() if flags or not fresh else value)
+        if not flags:
+            return rounded
+        elementwise = node.op.kind == "elementwise"
+        info = np.finfo(value.dtype)
+        aligned = self._aligned(node, args) if elementwise else []
+        if "overflow" in flags:
+            made = np.isinf(value)
+            for arg in aligned:
+                made &= np.isfinite(arg)
+            if not elementwise and not all(np.all(np.isfinite(arg)) for arg in args):
+                made[...] = False
+            rounded[made] = np.nan
+        if "underflow" in flags:
+            made = np.abs(value) < info.tiny
+            for arg in aligned:
+                made &= np.asarray(arg) != 0
+            if made.any():
+                tiny = self.rounding.rng.uniform(0.0, 1.0, int(made.sum())).astype(value.dtype) * info.tiny
+                rounded[made] = np.copysign(tiny, value[made])
+        return rounded
 
     def _aligned(self, node: ir.Node, args: list) -> list:
         """Arguments with their own shapes padded to the result's rank, after the batch axes."""

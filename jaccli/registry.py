@@ -48,8 +48,11 @@ class Op:
                  complex: Callable | None | bool = True, mp: Callable | None = None,
                  sample: Sample | None = None, public: bool = True, kink_name: str | None = None,
                  code: dict | None = None, internal: bool = False, takes_list: bool = False,
-                 takes_axis: bool = False, sum_signs: tuple[int, ...] | None = None):
+                 takes_axis: bool = False, sum_signs: tuple[int, ...] | None = None, exact: bool = False):
         self.name = name
+        # its results are entries of its arguments, unrounded (max picks one): the numeric path's random rounding
+        # leaves them as they are, so a derivative rule that compares them with the arguments (ties) still holds
+        self.exact = exact
         self.kind = kind  # leaf, elementwise, reduction, vector, structural, internal, composite, constant
         self.numpy = numpy
         self.summary = summary
@@ -698,7 +701,7 @@ def _extreme(name: str, ufunc, reduce_name: str, sympy_name: str, word: str):
                 summary=f"{name}(a, b, ...) elementwise; {name}(x) of one array: its {word} entry; "
                         f"{name}(A, axis=k) along axis k",
                 example=f"{name}(x, y); {name}(x); {name}(A, axis=0)", complex=None,
-                kink=_max_tied if name == "max" else _min_tied,
+                kink=_max_tied if name == "max" else _min_tied, exact=True,
                 mp=lambda mp, *a: (max if name == "max" else min)(a),
                 sample=Sample((-3, -0.1), (0.1, 3), kinks=((1.0, 1.0),)))
 
@@ -774,11 +777,11 @@ def _scalar(shapes, params):
 
 def _reduction(name: str, numpy, *, jvp, vjp, sympy, summary: str, example: str, mp=None, kink=None,
                complex=True, public=True, make=None, arity=(1, 1), shape=_scalar, sample=None, kink_name=None,
-               takes_axis=False):
+               takes_axis=False, exact=False):
     return register(Op(name, kind="reduction", numpy=numpy, jvp=jvp, vjp=vjp, sympy=sympy, summary=summary,
                        example=example, mp=mp, kink=kink, complex=complex, public=public, make=make, arity=arity,
                        shape=shape, sample=sample or Sample((-2, 2), shapes=((3,),)), kink_name=kink_name,
-                       takes_axis=takes_axis))
+                       takes_axis=takes_axis, exact=exact))
 
 
 def _sum_numpy(node, x):
@@ -1050,7 +1053,7 @@ def _extreme_reduction(name: str, reduce, sympy_name: str):
                jvp=lambda n, t: None if t[0] is None else call("sum", mul(weights(n), t[0]), params=n.params),
                vjp=lambda n, g: [mul(_g_kept(n, g), weights(n))],
                sympy=_rows_sympy(lambda sp, row: getattr(sp, sympy_name)(*row)), public=False, complex=None,
-               summary=f"{name[1:]} of all entries", example="", kink=tied, kink_name=name[1:],
+               summary=f"{name[1:]} of all entries", example="", kink=tied, kink_name=name[1:], exact=True,
                mp=lambda mp, x: (max if name == "amax" else min)(x),
                sample=Sample((-2, 2), shapes=((3,),),
                              kinks=(([1.0, 1.0, 0.0] if name == "amax" else [0.0, 0.0, 1.0],),)))

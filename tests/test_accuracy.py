@@ -301,7 +301,8 @@ def test_the_numeric_path_names_entries_in_doubt(run):
     at = ",".join(["1e-12"] * 70)  # 70 inputs: no formula; each entry cancels to noise in float64
     code, out, err = run("gradient", "sum((sqrt(1+x)-1)/x)", "--at", at, "--format", "json")
     assert code == 1
-    assert "70 of 70 entries may have lost digits to rounding (x[0]; x[1];" in err
+    assert "70 of 70 entries have fewer than 10 correct significant digits by a random-rounding estimate " \
+           "(x[0]: no digit; x[1]: no digit;" in err
 
 
 def test_the_numeric_path_is_quiet_when_float64_holds(run):
