@@ -284,9 +284,11 @@ def test_random_expressions_are_correctly_rounded_or_warned(tree, x):
     assume("x" in expression)
     try:
         want = [mp_derivative(tree, x, dps) for dps in (50, 100)]
+        if want == [0.0, 0.0]:  # differences lost below 100 digits? (erf(2/x) at 0.1: erf(20) is 1 - 5e-176)
+            want.append(mp_derivative(tree, x, 400))
     except (ValueError, ZeroDivisionError, TypeError, OverflowError):
         assume(False)
-    assume(want[0] == want[1] and math.isfinite(want[0]) and abs(want[0]) < 1e300)  # the reference is settled
+    assume(len(set(want)) == 1 and math.isfinite(want[0]) and abs(want[0]) < 1e300)  # the reference is settled
     try:
         result = compute.derivative(expression, [x])
     except Exception:  # noqa: BLE001 - refused input (e.g. a domain error jaccli reports): not this test's subject
