@@ -131,4 +131,5 @@ def test_labels_made_on_demand_are_the_list_of_labels():
         expected = [f"θ[{', '.join(map(str, index))}]" for index in np.ndindex(shape)]
         assert len(labels) == len(expected) and labels == expected
         assert labels[7] == expected[7] and labels[-1] == expected[-1] and labels[2:5] == expected[2:5]
+        assert labels[::-7] == expected[::-7] and labels[-5:] == expected[-5:] and labels[3:3] == []
         assert "".join(labels.json_chunks()) == json.dumps(expected, ensure_ascii=False)
