@@ -109,6 +109,16 @@ class Verifier:
         self._shared: set = set()  # long sums common to several formulas (share)
         self._sums: dict[int, dict] = {}  # their values, by precision
 
+    @classmethod
+    def for_result(cls, result, subs: dict) -> Verifier:
+        """A verifier within ``result``'s one budget of ``limits.VERIFY_SECONDS``: the first one starts it, later
+        ones (the determinant, the eigenvalues beside J) get what is left of it."""
+        if result.verify_deadline is None:
+            result.verify_deadline = time.process_time() + limits.VERIFY_SECONDS
+        verifier = cls(subs, 0.0)
+        verifier.deadline = result.verify_deadline
+        return verifier
+
     def out_of_time(self) -> bool:
         return time.process_time() > self.deadline
 
@@ -267,7 +277,7 @@ def correctly_rounded(result, exprs: np.ndarray, point: dict, value: np.ndarray,
         result.as_typed, result.exact_point = exprs, point
     if np.shape(value) != exprs.shape or kinks:  # on a kink the value is a convention (the kink warning says so)
         return value
-    verifier = verifier or Verifier(point, limits.VERIFY_SECONDS)
+    verifier = verifier or Verifier.for_result(result, point)
     fixed = np.array(value, dtype=float)
     unverified = []
     formulas = {index: prepared(exprs[index]) for index in np.ndindex(exprs.shape)}

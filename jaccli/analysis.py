@@ -158,7 +158,7 @@ def _exact_pairs(result: Result, n: int) -> list[list[float]] | None:
         return None
     import mpmath
 
-    from . import accuracy, budget, limits
+    from . import accuracy, budget
 
     entries = [accuracy.prepared(e) for e in result.as_typed.flat]
     if any(e is None for e in entries):
@@ -168,7 +168,7 @@ def _exact_pairs(result: Result, n: int) -> list[list[float]] | None:
                                      [e.xreplace(result.exact_point) for e in entries], n)
     except budget.OutOfTime:
         return None
-    verifier = accuracy.Verifier({}, limits.VERIFY_SECONDS)
+    verifier = accuracy.Verifier.for_result(result, {})  # what is left of the run's budget after J and det J
     previous = None
     for digits in EIG_DIGITS:
         with mpmath.workdps(digits):  # an mpf is made at the working precision: at 15 digits it would round

@@ -42,6 +42,8 @@ class Result:
     digits: np.ndarray | None = None  # object array of decimal strings (--digits N), shape ``shape``
     as_typed: np.ndarray | None = field(default=None, repr=False)  # ``symbolic`` with literals as typed (0.1 = 1/10)
     exact_point: dict | None = field(default=None, repr=False)  # each symbol -> its value as typed (for --digits)
+    # the end of the run's one verification budget (process CPU time), shared by J, --det and --eig
+    verify_deadline: float | None = field(default=None, repr=False)
     title: str = ""
     value_title: str = ""  # heading of the main table when panels come before it
     warnings: list[str] = field(default_factory=list)

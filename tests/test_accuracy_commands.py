@@ -194,6 +194,25 @@ def test_the_determinant_is_correctly_rounded(run, args, exact):
     assert [json.loads(out)["determinant"]] == reference(exact, [])
 
 
+def test_j_its_determinant_and_eigenvalues_share_one_verification_budget(run, monkeypatch):
+    # one limits.VERIFY_SECONDS for the run, not one per --det and --eig: every verifier has the same deadline
+    from jaccli import accuracy
+
+    deadlines = set()
+    plain = accuracy.Verifier.out_of_time
+
+    def out_of_time(self):
+        deadlines.add(self.deadline)
+        return plain(self)
+
+    monkeypatch.setattr(accuracy.Verifier, "out_of_time", out_of_time)
+    code, out, err = run("jacobian", "[x*y*1.3, exp(1.3*x)*y]", "--at", "1.5,2.5", "--det", "--eig",
+                         "--format", "json")
+    assert code == 0 and "verified" not in err, err  # (--eig warns that the point is not an equilibrium)
+    assert [json.loads(out)["determinant"]] == reference(DETERMINANTS[0][1], [])
+    assert len(deadlines) == 1
+
+
 # Newton's points (sympy cannot solve these): polished on the exact ∇f = 0, decimals as typed; (f, --at, f', f)
 NEWTON = [
     ("exp(x) - 3.3*x + 0.1*sin(x)", "1", lambda x: mp.exp(x) - D("3.3") + D("0.1") * mp.cos(x),
