@@ -527,7 +527,7 @@ def _digits_below(samples, trusted: float) -> np.ndarray:
 
 
 def estimate_points(evaluate, columns: np.ndarray, value: np.ndarray,
-                    samples: int = SAMPLES) -> tuple[np.ndarray, np.ndarray]:
+                    samples: int = SAMPLES, widen: bool = False) -> tuple[np.ndarray, np.ndarray]:
     """The numeric path's check, with no formula: ``value`` (P points × entries, float64, from ``evaluate(columns)``)
     and each entry's correct significant digits as CESTAC estimates them (Vignes 1993), from ``samples`` more
     evaluations in which every operation's result gets a random relative error (``evaluate.random_rounding``). Where
@@ -539,20 +539,28 @@ def estimate_points(evaluate, columns: np.ndarray, value: np.ndarray,
     where the value is the same non-finite number in every sample)."""
     digits = _digits_below(_samples(evaluate, columns, value, samples), TRUSTED_DIGITS)
     retry = (digits < TRUSTED_DIGITS) | ~np.isfinite(value)
-    if not retry.any() or np.finfo(np.longdouble).maxexp <= np.finfo(float).maxexp:
+    if not (retry.any() or widen) or np.finfo(np.longdouble).maxexp <= np.finfo(float).maxexp:
         return value, digits
-    rows = np.flatnonzero(retry.reshape(len(value), -1).any(axis=1))
+    rows = np.arange(len(value)) if widen else np.flatnonzero(retry.reshape(len(value), -1).any(axis=1))
     wide_columns = np.asarray(columns[rows], dtype=np.longdouble)
-    with np.errstate(all="ignore"):
-        wide_value = np.asarray(evaluate(wide_columns), dtype=float).reshape((len(rows),) + value.shape[1:])
-    wide_digits = _digits_below(_samples(evaluate, wide_columns, wide_value, samples), TRUSTED_DIGITS)
+    try:
+        with np.errstate(all="ignore"):
+            wide_value = np.asarray(evaluate(wide_columns), dtype=float).reshape((len(rows),) + value.shape[1:])
+        wide_digits = (_digits_below(_samples(evaluate, wide_columns, wide_value, samples), TRUSTED_DIGITS)
+                       if retry[rows].any() else np.full(wide_value.shape, np.inf))  # widened only: no samples
+    except TypeError:  # an operation numpy has no longdouble form of (det, inv, solve: LAPACK): float64 it stays
+        return value, digits
     old_digits = np.where(np.isfinite(value[rows]), np.nan_to_num(digits[rows], nan=0.0), -1.0)
     # a wider value is taken where it is trusted, or where float64 has no number and it has one with some digits
     better = retry[rows] & np.isfinite(wide_value) & ((wide_digits >= TRUSTED_DIGITS) | (old_digits < 0)
                                                       & (wide_digits >= 1))
+    if widen:  # an entry float64 holds to its trusted digits: the 11 more bits round it better (not worse)
+        with np.errstate(all="ignore"):
+            agree = np.abs(wide_value - value[rows]) <= 10.0 ** -TRUSTED_DIGITS * np.abs(value[rows])
+        better |= ~retry[rows] & np.isfinite(wide_value) & agree
     value, digits = value.copy(), digits.copy()
     value[rows] = np.where(better, wide_value, value[rows])
-    digits[rows] = np.where(better, wide_digits, digits[rows])
+    digits[rows] = np.where(better & retry[rows], wide_digits, digits[rows])
     return value, digits
 
 
@@ -590,7 +598,8 @@ def estimate(result, numbers, point: np.ndarray, value: np.ndarray) -> np.ndarra
     def evaluate(columns):
         return numbers.at(columns)[0]
 
-    fixed, digits = estimate_points(evaluate, np.asarray(point)[None], np.asarray(value, dtype=float)[None])
+    fixed, digits = estimate_points(evaluate, np.asarray(point)[None], np.asarray(value, dtype=float)[None],
+                                    widen=True)
     fixed, digits = fixed[0].reshape(np.shape(value)), digits[0].reshape(np.shape(value))
     doubt = in_doubt(fixed, digits)
     if doubt.any():
