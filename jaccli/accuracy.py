@@ -1,6 +1,7 @@
 """Every printed digit right: a symbolic result's entries at the point as typed, correctly rounded.
 
-The engines' float64 value is the candidate. Each entry's formula is then evaluated by sympy's ``evalf``
+The engines' float64 value is the candidate (a derivative of high order computes it only for an entry left
+unverified). Each entry's formula is then evaluated by sympy's ``evalf``
 (which raises its own working precision until its digits are right, through cancellation) at the point as
 typed (``0.1`` is 1/10, ``pi/3`` is π/3), at p and at 2p significant digits; when both round to the same
 double, that double is the entry (p doubles until they agree, up to ``MAX_DIGITS``). Multi-precision numbers
@@ -275,17 +276,22 @@ def correctly_rounded(result, exprs: np.ndarray, point: dict, value: np.ndarray,
     way; ``verifier``: one shared by several calls, so that together they keep to one time budget."""
     if beside is None:
         result.as_typed, result.exact_point = exprs, point
-    if np.shape(value) != exprs.shape or kinks:  # on a kink the value is a convention (the kink warning says so)
-        return value
+    lazy = callable(value)  # the float64 value computed only if some entry needs it (compute.Numbers.candidate)
+    if kinks or not lazy and np.shape(value) != exprs.shape:  # on a kink the value is a convention (a warning says so)
+        return value() if lazy else value
     verifier = verifier or Verifier.for_result(result, point)
-    fixed = np.array(value, dtype=float)
     unverified = []
     formulas = {index: prepared(exprs[index]) for index in np.ndindex(exprs.shape)}
     verifier.share(formulas.values())
-    for index, expr in formulas.items():
-        if expr is None:
-            continue
-        exact = None if verifier.out_of_time() else verifier.double(expr)
+    exacts = {index: None if verifier.out_of_time() else verifier.double(expr)
+              for index, expr in formulas.items() if expr is not None}
+    if not lazy:
+        fixed = np.array(value, dtype=float)
+    elif len(exacts) < len(formulas) or any(exact is None or exact != exact for exact in exacts.values()):
+        fixed = np.array(value(), dtype=float).reshape(exprs.shape)
+    else:
+        fixed = np.empty(exprs.shape)
+    for index, exact in exacts.items():
         if exact is None or exact != exact:  # no value, or undefined: in doubt only beside a finite float
             if np.isfinite(fixed[index]):
                 unverified.append(index)

@@ -204,14 +204,49 @@ class Numbers:
             roots = [engine.root] if kind == "jvp" else self.grad_roots
             self.tangents = [self._or_zero(t, r.shape) for t, r in
                              zip(ad.jvp(roots, tangents, kinks=self.kink_nodes), roots)]
-        if kind == "derivative":
-            wrt, order = params["wrt"], params["order"]
-            seed = ir.const(np.ones(problem.shapes[wrt]))
+        self._nested: tuple | None = None  # derivative: (order k−1, order k), built when first needed
+
+    def _derivatives(self) -> tuple:
+        """``derivative``'s graphs of order k − 1 (what --check differentiates) and k, by nested JVPs: built on
+        first use, since at a point with a formula (``candidate``) they are needed only as a fallback, and
+        their size grows with the order."""
+        if self._nested is None:
+            engine = self.problem.ad
+            wrt, order = self.params["wrt"], self.params["order"]
+            seed = ir.const(np.ones(self.problem.shapes[wrt]))
             derivatives, kinks = ad.nested_jvp(engine.root, wrt, seed, order)
             self.kink_nodes += kinks
-            self.lower = derivatives[-2] if order > 1 else engine.root  # order k-1: what --check differentiates
-            self.lower = self._or_zero(self.lower, engine.root.shape)
-            self.result = self._or_zero(derivatives[-1], engine.root.shape)
+            lower = derivatives[-2] if order > 1 else engine.root
+            self._nested = (self._or_zero(lower, engine.root.shape),
+                            self._or_zero(derivatives[-1], engine.root.shape))
+        return self._nested
+
+    def candidate(self, point: np.ndarray):
+        """What ``_finish`` verifies entry by entry at one point with a formula: (the float64 value, or a
+        function that computes it when an entry is left unverified; the kinks met). A derivative of order
+        k ≥ 2 is not evaluated: its kinks are those of the first derivative's rules (a kink of a rule's
+        derivative sits where the rule's own does: sign at abs's 0, step at max's tie), found by evaluating
+        the primal nodes those rules were used at."""
+        if self.kind != "derivative" or self.params["order"] < 2 or self._nested is not None:
+            values, kinks = self.at(point[None])
+            return values[0], kinks
+        engine = self.problem.ad
+        wrt = self.params["wrt"]
+        first: list = []
+        ad.jvp([engine.root], {wrt: ir.const(np.ones(self.problem.shapes[wrt]))}, kinks=first)
+        columns = np.asarray(point, dtype=float).reshape(1, -1)
+        kinks = ad.Evaluator(engine._env(self.env(columns)), 2).kinks(first)
+        if kinks:  # the value is a convention there (sign(0) = 0), which only the graphs give
+            values, kinks = self.at(point[None])
+            return values[0], kinks
+
+        def value():
+            try:
+                return self.at(point[None])[0][0]
+            except LimitError:  # graphs past their size limit: the entries left unverified print as nan
+                return np.full(self.shape, np.nan)
+
+        return value, kinks
 
     @staticmethod
     def _or_zero(node, shape):
@@ -245,7 +280,7 @@ class Numbers:
             upper = np.triu(np.ones((engine.n, engine.n), dtype=bool))
             value = np.where(upper, full, np.swapaxes(full, 1, 2))  # symmetric: the upper triangle, mirrored
         elif self.kind == "derivative":
-            value = np.broadcast_to(evaluator(self.result), (points, 1) + engine.root.shape)
+            value = np.broadcast_to(evaluator(self._derivatives()[1]), (points, 1) + engine.root.shape)
         else:  # jvp, hvp
             value = np.concatenate([np.broadcast_to(evaluator(t), (points, 1) + t.shape).reshape(points, -1)
                                     for t in self.tangents], axis=1)
@@ -259,7 +294,7 @@ class Numbers:
             return self.grad_roots, layout
         if self.kind == "derivative":
             wrt = self.params["wrt"]
-            return [self.lower], [(wrt, self.problem.shapes[wrt])]
+            return [self._derivatives()[0]], [(wrt, self.problem.shapes[wrt])]
         return [self.problem.root], layout
 
 
@@ -331,14 +366,20 @@ def _finish(result: Result, problem: Problem, numbers: Numbers, exprs: np.ndarra
         result.exact = budget.within(limits.EXACT_SECONDS, "--exact (exact values at the point, simplified)",
                                      exact_values, exprs, problem)
         _warn_not_finite_exact(result)
-    values, kinks = numbers.at(problem.point[None])
-    value = np.asarray(values[0])
     if exprs is not None:  # every entry the exact value at the point as typed, rounded to the nearest double
         from . import accuracy
 
+        if isinstance(numbers, Numbers):
+            value, kinks = numbers.candidate(problem.point)
+        else:  # the numbers of a field operator or a determinant: evaluated as they are
+            values, kinks = numbers.at(problem.point[None])
+            value = np.asarray(values[0])
         exact_point = accuracy.point_as_typed(problem)
         value = accuracy.correctly_rounded(result, _as_typed(exprs, problem, formulas), exact_point, value, kinks)
-    elif not exact:  # no formula (more than SYMBOLIC_INPUTS inputs): an estimate of the rounding error instead
+    else:
+        values, kinks = numbers.at(problem.point[None])
+        value = np.asarray(values[0])
+    if exprs is None and not exact:  # no formula (over SYMBOLIC_INPUTS inputs): an estimate of the rounding error
         from . import accuracy
 
         value = accuracy.estimate(result, numbers, problem.point, value)

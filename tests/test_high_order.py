@@ -78,3 +78,24 @@ def test_many_points_take_the_numeric_path_at_order_20(runner, tmp_path):
     expected = [reference(mpmath.tanh, float(x), 20) for x in points]
     scale = max(abs(e) for e in expected)
     np.testing.assert_allclose(doc["value"], expected, rtol=1e-10, atol=1e-13 * scale)
+
+
+def test_an_unverified_high_order_entry_falls_back_to_the_graph(runner, monkeypatch):
+    """At a point with a formula the nested-JVP graphs are built only when an entry is left unverified: with no
+    time to verify, the float64 value from them is printed, named in a warning, and still right to ~12 digits."""
+    from jaccli import limits
+
+    monkeypatch.setattr(limits, "VERIFY_SECONDS", 0.0)
+    result = runner.invoke(app, ["derivative", "tanh(x)", "--order", "6", "--at", "0.7", "--format", "json"])
+    assert result.exit_code == 1
+    assert "could not be verified to the last digit" in result.stderr
+    value = json.loads(result.stdout)["value"]
+    assert value == pytest.approx(reference(mpmath.tanh, 0.7, 6), rel=1e-11)
+
+
+@pytest.mark.parametrize("order", [2, 3])
+def test_a_kink_at_high_order_is_still_named(runner, order):
+    """|x|³ at 0: the kinks come from the first derivative's rules (abs, sign), without the graphs of order k."""
+    result = runner.invoke(app, ["derivative", "abs(x)**3", "--order", str(order), "--at", "0", "--format", "json"])
+    assert "non-differentiable point (abs" in result.stderr
+    assert json.loads(result.stdout)["value"] == 0.0  # 6|x| and 6 sign(x): 0 at 0 by the sign(0) = 0 convention
