@@ -532,8 +532,10 @@ elementwise("sinh", np.sinh, lambda n: (call("cosh", _x(n)),), lambda sp: sp.sin
             example="sinh(x)", mp=lambda mp, x: mp.sinh(x), sample=Sample((-3, 3)))
 elementwise("cosh", np.cosh, lambda n: (call("sinh", _x(n)),), lambda sp: sp.cosh, summary="hyperbolic cosine",
             example="cosh(x)", mp=lambda mp, x: mp.cosh(x), sample=Sample((-3, 3)))
-elementwise("tanh", np.tanh, lambda n: (sub(ONE, mul(n, n)),), lambda sp: sp.tanh, summary="hyperbolic tangent",
-            example="tanh(x)", mp=lambda mp, x: mp.tanh(x), sample=Sample((-3, 3)))
+# tanh′ = sech² = 1/cosh², not 1 − tanh²: that cancels to 0 for |x| ≳ 19 (tanh′(40) = 7.2e-35), and loses
+# ~188 ulps on average where it does not (measured against mpmath); 1/cosh² is within an ulp or two
+elementwise("tanh", np.tanh, lambda n: (div(ONE, _square(call("cosh", _x(n)))),), lambda sp: sp.tanh,
+            summary="hyperbolic tangent", example="tanh(x)", mp=lambda mp, x: mp.tanh(x), sample=Sample((-3, 3)))
 elementwise("asinh", np.arcsinh, lambda n: (div(ONE, call("sqrt", add(_square(_x(n)), ONE))),),
             lambda sp: sp.asinh, summary="inverse hyperbolic sine", example="asinh(x)", aliases=("arcsinh",),
             mp=lambda mp, x: mp.asinh(x), sample=Sample((-3, 3)))
