@@ -453,7 +453,7 @@ def attach_digits(result, count: int) -> None:
                                f"({_entry_names(result, unsettled)}): they are shown as ?")
 
 
-ESTIMATE_ENTRIES = 100_000  # results up to this size get the error estimate at a point (10⁶ entries: +0.3 to 0.6 s)
+ESTIMATE_ENTRIES = 100_000  # results up to this size get the full estimate at a point; larger ones a cheaper one
 SAMPLES = 2  # evaluations with random rounding beside the ordinary one: CESTAC's N = 3 samples
 POINT_SAMPLES = 1  # --points: N = 2, half the cost (measured: 1 of 1400 cancelling entries 1 digit optimistic, not 0)
 AMPLIFY = 1024.0  # the random rounding's relative errors, in unit roundoffs (see estimate_points)
@@ -597,15 +597,18 @@ def row_warning(result, number: int, digits: np.ndarray, doubt: np.ndarray) -> s
 def estimate(result, numbers, point: np.ndarray, value: np.ndarray) -> np.ndarray:
     """``value`` (a result at one point, no formula) checked by ``estimate_points``: its entries in doubt are named
     in a warning with their estimated correct digits (exit 1); an entry the wider evaluation settles is replaced.
-    Results beyond ``ESTIMATE_ENTRIES`` entries are not estimated."""
-    if value.size > ESTIMATE_ENTRIES or point.size == 0:
+    Up to ``ESTIMATE_ENTRIES`` entries: ``SAMPLES`` randomly rounded evaluations, and the whole result evaluated
+    in longdouble as well (``widen``); beyond, ``POINT_SAMPLES`` (one evaluation more, as a ``--points`` line
+    gets) and longdouble only when some entry is in doubt: the JAX rows of bench/run.py have no room for more."""
+    if point.size == 0:
         return value
 
     def evaluate(columns):
         return numbers.at(columns)[0]
 
+    large = value.size > ESTIMATE_ENTRIES
     fixed, digits = estimate_points(evaluate, np.asarray(point)[None], np.asarray(value, dtype=float)[None],
-                                    widen=True)
+                                    POINT_SAMPLES if large else SAMPLES, widen=not large)
     fixed, digits = fixed[0].reshape(np.shape(value)), digits[0].reshape(np.shape(value))
     doubt = in_doubt(fixed, digits)
     if doubt.any():

@@ -98,6 +98,22 @@ def test_every_entry_not_named_is_right_to_nine_digits(expression, derivative):
     assert result.warnings[0].startswith(f"{doubt} of {N} entries have fewer than")
 
 
+def test_a_result_beyond_the_full_estimate_is_still_estimated(run, tmp_path):
+    """Beyond accuracy.ESTIMATE_ENTRIES entries the estimate is cheaper (one randomly rounded evaluation), not
+    absent: the cancelling entries are named, the ordinary ones left alone."""
+    n = accuracy.ESTIMATE_ENTRIES + 10
+    xs = np.full(n, 0.5)
+    xs[::1000] = 1e-12  # 101 entries where (exp(x) - 1)/x cancels
+    path = tmp_path / "x.txt"
+    path.write_text("\n".join(map(repr, xs.tolist())))
+    code, out, err = run("derivative", "(exp(x)-1)/x", "--at", f"@{path}", "--format", "json")
+    assert code == 1
+    assert err.startswith(f"Warning: 101 of {n} entries have fewer than {accuracy.TRUSTED_DIGITS} correct")
+    assert "(f₀: " in err and "f₁₀₀₀: " in err
+    x = mp.mpf(0.5)
+    assert json.loads(out)["value"][1] == pytest.approx(float((x * mp.exp(x) - mp.expm1(x)) / x**2), rel=1e-15)
+
+
 # ordinary results: no warning, and the numbers right
 def test_saturated_tanh_is_right_without_a_formula(run):
     """tanh′ is the registry's sech² = 1/cosh², not 1 − tanh²: the latter printed 0 at ±40 (and lost ~188 ulps
