@@ -532,8 +532,8 @@ def _digits_below(samples, trusted: float) -> np.ndarray:
     return digits
 
 
-def estimate_points(evaluate, columns: np.ndarray, value: np.ndarray,
-                    samples: int = SAMPLES, widen: bool = False) -> tuple[np.ndarray, np.ndarray]:
+def estimate_points(evaluate, columns: np.ndarray, value: np.ndarray, samples: int = SAMPLES,
+                    widen: bool = False, typed: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
     """The numeric path's check, with no formula: ``value`` (P points × entries, float64, from ``evaluate(columns)``)
     and each entry's correct significant digits as CESTAC estimates them (Vignes 1993), from ``samples`` more
     evaluations in which every operation's result gets a random relative error (``evaluate.random_rounding``). Where
@@ -542,31 +542,41 @@ def estimate_points(evaluate, columns: np.ndarray, value: np.ndarray,
     bits, exponents to ±4932, where the platform has it), and the entries it trusts are taken from there: x**2 at
     1e200 no longer overflows.
     Returns (value, digits): the digits of the entries with fewer than ``TRUSTED_DIGITS`` (+inf for the others; NaN
-    where the value is the same non-finite number in every sample)."""
+    where the value is the same non-finite number in every sample).
+
+    ``widen``: every point is evaluated in longdouble, at ``typed`` (the points as typed, in longdouble: 1e-8 to 64
+    bits, not the double nearest it) when given. Where that agrees with float64 to ``TRUSTED_DIGITS``, it is the
+    better rounded value; where it does not though float64 seemed to hold them, one of the two is wrong: either
+    the function is so sensitive that the point's own rounding to a double moved it (tan(1/x) at 1e-8), or the
+    float64 estimate missed a cancellation. The longdouble value then gets its own estimate, and is taken where
+    that trusts it; an entry it does not is in doubt."""
     digits = _digits_below(_samples(evaluate, columns, value, samples), TRUSTED_DIGITS)
     retry = (digits < TRUSTED_DIGITS) | ~np.isfinite(value)
     if not (retry.any() or widen) or np.finfo(np.longdouble).maxexp <= np.finfo(float).maxexp:
         return value, digits
     rows = np.arange(len(value)) if widen else np.flatnonzero(retry.reshape(len(value), -1).any(axis=1))
-    wide_columns = np.asarray(columns[rows], dtype=np.longdouble)
+    wide_columns = np.asarray(columns[rows] if typed is None else typed[rows], dtype=np.longdouble)
     try:
         with np.errstate(all="ignore"):
             wide_value = np.asarray(evaluate(wide_columns), dtype=float).reshape((len(rows),) + value.shape[1:])
+            agree = np.abs(wide_value - value[rows]) <= 10.0 ** -TRUSTED_DIGITS * np.abs(value[rows])
+        check = retry[rows] | (np.isfinite(wide_value) & ~agree) if widen else retry[rows]
         wide_digits = (_digits_below(_samples(evaluate, wide_columns, wide_value, samples), TRUSTED_DIGITS)
-                       if retry[rows].any() else np.full(wide_value.shape, np.inf))  # widened only: no samples
+                       if check.any() else np.full(wide_value.shape, np.inf))  # all agree: no samples
     except TypeError:  # an operation numpy has no longdouble form of (det, inv, solve: LAPACK): float64 it stays
         return value, digits
     old_digits = np.where(np.isfinite(value[rows]), np.nan_to_num(digits[rows], nan=0.0), -1.0)
     # a wider value is taken where it is trusted, or where float64 has no number and it has one with some digits
-    better = retry[rows] & np.isfinite(wide_value) & ((wide_digits >= TRUSTED_DIGITS) | (old_digits < 0)
-                                                      & (wide_digits >= 1))
+    better = check & np.isfinite(wide_value) & ((wide_digits >= TRUSTED_DIGITS) | (old_digits < 0)
+                                                & (wide_digits >= 1))
     if widen:  # an entry float64 holds to its trusted digits: the 11 more bits round it better (not worse)
-        with np.errstate(all="ignore"):
-            agree = np.abs(wide_value - value[rows]) <= 10.0 ** -TRUSTED_DIGITS * np.abs(value[rows])
-        better |= ~retry[rows] & np.isfinite(wide_value) & agree
+        better |= ~check & np.isfinite(wide_value) & agree
     value, digits = value.copy(), digits.copy()
     value[rows] = np.where(better, wide_value, value[rows])
-    digits[rows] = np.where(better & retry[rows], wide_digits, digits[rows])
+    # in doubt: what the wider evaluation settled gets its digits; a disagreement it did not settle, its own estimate
+    doubted = check & ~retry[rows] & ~better
+    digits[rows] = np.where(better & check, wide_digits,
+                            np.where(doubted, np.minimum(wide_digits, TRUSTED_DIGITS - 1), digits[rows]))
     return value, digits
 
 
@@ -594,8 +604,9 @@ def row_warning(result, number: int, digits: np.ndarray, doubt: np.ndarray) -> s
             f"({_entry_names(result, indices, digits.reshape(result.shape))})")
 
 
-def estimate(result, numbers, point: np.ndarray, value: np.ndarray) -> np.ndarray:
-    """``value`` (a result at one point, no formula) checked by ``estimate_points``: its entries in doubt are named
+def estimate(result, numbers, point: np.ndarray, value: np.ndarray, typed=None) -> np.ndarray:
+    """``value`` (a result at one point, no formula) checked by ``estimate_points`` (``typed()``: the point as typed, in
+    longdouble, for the wider evaluation): its entries in doubt are named
     in a warning with their estimated correct digits (exit 1); an entry the wider evaluation settles is replaced.
     Up to ``ESTIMATE_ENTRIES`` entries: ``SAMPLES`` randomly rounded evaluations, and the whole result evaluated
     in longdouble as well (``widen``); beyond, ``POINT_SAMPLES`` (one evaluation more, as a ``--points`` line
@@ -607,8 +618,9 @@ def estimate(result, numbers, point: np.ndarray, value: np.ndarray) -> np.ndarra
         return numbers.at(columns)[0]
 
     large = value.size > ESTIMATE_ENTRIES
+    wide = None if large or typed is None else typed()[None]
     fixed, digits = estimate_points(evaluate, np.asarray(point)[None], np.asarray(value, dtype=float)[None],
-                                    POINT_SAMPLES if large else SAMPLES, widen=not large)
+                                    POINT_SAMPLES if large else SAMPLES, widen=not large, typed=wide)
     fixed, digits = fixed[0].reshape(np.shape(value)), digits[0].reshape(np.shape(value))
     doubt = in_doubt(fixed, digits)
     if doubt.any():

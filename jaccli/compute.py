@@ -132,6 +132,24 @@ class Problem:
             return None
         return np.concatenate([self.values[n].array.ravel() for n in self.names] or [np.zeros(0)])
 
+    def typed_point(self) -> np.ndarray:
+        """The point in numpy's longdouble, each entry read from its text as typed (``1e-8`` to 64 bits, not the
+        double nearest it) where that text is a number numpy reads to the same double; else the double."""
+        parts = []
+        for name in self.names:
+            value = self.values[name]
+            array = value.array.ravel()
+            wide = array.astype(np.longdouble)
+            if value.typed is not None:
+                try:
+                    read = np.asarray(value.typed, dtype=str).ravel().astype(np.longdouble)
+                except ValueError:  # pi/3, 1/3: read one by one
+                    read = np.array([_longdouble(t) for t in value.typed.flat], dtype=np.longdouble)
+                same = (read.astype(float) == array) | (np.isnan(read) & np.isnan(array))
+                wide = np.where(same, read, wide)
+            parts.append(wide)
+        return np.concatenate(parts) if parts else np.zeros(0, dtype=np.longdouble)
+
     def symbol_values(self) -> dict:
         """Each variable's sympy symbol (inputs and parameters) -> its float value at the point."""
         return {symbol: float(value) for name in self.function.variables
@@ -152,6 +170,13 @@ class Problem:
     def title(self, what: str) -> str:
         at = f" at {self.describe_point()}" if self.values is not None else ""
         return f"{what} of {self.expression}{at}{read_as_note(self.expression)}"
+
+
+def _longdouble(text: str) -> float:
+    try:
+        return np.longdouble(text)
+    except ValueError:
+        return np.nan  # not read: the double is kept
 
 
 def _wrt_names(wrt: list[str] | None, variables: tuple[str, ...]) -> tuple[str, ...]:
@@ -382,7 +407,7 @@ def _finish(result: Result, problem: Problem, numbers: Numbers, exprs: np.ndarra
     if exprs is None and not exact:  # no formula (over SYMBOLIC_INPUTS inputs): an estimate of the rounding error
         from . import accuracy
 
-        value = accuracy.estimate(result, numbers, problem.point, value)
+        value = accuracy.estimate(result, numbers, problem.point, value, problem.typed_point)
     _attach(result, problem, value, kinks)
     if check:
         from . import verify

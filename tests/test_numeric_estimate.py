@@ -86,7 +86,8 @@ def test_every_entry_not_named_is_right_to_nine_digits(expression, derivative):
     result = compute.derivative(expression, [",".join(map(repr, xs.tolist()))])
     numbers, point = result.numbers, result.numbers.problem.point[None]
     plain, _ = numbers.at(point)
-    value, digits = accuracy.estimate_points(lambda columns: numbers.at(columns)[0], point, plain, widen=True)
+    value, digits = accuracy.estimate_points(lambda columns: numbers.at(columns)[0], point, plain, widen=True,
+                                             typed=numbers.problem.typed_point()[None])
     assert value[0].tolist() == np.ravel(result.value).tolist()  # what was printed
     trusted = digits[0] >= accuracy.TRUSTED_DIGITS
     for x, v, ok in zip(xs, value[0], trusted, strict=True):
@@ -114,6 +115,18 @@ def test_a_result_beyond_the_full_estimate_is_still_estimated(run, tmp_path):
     assert json.loads(out)["value"][1] == pytest.approx(float((x * mp.exp(x) - mp.expm1(x)) / x**2), rel=1e-15)
 
 
+def test_the_numeric_path_reads_the_point_as_typed_where_it_matters():
+    """tan(1/x) at 1e-8 is so sensitive that the double nearest 1e-8 moves the answer in its 8th digit: the
+    longdouble evaluation reads the decimal as typed (as the formula path does), and is taken when its own
+    estimate trusts it. Reference: mpmath at the decimal; JAX's float64 gets it only because its 1/x happens to
+    round to exactly 1e8."""
+    result = compute.derivative("tan((x/x)/x)", [_vector("1e-8")])
+    want = float(-mp.sec(1 / mp.mpf("1e-8")) ** 2 / mp.mpf("1e-8") ** 2)
+    assert not result.warnings
+    for v in np.ravel(result.value):
+        assert abs(v - want) <= 2 * math.ulp(want), (v, want)
+
+
 # ordinary results: no warning, and the numbers right
 def test_saturated_tanh_is_right_without_a_formula(run):
     """tanh′ is the registry's sech² = 1/cosh², not 1 − tanh²: the latter printed 0 at ±40 (and lost ~188 ulps
@@ -121,8 +134,8 @@ def test_saturated_tanh_is_right_without_a_formula(run):
     xs = np.concatenate([np.linspace(-40, 40, N - 4), [19.0, 300.0, -700.0, 1e-8]])
     code, out, err = run("derivative", "tanh(x)", "--at", ",".join(map(repr, xs.tolist())), "--format", "json")
     assert (code, err) == (0, "")
-    for x, v in zip(xs, json.loads(out)["value"], strict=True):
-        want = float(1 / mp.cosh(mp.mpf(x)) ** 2)
+    for x, v in zip(xs.tolist(), json.loads(out)["value"], strict=True):
+        want = float(1 / mp.cosh(mp.mpf(repr(x))) ** 2)  # at the decimal typed, as the formula path reads it
         assert abs(v - want) <= 2 * math.ulp(want), (x, v, want)
 
 
@@ -314,7 +327,7 @@ def test_the_numeric_path_rounds_through_longdouble_a_hessian_jax_rounds_worse()
     result = compute.hessian("dot(x, x) * prod(x)", [",".join(map(repr, xs.tolist()))])
     assert not result.warnings
     with mp.workdps(50):
-        x = [mp.mpf(v) for v in xs.tolist()]
+        x = [mp.mpf(repr(v)) for v in xs.tolist()]  # the decimals typed, as the longdouble evaluation reads them
         s, p = mp.fsum(v * v for v in x), mp.fprod(x)
         for i in range(N):
             for j in range(N):
