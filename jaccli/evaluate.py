@@ -96,7 +96,7 @@ class Evaluator:
             value = np.asarray(self.env[node.name], dtype=self.dtype)
             return value
         if name == "const":
-            value = node.params[0].value
+            value = node.params[0].wide if self.dtype == np.longdouble else node.params[0].value
             return value.reshape((1,) * self.nb + value.shape)
         args = [self.memo[arg] for arg in node.args]
         # constant parts need no complex form: the complex step never reaches them

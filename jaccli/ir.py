@@ -86,7 +86,7 @@ class Constant:
     ``texts`` is None for constants the engines make (0, 1, sizes); ``symbol`` names pi or e.
     """
 
-    __slots__ = ("value", "texts", "symbol", "_key", "uniform")
+    __slots__ = ("value", "texts", "symbol", "_key", "uniform", "_wide")
 
     def __init__(self, value, texts: tuple | None = None, symbol: str | None = None):
         self.value = np.asarray(value, dtype=float)
@@ -97,6 +97,27 @@ class Constant:
         flat = self.value.reshape(-1)
         # the one value every entry has (for the simplifications of derivative rules), else None
         self.uniform = float(flat[0]) if flat.size and bool(np.all(flat == flat[0])) else None
+        self._wide = None
+
+    @property
+    def wide(self) -> np.ndarray:
+        """The value in numpy's longdouble, for the numeric path's wider evaluation: pi and e to its precision, a
+        number from its text as typed (0.1 to 64 bits, not the double nearest it) where that reads back to the
+        same double; else the double."""
+        if self._wide is None:
+            wide = self.value.astype(np.longdouble)
+            if self.symbol == "pi":
+                wide = 4 * np.arctan(np.longdouble(1))
+            elif self.symbol == "e":
+                wide = np.exp(np.longdouble(1))
+            elif self.texts is not None and len(self.texts) == self.value.size:
+                try:
+                    read = np.asarray(self.texts, dtype=str).astype(np.longdouble).reshape(self.value.shape)
+                except ValueError:
+                    read = wide
+                wide = np.where(read.astype(float) == self.value, read, wide)
+            self._wide = np.asarray(wide, dtype=np.longdouble)
+        return self._wide
 
     def __eq__(self, other):
         return isinstance(other, Constant) and self._key == other._key
