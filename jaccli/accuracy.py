@@ -96,7 +96,8 @@ class Closed:
         self.compute = compute
 
 
-SHARED_TERMS = 8  # a sum of this many terms or more, common to several formulas, is evaluated once (Verifier.share)
+SHARED_TERMS = 8  # a sum of this many terms or more (or a function value), common to several formulas, is evaluated
+# once per precision (Verifier.share)
 
 
 class Verifier:
@@ -107,7 +108,8 @@ class Verifier:
         self.exact = subs
         self.deadline = time.process_time() + seconds  # CPU time: the same result on a loaded machine
         self._approx: dict[int, dict] = {}
-        self._shared: set = set()  # long sums common to several formulas (share)
+        self._shared: dict = {}  # long sums common to several formulas (share) -> the symbol standing for each
+        self._standing: dict = {}  # a formula -> itself with those symbols in place of the sums
         self._sums: dict[int, dict] = {}  # their values, by precision
 
     @classmethod
@@ -124,33 +126,40 @@ class Verifier:
         return time.process_time() > self.deadline
 
     def share(self, formulas) -> None:
-        """Find the long sums that several formulas have in common (a softmax Jacobian's N² entries all divide by
-        the same sum of N exponentials): each is then evaluated once per precision, not once per entry, which
-        made verifying N² entries cost N³."""
+        """Find the long sums and the function values that several formulas have in common (a softmax Jacobian's
+        N² entries all divide by the same sum of N exponentials, and each exponential stands in 2N of them): each
+        is then evaluated once per precision, not once per entry, which made verifying N² entries cost N³ (and
+        then, at N = 64, 6 of its 8 s)."""
         formulas = [expr for expr in formulas if expr is not None and not isinstance(expr, Closed)]
         if not formulas:  # softmax-jac's closed forms: sympy stays unimported
             return
         import sympy
 
         seen: dict = {}
+        inside: dict = {}  # each distinct subexpression -> the long sums in it: entries share most of theirs
         for expr in formulas:
-            for node in {n for n in sympy.preorder_traversal(expr) if n.is_Add and len(n.args) >= SHARED_TERMS}:
+            for node in _shareable(expr, inside, sympy.Basic, sympy.Function):
                 seen[node] = seen.get(node, 0) + 1
-        self._shared.update(node for node, count in seen.items() if count > 1)
+        for node, count in seen.items():
+            if count > 1 and node not in self._shared:
+                self._shared[node] = sympy.Dummy("shared")
 
     def _shared_values(self, digits: int) -> dict:
-        """The shared sums at the point, each to ``digits`` + 20 guaranteed digits (a sum evalf cannot guarantee
-        is left in place); an entry's value through them is still settled only when two precisions agree."""
+        """The symbol of each shared subexpression -> its value at the point to ``digits`` + 20 guaranteed digits;
+        one evalf cannot guarantee (or that is not a real number) stays the subexpression, which evalf then
+        evaluates inside each entry as before. An entry's value through them is still settled only when two
+        precisions agree."""
         if digits not in self._sums:
             from sympy.core.evalf import PrecisionExhausted
 
             values = {}
-            for node in self._shared:
+            for node, symbol in self._shared.items():
                 try:
-                    values[node] = node.evalf(digits + 20, subs=self.point(digits + 20), maxn=4 * digits + 100,
-                                              strict=True)
+                    value = node.evalf(digits + 20, subs=self.point(digits + 20), maxn=4 * digits + 100,
+                                       strict=True)
                 except (PrecisionExhausted, Exception):  # noqa: BLE001 - evaluated with the entry instead
-                    continue
+                    value = None
+                values[symbol] = value if getattr(value, "is_Float", False) else node
             self._sums[digits] = values
         return self._sums[digits]
 
@@ -163,7 +172,7 @@ class Verifier:
                                     else sympy.N(v, digits + 10) for s, v in self.exact.items()}
         return self._approx[digits]
 
-    def evaluate(self, expr, digits: int):
+    def evaluate(self, expr, digits: int, shared: bool = True):
         """``expr`` at the point to ``digits`` significant digits: (a sympy number, whether evalf guarantees
         them), or None when sympy cannot evaluate it. evalf's guarantee fails (``strict``) when a cancellation
         goes deeper than ``maxn``, which grows with ``digits``; its best value is then returned unguaranteed."""
@@ -172,8 +181,14 @@ class Verifier:
         from sympy.core.evalf import PrecisionExhausted
 
         subs = self.point(digits)
-        if self._shared:
-            expr = expr.xreplace(self._shared_values(digits))
+        if self._shared and shared:
+            # each shared subexpression a symbol whose value comes with the point: evalf reads it, where putting the
+            # number into the formula rebuilt every product around it at each precision (5 s of a softmax Jacobian
+            # at 64 logits)
+            if expr not in self._standing:
+                self._standing[expr] = expr.xreplace(self._shared)
+            expr = self._standing[expr]
+            subs = {**subs, **self._shared_values(digits)}
         try:
             try:
                 return expr.evalf(digits, subs=subs, maxn=4 * digits + 100, strict=True), True
@@ -182,7 +197,7 @@ class Verifier:
         except Exception:  # noqa: BLE001 - a form evalf cannot evaluate: the entry stays unverified
             return None
 
-    def _settle(self, expr, digits: int, last: int, form, zero=None):
+    def _settle(self, expr, digits: int, last: int, form, zero=None, shared: bool = True):
         """``form(number)`` of ``expr`` at the point, at ``digits``, 2·``digits``, … up to ``last`` digits: settled
         when two guaranteed evaluations in a row give the same form (or both are nan), or when, at the last two,
         evalf finds nothing but zero after cancelling more than 4·p digits (the value is 0 to any printed
@@ -190,7 +205,7 @@ class Verifier:
         not a number, or out of time."""
         previous = None
         while digits <= last and not self.out_of_time():
-            answer = self.evaluate(expr, digits)
+            answer = self.evaluate(expr, digits, shared)
             if answer is None:
                 return None
             number, guaranteed = answer
@@ -209,7 +224,7 @@ class Verifier:
 
     def double(self, expr) -> float | None:
         """The exact value of ``expr`` at the point, rounded to the nearest double; None if not settled in time."""
-        return self._settle(expr, START_DIGITS, MAX_DIGITS, to_double, _below_doubles)
+        return self._settled(expr, START_DIGITS, MAX_DIGITS, to_double, _below_doubles)
 
     def digits(self, expr, count: int) -> str | None:
         """``expr`` at the point to ``count`` correct significant digits (the decimal rounded to nearest), as
@@ -217,7 +232,38 @@ class Verifier:
         def form(number):
             return _decimal(number, count)
 
-        return self._settle(expr, count + 10, 4 * MAX_DIGITS, form)
+        return self._settled(expr, count + 10, 4 * MAX_DIGITS, form)
+
+    def _settled(self, *args):
+        """``_settle`` through the shared values, and if that does not settle, on the formula alone: a value that is
+        exactly zero through a cancellation of shared values (sin² + cos² − 1) comes out of their rounded numbers as
+        a tiny nonzero at every precision, where evalf on the formula itself finds the total cancellation."""
+        answer = self._settle(*args)
+        if answer is None and self._shared and not self.out_of_time():
+            answer = self._settle(*args, shared=False)
+        return answer
+
+
+def _shareable(expr, inside: dict, basic, function) -> frozenset:
+    """The subexpressions of ``expr`` worth evaluating once for several formulas: sums of ``SHARED_TERMS`` terms or
+    more, and function values (exp(x[3])). Each distinct subexpression is visited once over all the calls sharing
+    ``inside`` (a walk of every entry's tree took 2.6 s of a Hessian at 64 inputs)."""
+    stack = [expr]
+    while stack:
+        node = stack[-1]
+        if node in inside:
+            stack.pop()
+            continue
+        pending = [a for a in node.args if isinstance(a, basic) and a not in inside]
+        if pending:
+            stack.extend(pending)
+            continue
+        stack.pop()
+        found = frozenset().union(*(inside[a] for a in node.args if isinstance(a, basic)))
+        if node.is_Add and len(node.args) >= SHARED_TERMS or isinstance(node, function):
+            found |= {node}
+        inside[node] = found
+    return inside[expr]
 
 
 def _below_doubles(number) -> bool:
@@ -281,7 +327,8 @@ def correctly_rounded(result, exprs: np.ndarray, point: dict, value: np.ndarray,
         return value() if lazy else value
     verifier = verifier or Verifier.for_result(result, point)
     unverified = []
-    formulas = {index: prepared(exprs[index]) for index in np.ndindex(exprs.shape)}
+    memo: dict = {}
+    formulas = {index: prepared(exprs[index], memo) for index in np.ndindex(exprs.shape)}
     verifier.share(formulas.values())
     exacts = {index: None if verifier.out_of_time() else verifier.double(expr)
               for index, expr in formulas.items() if expr is not None}
@@ -308,9 +355,10 @@ def correctly_rounded(result, exprs: np.ndarray, point: dict, value: np.ndarray,
     return fixed
 
 
-def prepared(expr):
+def prepared(expr, memo: dict | None = None):
     """An entry as the Verifier takes it: a ``Closed`` entry as it is, a sympy formula with the special functions
-    rewritten in elementary ones (evalf knows those); None for anything else (a text cell)."""
+    rewritten in elementary ones (evalf knows those); None for anything else (a text cell). ``memo``: one dict
+    for the entries of one result, which share their subexpressions (``special.rewrite_elementary``)."""
     if isinstance(expr, Closed):
         return expr
     import sympy
@@ -319,7 +367,7 @@ def prepared(expr):
         return None
     from .special import rewrite_elementary
 
-    return rewrite_elementary(expr)
+    return rewrite_elementary(expr, memo)
 
 
 def _entry_names(result, indices: list, digits: np.ndarray | None = None) -> str:
@@ -439,8 +487,9 @@ def attach_digits(result, count: int) -> None:
     verifier = Verifier(result.exact_point, limits.VERIFY_SECONDS)
     texts = np.empty(result.shape, dtype=object)
     unsettled = []
+    memo: dict = {}
     for index in np.ndindex(result.shape):
-        expr = prepared(result.as_typed[index])
+        expr = prepared(result.as_typed[index], memo)
         text = None if verifier.out_of_time() or expr is None else verifier.digits(expr, count)
         if text is None:
             unsettled.append(index)

@@ -160,7 +160,8 @@ def _exact_pairs(result: Result, n: int) -> list[list[float]] | None:
 
     from . import accuracy, budget
 
-    entries = [accuracy.prepared(e) for e in result.as_typed.flat]
+    memo: dict = {}
+    entries = [accuracy.prepared(e, memo) for e in result.as_typed.flat]
     if any(e is None for e in entries):
         return None
     try:

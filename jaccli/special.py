@@ -189,9 +189,32 @@ CUSTOM = (Defined, LogSumExp, Softmax, SoftmaxRest, LogSoftmax)
 
 
 
-def rewrite_elementary(expr):
-    """The same expression with jaccli's functions written out in exp/log/Max (for exact mode)."""
-    # each function's own definition, applied to its arguments as they are: e.rewrite(exp) would also
-    # rewrite the arguments (x**2 as exp(2*log(x)), undefined at 0)
-    return expr.replace(lambda e: isinstance(e, CUSTOM), lambda e: e._eval_rewrite_as_exp(*e.args))
+def rewrite_elementary(expr, memo: dict | None = None):
+    """The same expression with jaccli's functions written out in exp/log/Max (for exact mode and the verifier).
+
+    Each function's own definition, applied to its arguments as they are (rewritten first): e.rewrite(exp) would
+    also rewrite the arguments (x**2 as exp(2*log(x)), undefined at 0). Bottom up, as ``expr.replace`` does, but
+    each distinct subexpression once: ``memo`` (shared by the entries of one result) keeps what was rewritten, so
+    the 4096 entries of a Hessian at 64 inputs, which repeat the same softmax of 64 logits, walk it once, not in
+    each entry (4.4 s of 8 before)."""
+    if not isinstance(expr, sympy.Basic):
+        return expr
+    memo = {} if memo is None else memo
+    stack = [expr]
+    while stack:
+        node = stack[-1]
+        if node in memo:
+            stack.pop()
+            continue
+        pending = [a for a in node.args if a not in memo]
+        if pending:
+            stack.extend(pending)
+            continue
+        stack.pop()
+        args = [memo[a] for a in node.args]
+        new = node if all(a is b for a, b in zip(args, node.args)) else node.func(*args)
+        if isinstance(new, CUSTOM):
+            new = new._eval_rewrite_as_exp(*new.args)
+        memo[node] = new
+    return memo[expr]
 

@@ -46,8 +46,9 @@ def test_softmax_jacobian_of_300_logits(runner, values):
 def test_wide_elementwise_gradient(runner, values):
     x = RNG.uniform(-3, 3, size=10_000)
     doc = run_json(runner, "gradient", "sum(x**2 + sin(x))", "--at", values(x))
-    with mpmath.workdps(40):  # 2x + cos x, which cancels near x = -0.45: float64 numpy is no reference there
-        want = np.array([float(2 * mpmath.mpf(v) + mpmath.cos(v)) for v in x.tolist()])
+    with mpmath.workdps(40):  # 2x + cos x, which cancels near x = -0.45: float64 numpy is no reference there;
+        # at each decimal as written (repr), which the numeric path's longdouble evaluation reads as typed
+        want = np.array([float(2 * mpmath.mpf(repr(v)) + mpmath.cos(mpmath.mpf(repr(v)))) for v in x.tolist()])
     assert np.all(np.abs(np.array(doc["value"]) - want) <= 2 * np.spacing(np.abs(want)))
 
 
