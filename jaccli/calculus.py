@@ -92,6 +92,17 @@ def _of_atoms(expr) -> bool:
     return len(expr.args) > 2 and all(a.is_Atom for a in expr.args)
 
 
+def _apart(expr) -> bool:
+    """Whether each argument of ``expr`` holds at most one symbol, and no two arguments the same one."""
+    seen: set = set()
+    for a in expr.args:
+        symbols = a.free_symbols
+        if len(symbols) > 1 or symbols & seen:
+            return False
+        seen |= symbols
+    return True
+
+
 def _places(expr, memo: dict) -> dict | None:
     """symbol -> the argument positions where it stands, for a function of atoms; None for any other function
     (computed once per function)."""
@@ -139,6 +150,12 @@ def _count_nodes(expr, budget: int) -> int:
             # softmax(x[0], …, x[n-1])[i]: partial() finds a symbol's place once and copies the n arguments into
             # each derivative, cheap next to differentiating n nodes: counted as n/8
             count += len(node.args) // ATOM_ARGUMENTS_PER_NODE
+            traversal.skip()
+        elif isinstance(node, sympy.Function) and len(node.args) > 2 and _apart(node):
+            # softmax(2*x[0] + 1, …)[i]: each argument holds one symbol, so a partial differentiates only that
+            # argument (an average one), beside copying the n arguments
+            count += len(node.args) // ATOM_ARGUMENTS_PER_NODE + sum(
+                _count_nodes(a, budget) for a in node.args) // len(node.args)
             traversal.skip()
         if count > budget:
             break

@@ -290,3 +290,11 @@ def test_an_entry_that_cancels_to_zero_through_shared_values_is_still_zero(run):
     assert (code, err) == (0, ""), err
     want = reference(lambda: [0, 0, mp.exp(D("0.7")), 0, 0, mp.exp(D("1.3"))], [])
     assert [float(v) for v in _values(out)] == want
+
+
+def test_softmax_of_affine_logits_at_a_point_is_correctly_rounded(run):
+    # softmax(2x + 1) = softmax(x / 0.5): its Jacobian is 2·(diag(s) − s sᵀ), the temperature form by hand
+    logits = [f"{v:.3f}" for v in np.random.default_rng(8).normal(scale=2, size=12)]
+    code, out, err = run("jacobian", "softmax(2*x+1)", "--at", ",".join(logits), "--format", "json")
+    assert (code, err) == (0, ""), err
+    assert [float(v) for v in _values(out)] == reference(lambda: _softmax_entries(logits, temperature="0.5"), [])
