@@ -482,8 +482,9 @@ def attach_digits(result, count: int) -> None:
     if result.exact is not None:
         raise JaccliError("--exact prints exact values and --digits decimals of them: give one")
     if result.as_typed is None or result.exact_point is None:
-        raise JaccliError(f"--digits needs the formula, and a result at a point of more than {SYMBOLIC_INPUTS} "
-                          "input values (or a product computed without forming J) has none: its numbers are float64")
+        raise JaccliError(f"--digits needs the formula, and this result has none (more than {SYMBOLIC_INPUTS} input "
+                          "values, a product computed without forming J, or a derivative too large to write out): its "
+                          "numbers are float64")
     verifier = Verifier(result.exact_point, limits.VERIFY_SECONDS)
     texts = np.empty(result.shape, dtype=object)
     unsettled = []

@@ -358,6 +358,8 @@ def print_result(result, out: Out) -> None:
     if fmt is Format.csv:  # CSV holds the grid only: det J, eigenvalues… go to stderr (JSON has them as keys)
         for line in result.summary:
             print(f"Note: {line}", file=sys.stderr)
+    for note in result.notes:
+        print(f"Note: {note}", file=sys.stderr)
     for warning in result.warnings:
         streams.say(f"Warning: {warning}")
     if "ok" in result.extra:

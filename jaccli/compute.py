@@ -632,7 +632,16 @@ def derivative(expression: str, at: list[str] | None = None, variables: list[str
                     else 0 * f
             return exprs
 
-        exprs = formulas(problem.outputs, exact)
+        try:
+            exprs = formulas(problem.outputs, exact)
+        except LimitError:
+            if problem.values is None or exact or order == 1:
+                raise
+            # too large to write out at this order, but wanted at a point: the numbers come from the nested-JVP
+            # graphs (limited on their own), with the numeric path's error estimate, as beyond 64 inputs
+            exprs = formulas = None
+            result.notes.append(f"no formula: the derivative of order {order} is too large to write out; the value "
+                                "is float64 arithmetic on the derivative's graph, with an error estimate")
     numbers = Numbers(problem, "derivative", shape, wrt=wrt, order=order)
     return _finish(result, problem, numbers, exprs, exact, check, lambda jac: jac.sum(axis=1), formulas)
 

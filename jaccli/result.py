@@ -51,6 +51,7 @@ class Result:
     symbols: dict | None = field(default=None, repr=False)  # variable name -> its sympy symbols (for --emit)
     panels: list[Panel] = field(default_factory=list)  # shown above the main table
     summary: list[str] = field(default_factory=list)  # lines under the table (det J = r, eigenvalues, …)
+    notes: list[str] = field(default_factory=list)  # said on stderr as "Note: …" in every format (no exit status)
     failed: bool = False  # a self-check disagreed (e.g. chain rule vs direct gradient): exit 1
     numbers: object = field(default=None, repr=False)  # compute.Numbers: how the numbers are computed at points
 

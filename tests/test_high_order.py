@@ -99,3 +99,18 @@ def test_a_kink_at_high_order_is_still_named(runner, order):
     result = runner.invoke(app, ["derivative", "abs(x)**3", "--order", str(order), "--at", "0", "--format", "json"])
     assert "non-differentiable point (abs" in result.stderr
     assert json.loads(result.stdout)["value"] == 0.0  # 6|x| and 6 sign(x): 0 at 0 by the sign(0) = 0 convention
+
+
+def test_an_order_too_large_to_write_out_is_computed_at_a_point(runner):
+    """The 20th derivative of exp(sin x cos x)/(1 + x²) is too large a formula (refused without a point), but at a
+    point the nested-JVP graph gives it, with the numeric path's estimate and a note that there is no formula."""
+    f = "exp(sin(x)*cos(x))/(1+x**2)"
+    result = runner.invoke(app, ["derivative", f, "--order", "20", "--at", "1", "--format", "json"])
+    assert result.exit_code == 0, result.output
+    assert result.stderr.startswith("Note: no formula: the derivative of order 20 is too large to write out")
+    doc = json.loads(result.stdout)
+    assert doc["symbolic"] is None
+    expected = reference(lambda x: mpmath.exp(mpmath.sin(x) * mpmath.cos(x)) / (1 + x**2), 1.0, 20)
+    assert doc["value"] == pytest.approx(expected, rel=1e-12)
+    refused = runner.invoke(app, ["derivative", f, "--order", "20"])
+    assert refused.exit_code == 2 and "too large to differentiate symbolically" in refused.stderr
