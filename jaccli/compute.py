@@ -506,18 +506,46 @@ def exact_values(exprs: np.ndarray, problem: Problem) -> np.ndarray:
 FORWARD_SCALARS = 8
 
 
-def _symbolic(problem: Problem, many: bool) -> bool:
+def _symbolic(problem: Problem, many: bool, result: Result | None = None) -> bool:
     """Whether to build the symbolic result: small enough to read, and wanted (not only --points).
 
-    Its size limits are checked here, on the IR's shapes, before sympy is imported.
+    Its size limits are checked here, on the IR's shapes, before sympy is imported; beyond them, at a point
+    (``result`` given), the numbers come without a formula (``_numbers_instead``).
     """
     if problem.numeric() or (many and problem.values is None):
         return False
     if problem.exact and problem.wide_extremes():
         raise LimitError(f"--exact: a min() or max() of more than {limits.MAX_SYMBOLIC_EXTREMES} entries is beyond "
                          "symbolic work (sympy compares its arguments pairwise); drop --exact for its value")
-    limits.check_symbolic_size(problem.root, len(problem.labels))
+    try:
+        limits.check_symbolic_size(problem.root, len(problem.labels))
+    except LimitError:
+        if not _numbers_instead(problem, result):
+            raise
+        return False
     return True
+
+
+def _numbers_instead(problem: Problem, result: Result | None, what: str = "the formulas would be") -> bool:
+    """Whether a result whose formulas are beyond the symbolic limits is computed without them: at a point (and not
+    --exact, which is the formulas at the point), as beyond 64 inputs: float64 from the engines, with the numeric
+    path's error estimate, and a note saying so. Without a point the refusal stands."""
+    if result is None or problem.values is None or problem.exact:
+        return False
+    result.notes.append(f"no formula: {what} too large to write out; the values are float64 arithmetic on the "
+                        "derivative's graph, with an error estimate")
+    return True
+
+
+def _formulas(problem: Problem, result: Result, formulas, exact: bool, what: str = "the formulas would be"):
+    """``formulas(problem.outputs, exact)``, or None when they are beyond the symbolic limits at a point
+    (``_numbers_instead``)."""
+    try:
+        return formulas(problem.outputs, exact)
+    except LimitError:
+        if not _numbers_instead(problem, result, what):
+            raise
+        return None
 
 
 def jacobian(expression: str, at: list[str] | None = None, variables: list[str] | None = None,
@@ -531,18 +559,17 @@ def jacobian(expression: str, at: list[str] | None = None, variables: list[str] 
     problem = Problem(expression, at, variables, shapes, stdin=stdin, exact=exact, wrt=wrt, fixed=fixed)
     n = len(problem.labels)
     m = problem.root.size
-    symbolic = _symbolic(problem, many)
     limits.check_dense(m, n, "Jacobian")
     result = Result("jacobian", expression, (m, n), output_labels(problem.output_shape), problem.labels,
                     title=problem.title("Jacobian"))
     exprs = formulas = None
-    if symbolic:
+    if _symbolic(problem, many, result):
         from . import calculus
 
         def formulas(outputs, exact):
             return calculus.jacobian(outputs, problem.inputs)
 
-        exprs = formulas(problem.outputs, exact)
+        exprs = _formulas(problem, result, formulas, exact)
     return _finish(result, problem, Numbers(problem, "jacobian", (m, n)), exprs, exact, check, formulas=formulas)
 
 
@@ -557,13 +584,13 @@ def gradient(expression: str, at: list[str] | None = None, variables: list[str] 
     rows, columns = _input_grid(problem, "∂f/∂" + (problem.names[0] if len(problem.names) == 1 else "·"))
     result = Result("gradient", expression, shape, rows, columns, title=problem.title("Gradient"))
     exprs = formulas = None
-    if _symbolic(problem, many):
+    if _symbolic(problem, many, result):
         from . import calculus
 
         def formulas(outputs, exact):
             return calculus.gradient(outputs.flat[0], problem.inputs).reshape(shape)
 
-        exprs = formulas(problem.outputs, exact)
+        exprs = _formulas(problem, result, formulas, exact)
     return _finish(result, problem, Numbers(problem, "gradient", shape), exprs, exact, check, formulas=formulas)
 
 
@@ -585,13 +612,13 @@ def hessian(expression: str, at: list[str] | None = None, variables: list[str] |
     limits.check_dense(n, n, "Hessian")
     result = Result("hessian", expression, (n, n), problem.labels, problem.labels, title=problem.title("Hessian"))
     exprs = formulas = None
-    if _symbolic(problem, many):
+    if _symbolic(problem, many, result):
         from . import calculus
 
         def formulas(outputs, exact):
             return calculus.hessian(outputs.flat[0], problem.inputs)
 
-        exprs = formulas(problem.outputs, exact)
+        exprs = _formulas(problem, result, formulas, exact)
     return _finish(result, problem, Numbers(problem, "hessian", (n, n)), exprs, exact, check, formulas=formulas)
 
 
@@ -618,7 +645,7 @@ def derivative(expression: str, at: list[str] | None = None, variables: list[str
     rows, columns = (output_labels(shape), [name]) if len(shape) <= 1 else grid("f", shape, name)
     result = Result("derivative", expression, shape, rows, columns, title=problem.title(name))
     exprs = formulas = None
-    if _symbolic(problem, many):
+    if _symbolic(problem, many, result):
         from . import calculus
 
         entries = set(problem.symbols[wrt].flat)
@@ -632,16 +659,8 @@ def derivative(expression: str, at: list[str] | None = None, variables: list[str
                     else 0 * f
             return exprs
 
-        try:
-            exprs = formulas(problem.outputs, exact)
-        except LimitError:
-            if problem.values is None or exact or order == 1:
-                raise
-            # too large to write out at this order, but wanted at a point: the numbers come from the nested-JVP
-            # graphs (limited on their own), with the numeric path's error estimate, as beyond 64 inputs
-            exprs = formulas = None
-            result.notes.append(f"no formula: the derivative of order {order} is too large to write out; the value "
-                                "is float64 arithmetic on the derivative's graph, with an error estimate")
+        what = "the formulas would be" if order == 1 else f"the derivative of order {order} is"
+        exprs = _formulas(problem, result, formulas, exact, what)
     numbers = Numbers(problem, "derivative", shape, wrt=wrt, order=order)
     return _finish(result, problem, numbers, exprs, exact, check, lambda jac: jac.sum(axis=1), formulas)
 
@@ -724,7 +743,7 @@ def vjp(expression: str, at: list[str] | None, v: str, variables: list[str] | No
     rows, columns = _input_grid(problem, "Jᵀv")
     result = _product("vjp", problem, shape, rows, columns, "Vector-Jacobian product Jᵀv", vector)
     exprs = formulas = None
-    if _symbolic(problem, many):
+    if _symbolic(problem, many, result):
         import sympy
 
         from . import calculus
@@ -734,7 +753,7 @@ def vjp(expression: str, at: list[str] | None, v: str, variables: list[str] | No
             scalar = sympy.Add(*(w * f for w, f in zip(weights.flat, outputs.flat, strict=True)))
             return calculus.gradient(scalar, problem.inputs).reshape(shape)
 
-        exprs = formulas(problem.outputs, exact)
+        exprs = _formulas(problem, result, formulas, exact)
     flat = vector.array.ravel()
     numbers = Numbers(problem, "vjp", shape, v=vector.array)
     return _finish(result, problem, numbers, exprs, exact, check, lambda jac: flat @ jac, formulas)
@@ -754,7 +773,7 @@ def jvp(expression: str, at: list[str] | None, v: str, variables: list[str] | No
     rows, columns = (output_labels(shape), ["J·v"]) if len(shape) <= 1 else grid("f", shape, "J·v")
     result = _product("jvp", problem, shape, rows, columns, "Jacobian-vector product J·v", vector)
     exprs = formulas = None
-    if _symbolic(problem, many):
+    if _symbolic(problem, many, result):
         import sympy
 
         from . import calculus
@@ -767,7 +786,7 @@ def jvp(expression: str, at: list[str] | None, v: str, variables: list[str] | No
                 exprs[index] = sympy.Add(*(d * w for d, w in zip(row, direction.flat, strict=True) if d != 0))
             return exprs
 
-        exprs = formulas(problem.outputs, exact)
+        exprs = _formulas(problem, result, formulas, exact)
     flat = vector.array.ravel()
     numbers = Numbers(problem, "jvp", shape, v=flat)
     return _finish(result, problem, numbers, exprs, exact, check, lambda jac: jac @ flat, formulas)
@@ -788,7 +807,7 @@ def hvp(expression: str, at: list[str] | None, v: str, variables: list[str] | No
     rows, columns = _input_grid(problem, "H·v")
     result = _product("hvp", problem, shape, rows, columns, "Hessian-vector product H·v", vector)
     exprs = formulas = None
-    if _symbolic(problem, many):
+    if _symbolic(problem, many, result):
         import sympy
 
         from . import calculus
@@ -799,7 +818,7 @@ def hvp(expression: str, at: list[str] | None, v: str, variables: list[str] | No
             scalar = sympy.Add(*(g * w for g, w in zip(grad, direction.flat, strict=True) if g != 0))
             return calculus.gradient(scalar, problem.inputs).reshape(shape)  # ∇(∇f·v) = H v (H is symmetric)
 
-        exprs = formulas(problem.outputs, exact)
+        exprs = _formulas(problem, result, formulas, exact)
     flat = vector.array.ravel()
     numbers = Numbers(problem, "hvp", shape, v=flat)
     return _finish(result, problem, numbers, exprs, exact, check, lambda jac: jac @ flat, formulas)

@@ -19,6 +19,7 @@ from __future__ import annotations
 import numpy as np
 
 from .compute import Numbers, Problem, _finish, _symbolic
+from .compute import _formulas as formulas_or_none
 from .errors import JaccliError, ShapeError
 from .result import Result
 
@@ -204,9 +205,9 @@ def field_operator(op: str, expression: str, at: list[str] | None = None, variab
         title += f" ({coords} coordinates: {roles})"
     result = Result(op, expression, shape, rows, [column], title=title, extra={"coords": coords})
     exprs = formulas = None
-    if _symbolic(problem, many):
+    if _symbolic(problem, many, result):
         def formulas(outputs, exact):
             return _formulas(outputs, problem.inputs, op, coords)
 
-        exprs = formulas(problem.outputs, exact)
+        exprs = formulas_or_none(problem, result, formulas, exact)
     return _finish(result, problem, FieldNumbers(problem, op, coords, shape), exprs, exact, formulas=formulas)

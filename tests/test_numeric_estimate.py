@@ -162,6 +162,27 @@ def test_a_typed_constant_is_read_as_typed_by_the_wider_evaluation():
     assert all(abs(v - want) <= math.ulp(want) for v in np.ravel(result.value))
 
 
+def test_formulas_too_large_to_write_out_give_numbers_at_a_point(run):
+    """x/‖x‖ at 64 inputs is beyond the symbolic work limit (refused without a point): at a point its Jacobian comes
+    from the engines with the estimate, and a note; every entry within 4 ulps of I/‖x‖ − x xᵀ/‖x‖³ by mpmath."""
+    xs = [f"{v:.3f}" for v in np.random.default_rng(64).normal(size=64)]
+    code, out, err = run("jacobian", "x/norm(x)", "--at", ",".join(xs), "--format", "json")
+    assert code == 0
+    assert err.startswith("Note: no formula: the formulas would be too large to write out")
+    doc = json.loads(out)
+    assert doc["symbolic"] is None
+    x = [mp.mpf(v) for v in xs]
+    norm = mp.sqrt(mp.fsum(v * v for v in x))
+    for i in range(64):
+        for j in range(64):
+            want = float((int(i == j) - x[i] * x[j] / norm**2) / norm)
+            assert abs(doc["value"][i][j] - want) <= 4 * math.ulp(want), (i, j)
+    code, _, err = run("jacobian", "x/norm(x)", "--shape", "x=64")
+    assert code == 2 and "too large to differentiate symbolically" in err
+    code, _, err = run("jacobian", "x/norm(x)", "--at", ",".join(xs), "--exact")
+    assert code == 2 and "too large to differentiate symbolically" in err
+
+
 # ordinary results: no warning, and the numbers right
 def test_saturated_tanh_is_right_without_a_formula(run):
     """tanh′ is the registry's sech² = 1/cosh², not 1 − tanh²: the latter printed 0 at ±40 (and lost ~188 ulps
