@@ -51,10 +51,41 @@ def formula(expr, power: str = "**") -> str:
     import sympy
 
     if isinstance(expr, sympy.Basic):
-        text = _product_text(expr, sympy.Symbol) or sympy.sstr(expr, full_prec=False)
+        text = _product_text(expr, sympy.Symbol) or _printer().doprint(expr)
     else:
         text = str(expr)
     return text.replace("**", "^") if power == "^" else text
+
+
+_PRINTER: list = []  # one printer for the process, with its memo (see _printer)
+PRINTER_MEMO = 100_000  # texts kept before the memo starts again
+
+
+def _printer():
+    """sympy's str printer (``sstr(expr, full_prec=False)``) remembering the text of each sum and each whole entry
+    it printed: the 4096 entries of a Hessian at 64 inputs repeat the same sum of 64 terms, and sympy orders and
+    prints a sum afresh each time (38 s for ``hessian "sum(x)**3"``)."""
+    if not _PRINTER or len(_PRINTER[0].memo) > PRINTER_MEMO:
+        from sympy.printing.str import StrPrinter
+
+        class Remembering(StrPrinter):
+            def __init__(self):
+                super().__init__({"full_prec": False})
+                self.memo: dict = {}
+
+            def doprint(self, expr):
+                if expr not in self.memo:
+                    self.memo[expr] = super().doprint(expr)
+                return self.memo[expr]
+
+            def _print_Add(self, expr, order=None):
+                key = ("Add", expr, order)
+                if key not in self.memo:
+                    self.memo[key] = super()._print_Add(expr, order)
+                return self.memo[key]
+
+        _PRINTER[:] = [Remembering()]
+    return _PRINTER[0]
 
 
 def _product_text(expr, symbol: type) -> str | None:
