@@ -150,6 +150,7 @@ class Verifier:
         evaluates inside each entry as before. An entry's value through them is still settled only when two
         precisions agree."""
         if digits not in self._sums:
+            import mpmath
             from sympy.core.evalf import PrecisionExhausted
 
             values = {}
@@ -159,17 +160,21 @@ class Verifier:
                                        strict=True)
                 except (PrecisionExhausted, Exception):  # noqa: BLE001 - evaluated with the entry instead
                     value = None
-                values[symbol] = value if getattr(value, "is_Float", False) else node
+                values[symbol] = mpmath.mp.make_mpf(value._mpf_) if getattr(value, "is_Float", False) else node
             self._sums[digits] = values
         return self._sums[digits]
 
     def point(self, digits: int) -> dict:
         """The point as Floats of ``digits`` + 10 digits (evalf treats them as exact: the error shrinks with p)."""
         if digits not in self._approx:
+            import mpmath
             import sympy
 
-            self._approx[digits] = {s: sympy.Float(v, digits + 10) if isinstance(v, sympy.Rational)
-                                    else sympy.N(v, digits + 10) for s, v in self.exact.items()}
+            # as mpmath numbers, which evalf reads directly (a sympy Float it evaluates again at each use, 300,000
+            # times in a Hessian of prod(x) at 64 inputs); both count as exact there
+            self._approx[digits] = {s: mpmath.mp.make_mpf((sympy.Float(v, digits + 10) if isinstance(v, sympy.Rational)
+                                                           else sympy.N(v, digits + 10))._mpf_)
+                                    for s, v in self.exact.items()}
         return self._approx[digits]
 
     def evaluate(self, expr, digits: int, shared: bool = True):
@@ -330,8 +335,14 @@ def correctly_rounded(result, exprs: np.ndarray, point: dict, value: np.ndarray,
     memo: dict = {}
     formulas = {index: prepared(exprs[index], memo) for index in np.ndindex(exprs.shape)}
     verifier.share(formulas.values())
-    exacts = {index: None if verifier.out_of_time() else verifier.double(expr)
-              for index, expr in formulas.items() if expr is not None}
+    settled: dict = {}  # a formula -> its double: a Hessian's (i, j) and (j, i) are one formula, settled once
+    exacts = {}
+    for index, expr in formulas.items():
+        if expr is None:
+            continue
+        if expr not in settled:
+            settled[expr] = None if verifier.out_of_time() else verifier.double(expr)
+        exacts[index] = settled[expr]
     if not lazy:
         fixed = np.array(value, dtype=float)
     elif len(exacts) < len(formulas) or any(exact is None or exact != exact for exact in exacts.values()):

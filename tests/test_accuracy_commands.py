@@ -298,3 +298,18 @@ def test_softmax_of_affine_logits_at_a_point_is_correctly_rounded(run):
     code, out, err = run("jacobian", "softmax(2*x+1)", "--at", ",".join(logits), "--format", "json")
     assert (code, err) == (0, ""), err
     assert [float(v) for v in _values(out)] == reference(lambda: _softmax_entries(logits, temperature="0.5"), [])
+
+
+def test_a_product_hessian_of_64_inputs_is_correctly_rounded_within_the_budget(run):
+    # ∂²Πx/∂xᵢ∂xⱼ = Πx/(xᵢxⱼ): 4096 products of 62 inputs, (i, j) and (j, i) one formula, settled once, with the
+    # point given to evalf as mpmath numbers; it was 10 of the 10 s budget, and exit 1 on a loaded machine
+    xs = [f"{v:.3f}" for v in np.random.default_rng(66).uniform(0.5, 1.5, size=64)]
+    code, out, err = run("hessian", "prod(x)", "--at", ",".join(xs), "--format", "json")
+    assert (code, err) == (0, ""), err
+
+    def entries():
+        x = [D(v) for v in xs]
+        p = mp.fprod(x)
+        return [0 if i == j else p / (x[i] * x[j]) for i in range(64) for j in range(64)]
+
+    assert [float(v) for v in _values(out)] == reference(entries, [])
