@@ -429,6 +429,16 @@ def _square(a):
     return mul(a, a)
 
 
+def _one_minus_square(x):
+    """1 - x² as (1 - x)(1 + x): near ±1, 1 - x is exact (Sterbenz), where 1 - x*x loses the digits x*x rounded."""
+    return mul(sub(ONE, x), add(ONE, x))
+
+
+def _sqrt_x2_minus_one(x):
+    """√(x² - 1) as √(x - 1)·√(x + 1): exact x - 1 near 1, and no x² to overflow past 1e154."""
+    return mul(call("sqrt", sub(x, ONE)), call("sqrt", add(x, ONE)))
+
+
 # leaves ---------------------------------------------------------------------------------------
 
 register(Op("var", kind="leaf", numpy=None, public=False, complex=None))
@@ -519,10 +529,10 @@ elementwise("csc", lambda x: 1 / np.sin(x), lambda n: (neg(mul(n, call("cot", _x
             summary="cosecant, 1/sin(x)", example="csc(x)", mp=lambda mp, x: mp.csc(x), sample=Sample((0.2, 3)))
 elementwise("cot", lambda x: 1 / np.tan(x), lambda n: (neg(add(ONE, mul(n, n))),), lambda sp: sp.cot,
             summary="cotangent, 1/tan(x)", example="cot(x)", mp=lambda mp, x: mp.cot(x), sample=Sample((0.2, 3)))
-elementwise("asin", np.arcsin, lambda n: (div(ONE, call("sqrt", sub(ONE, _square(_x(n))))),), lambda sp: sp.asin,
+elementwise("asin", np.arcsin, lambda n: (div(ONE, call("sqrt", _one_minus_square(_x(n)))),), lambda sp: sp.asin,
             summary="inverse sine", example="asin(x)", aliases=("arcsin",), mp=lambda mp, x: mp.asin(x),
             sample=Sample((-0.9, 0.9)))
-elementwise("acos", np.arccos, lambda n: (div(number(-1.0), call("sqrt", sub(ONE, _square(_x(n))))),),
+elementwise("acos", np.arccos, lambda n: (div(number(-1.0), call("sqrt", _one_minus_square(_x(n)))),),
             lambda sp: sp.acos, summary="inverse cosine", example="acos(x)", aliases=("arccos",),
             mp=lambda mp, x: mp.acos(x), sample=Sample((-0.9, 0.9)))
 elementwise("atan", np.arctan, lambda n: (div(ONE, add(ONE, _square(_x(n)))),), lambda sp: sp.atan,
@@ -534,14 +544,14 @@ elementwise("cosh", np.cosh, lambda n: (call("sinh", _x(n)),), lambda sp: sp.cos
             example="cosh(x)", mp=lambda mp, x: mp.cosh(x), sample=Sample((-3, 3)))
 elementwise("tanh", np.tanh, lambda n: (sub(ONE, mul(n, n)),), lambda sp: sp.tanh, summary="hyperbolic tangent",
             example="tanh(x)", mp=lambda mp, x: mp.tanh(x), sample=Sample((-3, 3)))
-elementwise("asinh", np.arcsinh, lambda n: (div(ONE, call("sqrt", add(_square(_x(n)), ONE))),),
+elementwise("asinh", np.arcsinh, lambda n: (div(ONE, call("hypot", _x(n), ONE)),),  # x² overflows past 1e154
             lambda sp: sp.asinh, summary="inverse hyperbolic sine", example="asinh(x)", aliases=("arcsinh",),
             mp=lambda mp, x: mp.asinh(x), sample=Sample((-3, 3)))
-elementwise("acosh", np.arccosh, lambda n: (div(ONE, call("sqrt", sub(_square(_x(n)), ONE))),),
+elementwise("acosh", np.arccosh, lambda n: (div(ONE, _sqrt_x2_minus_one(_x(n))),),
             lambda sp: sp.acosh, summary="inverse hyperbolic cosine", example="acosh(x)", aliases=("arccosh",),
             mp=lambda mp, x: mp.acosh(x), sample=Sample((1.1, 4)))
-elementwise("atanh", np.arctanh, lambda n: (div(ONE, sub(ONE, _square(_x(n)))),), lambda sp: sp.atanh,
-            summary="inverse hyperbolic tangent", example="atanh(x)", aliases=("arctanh",),
+elementwise("atanh", np.arctanh, lambda n: (div(div(ONE, sub(ONE, _x(n))), add(ONE, _x(n))),),  # as asin
+            lambda sp: sp.atanh, summary="inverse hyperbolic tangent", example="atanh(x)", aliases=("arctanh",),
             mp=lambda mp, x: mp.atanh(x), sample=Sample((-0.9, 0.9)))
 elementwise("exp", np.exp, lambda n: (n,), lambda sp: sp.exp, summary="e to the power x", example="exp(x)",
             mp=lambda mp, x: mp.exp(x), sample=Sample((-3, 3)))

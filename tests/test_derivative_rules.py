@@ -1,0 +1,66 @@
+"""The registry's derivative rules in float64, at the edges of their domains (issue 15): on the numeric path (more
+than 64 inputs, no formula to verify) the numbers are the rules' float64 arithmetic, so a rule written as the
+textbook formula (1/√(1 − x²) near ±1, 1/√(x² + 1) past 1e154) loses digits or overflows where the derivative is an
+ordinary number. Each row is checked against the derivative written out by hand in mpmath at 50 digits, at the
+double nearest the typed point: the printed value within a few ulps with no warning, and the plain float64
+evaluation (``Numbers.at``: what ``--points`` prints, and ``--at`` where ``longdouble`` is no wider than a double)
+within a few ulps too.
+"""
+
+from __future__ import annotations
+
+import math
+
+import mpmath
+import numpy as np
+import pytest
+
+from jaccli import compute
+
+mp = mpmath
+N = 70  # inputs: beyond accuracy.SYMBOLIC_INPUTS, so the numeric path
+ULPS = 3  # a few roundings of a well-conditioned rule
+
+
+def ulps(got: float, want) -> float:
+    """|got − want| in units in the last place of the double nearest ``want``."""
+    nearest = float(want)
+    if got == nearest:
+        return 0.0
+    with mp.workdps(50):
+        return float(abs(mp.mpf(got) - want) / math.ulp(nearest)) if math.isfinite(got) else math.inf
+
+
+def _asin(x):
+    return 1 / mp.sqrt(1 - x * x)
+
+
+ROWS = [  # (expression, point as typed, d/dx by hand[, ulps allowed])
+    # 1 − x² near ±1: x*x rounds away the digits 1 − x keeps exactly (1e5 ulps at 1 − 1e-10)
+    ("asin(x)", "0.9999999999", _asin),
+    ("asin(x)", "-0.9999999999", _asin),
+    ("asin(x)", "0.999999", _asin),
+    ("acos(x)", "0.9999999999", lambda x: -_asin(x)),
+    ("acos(x)", "-0.999999", lambda x: -_asin(x)),
+    ("atanh(x)", "0.9999999999", lambda x: 1 / (1 - x * x)),
+    ("atanh(x)", "-0.999999", lambda x: 1 / (1 - x * x)),
+    # x² − 1 near 1 cancels; x² overflows past 1e154 where 1/√(x² − 1) is an ordinary number
+    ("acosh(x)", "1.0000000001", lambda x: 1 / mp.sqrt(x * x - 1)),
+    ("acosh(x)", "1.000001", lambda x: 1 / mp.sqrt(x * x - 1)),
+    ("acosh(x)", "1e200", lambda x: 1 / mp.sqrt(x * x - 1)),
+    ("acosh(x)", "1.7e308", lambda x: 1 / mp.sqrt(x * x - 1)),
+    ("asinh(x)", "1e160", lambda x: 1 / mp.sqrt(x * x + 1)),
+    ("asinh(x)", "-1e300", lambda x: 1 / mp.sqrt(x * x + 1)),
+]
+
+
+@pytest.mark.parametrize(("expression", "at", "derivative", "allowed"), [(*r, ULPS)[:4] for r in ROWS],
+                         ids=[f"{r[0]} at {r[1]}" for r in ROWS])
+def test_a_rule_at_the_edge_of_its_domain_is_right_to_a_few_ulps(expression, at, derivative, allowed):
+    with mp.workdps(50):
+        want = derivative(mp.mpf(float(at)))
+    result = compute.derivative(expression, [",".join([at] * N)])
+    assert result.exit_code == 0 and result.warnings == []
+    assert max(ulps(float(v), want) for v in np.ravel(result.value)) <= allowed
+    plain, _ = result.numbers.at(np.full((1, N), float(at)))  # float64 only: no longdouble re-evaluation
+    assert max(ulps(float(v), want) for v in np.ravel(plain)) <= allowed
