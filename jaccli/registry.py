@@ -24,6 +24,9 @@ from . import ir
 from . import softmax as sm
 from .errors import JaccliError, LimitError, ShapeError, UndefinedError
 
+# 1/ln 2 and 1/ln 10 rounded once (mpmath): log2 and log10's derivatives c/x round twice, 1/(x·ln b) three times
+LOG2_E = 1.4426950408889634
+LOG10_E = 0.4342944819032518
 MAX_EXPONENT = 10_000  # |n| in x**n with a constant n (numbers of that size are refused by sympy too)
 
 
@@ -575,10 +578,10 @@ elementwise("log", _log, _log_partials, _sympy_log, arity=(1, 2), aliases=("ln",
 elementwise("log1p", np.log1p, lambda n: (div(ONE, add(ONE, _x(n))),), _c99("log1p"),
             summary="log(1 + x), accurate for small x", example="log1p(x)", mp=lambda mp, x: mp.log1p(x),
             sample=Sample((-0.5, 3)))
-elementwise("log2", np.log2, lambda n: (div(ONE, mul(_x(n), number(math.log(2)))),), _c99("log2"),
+elementwise("log2", np.log2, lambda n: (div(number(LOG2_E), _x(n)),), _c99("log2"),
             summary="logarithm to base 2", example="log2(x)", mp=lambda mp, x: mp.log(x, 2),
             sample=Sample((0.2, 4)))
-elementwise("log10", np.log10, lambda n: (div(ONE, mul(_x(n), number(math.log(10)))),), _c99("log10"),
+elementwise("log10", np.log10, lambda n: (div(number(LOG10_E), _x(n)),), _c99("log10"),
             summary="logarithm to base 10", example="log10(x)", mp=lambda mp, x: mp.log10(x),
             sample=Sample((0.2, 4)))
 elementwise("sqrt", np.sqrt, lambda n: (div(number(0.5), n),), lambda sp: sp.sqrt, summary="square root",

@@ -51,6 +51,10 @@ ROWS = [  # (expression, point as typed, d/dx by hand[, ulps allowed])
     ("acosh(x)", "1.7e308", lambda x: 1 / mp.sqrt(x * x - 1)),
     ("asinh(x)", "1e160", lambda x: 1 / mp.sqrt(x * x + 1)),
     ("asinh(x)", "-1e300", lambda x: 1 / mp.sqrt(x * x + 1)),
+    # 1/(x·ln b) rounds three times (1.2 ulps at 0.5); log_b(e)/x twice, within 1 ulp
+    ("log10(x)", "0.5", lambda x: 1 / (x * mp.log(10)), 1),
+    ("log10(x)", "2.5", lambda x: 1 / (x * mp.log(10)), 1),
+    ("log2(x)", "1.1", lambda x: 1 / (x * mp.log(2)), 1),
 ]
 
 
