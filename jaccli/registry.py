@@ -651,8 +651,8 @@ elementwise("erf", _erf, lambda n: (mul(number(2 / math.sqrt(math.pi)), call("ex
 
 def _atan2_partials(node):
     y, x = node.args
-    r2 = add(_square(y), _square(x))
-    return div(x, r2), div(neg(y), r2)
+    r = call("hypot", y, x)  # x/(x² + y²) as x/r/r: x² + y² overflows past 1e154 and underflows below 1e-154
+    return div(div(x, r), r), div(div(neg(y), r), r)
 
 
 elementwise("atan2", np.arctan2, _atan2_partials, lambda sp: sp.atan2, arity=(2, 2),

@@ -55,6 +55,11 @@ ROWS = [  # (expression, point as typed, d/dx by hand[, ulps allowed])
     ("log10(x)", "0.5", lambda x: 1 / (x * mp.log(10)), 1),
     ("log10(x)", "2.5", lambda x: 1 / (x * mp.log(10)), 1),
     ("log2(x)", "1.1", lambda x: 1 / (x * mp.log(2)), 1),
+    # x² + y² overflows past 1e154 (the derivative printed as 0) and underflows below 1e-154
+    ("atan2(x, 1e200)", "0.5", lambda x: mp.mpf(1e200) / (x * x + mp.mpf(1e200) ** 2)),
+    ("atan2(1e200, x)", "2.5", lambda x: -mp.mpf(1e200) / (x * x + mp.mpf(1e200) ** 2)),
+    ("atan2(x, 1e160)", "1e160", lambda x: mp.mpf(1e160) / (x * x + mp.mpf(1e160) ** 2)),
+    ("atan2(x, 1e-200)", "1e-200", lambda x: mp.mpf(1e-200) / (x * x + mp.mpf(1e-200) ** 2)),
 ]
 
 
