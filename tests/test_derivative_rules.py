@@ -60,6 +60,11 @@ ROWS = [  # (expression, point as typed, d/dx by hand[, ulps allowed])
     ("atan2(1e200, x)", "2.5", lambda x: -mp.mpf(1e200) / (x * x + mp.mpf(1e200) ** 2)),
     ("atan2(x, 1e160)", "1e160", lambda x: mp.mpf(1e160) / (x * x + mp.mpf(1e160) ** 2)),
     ("atan2(x, 1e-200)", "1e-200", lambda x: mp.mpf(1e-200) / (x * x + mp.mpf(1e-200) ** 2)),
+    # b·x**(b - 1): b - 1 rounded (0.1 - 1 is not a double) costs |ln x| of its ulps, 140 at 1e300
+    ("x**0.1", "1e300", lambda x: mp.mpf(0.1) * x ** (mp.mpf(0.1) - 1)),
+    ("x**0.1", "1e-8", lambda x: mp.mpf(0.1) * x ** (mp.mpf(0.1) - 1)),
+    ("x**(1/3)", "1e-300", lambda x: mp.mpf(1 / 3) * x ** (mp.mpf(1 / 3) - 1)),
+    ("x**-0.3", "1e-200", lambda x: mp.mpf(-0.3) * x ** (mp.mpf(-0.3) - 1)),
 ]
 
 
