@@ -574,7 +574,7 @@ elementwise("asinh", np.arcsinh, lambda n: (div(ONE, call("hypot", _x(n), ONE)),
 elementwise("acosh", np.arccosh, lambda n: (div(ONE, _sqrt_x2_minus_one(_x(n))),),
             lambda sp: sp.acosh, summary="inverse hyperbolic cosine", example="acosh(x)", aliases=("arccosh",),
             mp=lambda mp, x: mp.acosh(x), sample=Sample((1.1, 4)))
-elementwise("atanh", np.arctanh, lambda n: (div(div(ONE, sub(ONE, _x(n))), add(ONE, _x(n))),),  # as asin
+elementwise("atanh", np.arctanh, lambda n: (div(ONE, _one_minus_square(_x(n))),),
             lambda sp: sp.atanh, summary="inverse hyperbolic tangent", example="atanh(x)", aliases=("arctanh",),
             mp=lambda mp, x: mp.atanh(x), sample=Sample((-0.9, 0.9)))
 elementwise("exp", np.exp, lambda n: (n,), lambda sp: sp.exp, summary="e to the power x", example="exp(x)",
