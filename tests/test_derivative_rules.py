@@ -80,12 +80,31 @@ def test_a_rule_at_the_edge_of_its_domain_is_right_to_a_few_ulps(expression, at,
     assert max(ulps(float(v), want) for v in np.ravel(plain)) <= allowed
 
 
+def _softmax(x):
+    top = max(x)
+    e = [mp.exp(v - top) for v in x]
+    return [v / mp.fsum(e) for v in e]
+
+
+def _softmax_square_gradient(x):
+    """∇ Σ softmax(x)² = 2 s_i (s_i − Σ s²): it cancels where s_i is near Σ s²."""
+    s = _softmax(x)
+    q = mp.fsum(v * v for v in s)
+    return [2 * v * (v - q) for v in s]
+
+
 GRADIENTS = [  # (expression, the N inputs, the gradient by hand, ulps allowed)
     # x² underflowed inside norm's sum below 1e-154 (1e-9 off, 4.7e6 ulps, not seen by the estimate) and
     # overflows past 1e154
     ("norm(x)", [1e-160 * (1 + k) for k in range(N)], lambda x: [v / mp.sqrt(mp.fsum(u * u for u in x)) for v in x],
      ULPS),
     ("norm(x)", [1e200 * (1 + k) for k in range(N)], lambda x: [v / mp.sqrt(mp.fsum(u * u for u in x)) for v in x],
+     ULPS),
+    # softmax's VJP by prefix sums: 792 ulps here (JAX 15); shifted by the largest entry's cotangent: 1.5
+    ("sum(softmax(x)**2)", [5.0 * (k % 7) for k in range(N)], _softmax_square_gradient, 10),
+    # saturated: s₀ is 1 to 2e-16; the others are 4e-18 (x − 40 exact here: a rounded one costs its own ulps)
+    ("sum(softmax(x)*x)", [40.0] + [k / 64 for k in range(1, N)],
+     lambda x: (lambda s: [v * (1 + u - mp.fsum(a * b for a, b in zip(s, x))) for v, u in zip(s, x)])(_softmax(x)),
      ULPS),
 ]
 
