@@ -119,3 +119,16 @@ def test_a_gradient_at_the_edge_is_right_to_a_few_ulps(expression, inputs, gradi
     assert max(ulps(float(v), w) for v, w in zip(np.ravel(result.value), want)) <= allowed
     plain, _ = result.numbers.at(np.array(inputs)[None])
     assert max(ulps(float(v), w) for v, w in zip(np.ravel(plain), want)) <= allowed
+
+
+@pytest.mark.skipif(np.finfo(np.longdouble).nmant <= np.finfo(float).nmant, reason="longdouble is a double here")
+@pytest.mark.parametrize(("expression", "inputs", "gradient"), [
+    ("logsumexp(x)", [1000.0 - 30 * k for k in range(N)], _softmax),  # softmax in float64: 2 ulps
+    ("sum(softmax(x)**2)", [5.0 * (k % 7) for k in range(N)], _softmax_square_gradient),
+])
+def test_softmax_is_widened_with_the_rest_where_longdouble_is_wider(expression, inputs, gradient):
+    """The printed value at one point comes from the longdouble re-evaluation; softmax took part only in float64."""
+    with mp.workdps(50):
+        want = gradient([mp.mpf(v) for v in inputs])
+    result = compute.gradient(expression, [",".join(map(repr, inputs))])
+    assert max(ulps(float(v), w) for v, w in zip(np.ravel(result.value), want)) <= 0.5
