@@ -101,7 +101,7 @@ GRADIENTS = [  # (expression, the N inputs, the gradient by hand, ulps allowed)
     ("norm(x)", [1e200 * (1 + k) for k in range(N)], lambda x: [v / mp.sqrt(mp.fsum(u * u for u in x)) for v in x],
      ULPS),
     # softmax's VJP by prefix sums: 792 ulps here (JAX 15); shifted by the largest entry's cotangent: 1.5
-    ("sum(softmax(x)**2)", [5.0 * (k % 7) for k in range(N)], _softmax_square_gradient, 10),
+    ("sum(softmax(x)**2)", [5.0 * (k % 7) for k in range(N)], _softmax_square_gradient, ULPS),
     # saturated: s₀ is 1 to 2e-16; the others are 4e-18 (x − 40 exact here: a rounded one costs its own ulps)
     ("sum(softmax(x)*x)", [40.0] + [k / 64 for k in range(1, N)],
      lambda x: (lambda s: [v * (1 + u - mp.fsum(a * b for a, b in zip(s, x))) for v, u in zip(s, x)])(_softmax(x)),
