@@ -516,6 +516,7 @@ def attach_digits(result, count: int) -> None:
 
 ESTIMATE_ENTRIES = 100_000  # results up to this size get the full estimate at a point; larger ones a cheaper one
 SAMPLES = 2  # evaluations with random rounding beside the ordinary one: CESTAC's N = 3 samples
+WIDE_SAMPLES = 3  # the longdouble re-evaluation where float64 is in doubt or disagrees: rare, so N = 4 (τ = 3.182)
 POINT_SAMPLES = 1  # --points: N = 2, half the cost (measured: 1 of 1400 cancelling entries 1 digit optimistic, not 0)
 AMPLIFY = 1024.0  # the random rounding's relative errors, in unit roundoffs (see estimate_points)
 STUDENT = {2: 12.706, 3: 4.303, 4: 3.182}  # Student's t at 95 % with N - 1 degrees of freedom: CESTAC's τ_β
@@ -564,14 +565,23 @@ def significant_digits(samples, amplify: float = AMPLIFY) -> np.ndarray:
     return digits
 
 
-def _samples(evaluate, columns: np.ndarray, first: np.ndarray, count: int) -> list[np.ndarray]:
-    """``first`` (the ordinary evaluation of ``columns``) and ``count`` evaluations with random rounding."""
+def _samples(evaluate, columns: np.ndarray, first: np.ndarray, count: int,
+             inexact: np.ndarray | None = None) -> list[np.ndarray]:
+    """``first`` (the ordinary evaluation of ``columns``) and ``count`` evaluations with random rounding. ``inexact``:
+    the entries of ``columns`` that are themselves roundings of the point as typed (0.1 in longdouble), perturbed
+    like a computed value: atanh′ at 0.9999999999 has 10 digits fewer than longdouble's, all of them lost there."""
     from .evaluate import random_rounding
 
     out = [first]
     for k in range(count):
-        with random_rounding(np.random.default_rng([SEED, k]), AMPLIFY), np.errstate(all="ignore"):
-            out.append(np.asarray(evaluate(columns), dtype=float).reshape(first.shape))
+        rng = np.random.default_rng([SEED, k])
+        moved = columns
+        if inexact is not None and inexact.any():
+            size = float(np.finfo(columns.dtype).eps) / 2 * AMPLIFY
+            factors = 1 + rng.uniform(-size, size, columns.shape).astype(columns.dtype)
+            moved = np.where(inexact, columns * factors, columns)
+        with random_rounding(rng, AMPLIFY), np.errstate(all="ignore"):
+            out.append(np.asarray(evaluate(moved), dtype=float).reshape(first.shape))
     return out
 
 
@@ -593,8 +603,9 @@ def _digits_below(samples, trusted: float) -> np.ndarray:
     return digits
 
 
-def estimate_points(evaluate, columns: np.ndarray, value: np.ndarray, samples: int = SAMPLES,
-                    widen: bool = False, typed: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+def estimate_points(evaluate, columns: np.ndarray, value: np.ndarray, samples: int = SAMPLES, widen: bool = False,
+                    typed: np.ndarray | None = None,
+                    inexact: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
     """The numeric path's check, with no formula: ``value`` (P points × entries, float64, from ``evaluate(columns)``)
     and each entry's correct significant digits as CESTAC estimates them (Vignes 1993), from ``samples`` more
     evaluations in which every operation's result gets a random relative error (``evaluate.random_rounding``). Where
@@ -622,22 +633,23 @@ def estimate_points(evaluate, columns: np.ndarray, value: np.ndarray, samples: i
             wide_value = np.asarray(evaluate(wide_columns), dtype=float).reshape((len(rows),) + value.shape[1:])
             agree = np.abs(wide_value - value[rows]) <= 10.0 ** -TRUSTED_DIGITS * np.abs(value[rows])
         check = retry[rows] | (np.isfinite(wide_value) & ~agree) if widen else retry[rows]
-        wide_digits = (_digits_below(_samples(evaluate, wide_columns, wide_value, samples), TRUSTED_DIGITS)
+        loose = None if inexact is None or typed is None else inexact[rows]  # the typed point's roundings
+        count = max(samples, WIDE_SAMPLES) if widen else samples
+        wide_digits = (_digits_below(_samples(evaluate, wide_columns, wide_value, count, loose), TRUSTED_DIGITS)
                        if check.any() else np.full(wide_value.shape, np.inf))  # all agree: no samples
     except TypeError:  # an operation numpy has no longdouble form of (det, inv, solve: LAPACK): float64 it stays
         return value, digits
     old_digits = np.where(np.isfinite(value[rows]), np.nan_to_num(digits[rows], nan=0.0), -1.0)
-    # a wider value is taken where it is trusted, or where float64 has no number and it has one with some digits
+    # a wider value is taken where it is trusted, or where float64 has no number and it has one with some digits,
+    # or where float64 seemed sure but disagrees with it (the value at the point as typed, with its own estimate)
+    disagree = check & ~retry[rows]
     better = check & np.isfinite(wide_value) & ((wide_digits >= TRUSTED_DIGITS) | (old_digits < 0)
-                                                & (wide_digits >= 1))
+                                                & (wide_digits >= 1) | disagree)
     if widen:  # an entry float64 holds to its trusted digits: the 11 more bits round it better (not worse)
         better |= ~check & np.isfinite(wide_value) & agree
     value, digits = value.copy(), digits.copy()
     value[rows] = np.where(better, wide_value, value[rows])
-    # in doubt: what the wider evaluation settled gets its digits; a disagreement it did not settle, its own estimate
-    doubted = check & ~retry[rows] & ~better
-    digits[rows] = np.where(better & check, wide_digits,
-                            np.where(doubted, np.minimum(wide_digits, TRUSTED_DIGITS - 1), digits[rows]))
+    digits[rows] = np.where(better & check, wide_digits, digits[rows])
     return value, digits
 
 
@@ -679,9 +691,9 @@ def estimate(result, numbers, point: np.ndarray, value: np.ndarray, typed=None) 
         return numbers.at(columns)[0]
 
     large = value.size > ESTIMATE_ENTRIES
-    wide = None if large or typed is None else typed()[None]
+    wide, inexact = (None, None) if large or typed is None else (part[None] for part in typed())
     fixed, digits = estimate_points(evaluate, np.asarray(point)[None], np.asarray(value, dtype=float)[None],
-                                    POINT_SAMPLES if large else SAMPLES, widen=not large, typed=wide)
+                                    POINT_SAMPLES if large else SAMPLES, widen=not large, typed=wide, inexact=inexact)
     fixed, digits = fixed[0].reshape(np.shape(value)), digits[0].reshape(np.shape(value))
     doubt = in_doubt(fixed, digits)
     if doubt.any():

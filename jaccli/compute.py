@@ -132,23 +132,31 @@ class Problem:
             return None
         return np.concatenate([self.values[n].array.ravel() for n in self.names] or [np.zeros(0)])
 
-    def typed_point(self) -> np.ndarray:
+    def typed_point(self) -> tuple[np.ndarray, np.ndarray]:
         """The point in numpy's longdouble, each entry read from its text as typed (``1e-8`` to 64 bits, not the
-        double nearest it) where that text is a number numpy reads to the same double; else the double."""
-        parts = []
+        double nearest it) where that text is a number numpy reads to the same double; else the double. With it,
+        which entries longdouble holds inexactly (0.1, not 0.5): the estimate perturbs those like a rounding."""
+        parts, inexact = [], []
         for name in self.names:
             value = self.values[name]
             array = value.array.ravel()
             wide = array.astype(np.longdouble)
+            loose = np.zeros(array.shape, dtype=bool)
             if value.typed is not None:
+                texts = np.asarray(value.typed, dtype=str).ravel()
                 try:
-                    read = np.asarray(value.typed, dtype=str).ravel().astype(np.longdouble)
+                    read = texts.astype(np.longdouble)
                 except ValueError:  # pi/3, 1/3: read one by one
-                    read = np.array([_longdouble(t) for t in value.typed.flat], dtype=np.longdouble)
+                    read = np.array([_longdouble(t) for t in texts], dtype=np.longdouble)
                 same = (read.astype(float) == array) | (np.isnan(read) & np.isnan(array))
                 wide = np.where(same, read, wide)
+                exact = {t: _held_exactly(t) for t in np.unique(texts).tolist()}
+                loose = same & ~np.array([exact[t] for t in texts.tolist()], dtype=bool)
             parts.append(wide)
-        return np.concatenate(parts) if parts else np.zeros(0, dtype=np.longdouble)
+            inexact.append(loose)
+        if not parts:
+            return np.zeros(0, dtype=np.longdouble), np.zeros(0, dtype=bool)
+        return np.concatenate(parts), np.concatenate(inexact)
 
     def symbol_values(self) -> dict:
         """Each variable's sympy symbol (inputs and parameters) -> its float value at the point."""
@@ -177,6 +185,18 @@ def _longdouble(text: str) -> float:
         return np.longdouble(text)
     except ValueError:
         return np.nan  # not read: the double is kept
+
+
+def _held_exactly(text: str) -> bool:
+    """Whether longdouble holds the number ``text`` exactly (0.5 and 3 yes; 0.1 and 1e-300 no; pi/3 is not read:
+    its double is the point)."""
+    from fractions import Fraction
+
+    try:
+        wide = np.longdouble(text)
+        return bool(np.isfinite(wide)) and Fraction(text) == Fraction(*wide.as_integer_ratio())
+    except (ValueError, ZeroDivisionError, OverflowError):
+        return True  # not a plain number (pi/3): the double is the point, held exactly
 
 
 def _wrt_names(wrt: list[str] | None, variables: tuple[str, ...]) -> tuple[str, ...]:

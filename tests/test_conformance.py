@@ -36,6 +36,7 @@ INTERNAL = {
     "prod_others": "prod", "prod_others_jvp": "prod", "argmax_share": "amax", "softmax_jvp": "softmax",
     "log_softmax_jvp": "log_softmax", "log_softmax_vjp": "log_softmax", "sum_last": "log_softmax",
     "broadcast_to": "sum", "sum_to": "add", "scatter": "index", "unslice": "slice", "sech2": "tanh",
+    "pow_shift": "pow",
 }
 OPERATORS = {"neg": "-{0}", "add": "{0} + {1}", "sub": "{0} - {1}", "mul": "{0} * {1}", "div": "{0} / {1}",
              "pow": "{0} ** {1}", "amax": "max({0})", "amin": "min({0})", "index": "{0}[1]",

@@ -87,7 +87,8 @@ def test_every_entry_not_named_is_right_to_nine_digits(expression, derivative):
     numbers, point = result.numbers, result.numbers.problem.point[None]
     plain, _ = numbers.at(point)
     value, digits = accuracy.estimate_points(lambda columns: numbers.at(columns)[0], point, plain, widen=True,
-                                             typed=numbers.problem.typed_point()[None])
+                                             typed=numbers.problem.typed_point()[0][None],
+                                             inexact=numbers.problem.typed_point()[1][None])
     assert value[0].tolist() == np.ravel(result.value).tolist()  # what was printed
     trusted = digits[0] >= accuracy.TRUSTED_DIGITS
     for x, v, ok in zip(xs, value[0], trusted, strict=True):
@@ -125,6 +126,18 @@ def test_the_numeric_path_reads_the_point_as_typed_where_it_matters():
     assert not result.warnings
     for v in np.ravel(result.value):
         assert abs(v - want) <= 2 * math.ulp(want), (v, want)
+
+
+def test_a_point_too_sensitive_for_longdouble_is_named():
+    """atanh′ at 0.9999999999 as typed: 1/(1 − x²) ≈ 5e9 moves by 1e10 times the point's relative error, and
+    longdouble holds 0.9999999999 to 5e-20: about 9 digits are left. The estimate perturbs the typed entries like a
+    rounding, so it names them; what is printed is the value at the typed decimal (float64, at the double nearest
+    it, is 8e-8 away)."""
+    result = compute.derivative("atanh(x)", [_vector("0.9999999999")])
+    with mp.workdps(50):
+        want = 1 / (1 - mp.mpf("0.9999999999") ** 2)
+    assert result.exit_code == 1 and "have fewer than 10 correct significant digits" in result.warnings[0]
+    assert all(abs(v - want) <= 1e-8 * want for v in np.ravel(result.value))
 
 
 def test_erf_in_longdouble_is_right_to_its_64_bits():
