@@ -526,11 +526,11 @@ def exact_values(exprs: np.ndarray, problem: Problem) -> np.ndarray:
 FORWARD_SCALARS = 8
 
 
-def _symbolic(problem: Problem, many: bool, result: Result | None = None) -> bool:
+def _symbolic(problem: Problem, many: bool, notes: list | None = None) -> bool:
     """Whether to build the symbolic result: small enough to read, and wanted (not only --points).
 
     Its size limits are checked here, on the IR's shapes, before sympy is imported; beyond them, at a point
-    (``result`` given), the numbers come without a formula (``_numbers_instead``).
+    (``notes`` given: the result's), the numbers come without a formula (``_numbers_instead``).
     """
     if problem.numeric() or (many and problem.values is None):
         return False
@@ -540,19 +540,19 @@ def _symbolic(problem: Problem, many: bool, result: Result | None = None) -> boo
     try:
         limits.check_symbolic_size(problem.root, len(problem.labels))
     except LimitError:
-        if not _numbers_instead(problem, result):
+        if not _numbers_instead(problem, notes):
             raise
         return False
     return True
 
 
-def _numbers_instead(problem: Problem, result: Result | None, what: str = "the formulas would be") -> bool:
+def _numbers_instead(problem: Problem, notes: list | None, what: str = "the formulas would be") -> bool:
     """Whether a result whose formulas are beyond the symbolic limits is computed without them: at a point (and not
     --exact, which is the formulas at the point), as beyond 64 inputs: float64 from the engines, with the numeric
     path's error estimate, and a note saying so. Without a point the refusal stands."""
-    if result is None or problem.values is None or problem.exact:
+    if notes is None or problem.values is None or problem.exact:
         return False
-    result.notes.append(f"no formula: {what} too large to write out; the values are float64 arithmetic on the "
+    notes.append(f"no formula: {what} too large to write out; the values are float64 arithmetic on the "
                         "derivative's graph, with an error estimate")
     return True
 
@@ -563,7 +563,7 @@ def _formulas(problem: Problem, result: Result, formulas, exact: bool, what: str
     try:
         return formulas(problem.outputs, exact)
     except LimitError:
-        if not _numbers_instead(problem, result, what):
+        if not _numbers_instead(problem, result.notes, what):
             raise
         return None
 
@@ -579,11 +579,13 @@ def jacobian(expression: str, at: list[str] | None = None, variables: list[str] 
     problem = Problem(expression, at, variables, shapes, stdin=stdin, exact=exact, wrt=wrt, fixed=fixed)
     n = len(problem.labels)
     m = problem.root.size
+    notes: list[str] = []
+    symbolic = _symbolic(problem, many, notes)  # its limits first: they say what to change without a point
     limits.check_dense(m, n, "Jacobian")
     result = Result("jacobian", expression, (m, n), output_labels(problem.output_shape), problem.labels,
-                    title=problem.title("Jacobian"))
+                    title=problem.title("Jacobian"), notes=notes)
     exprs = formulas = None
-    if _symbolic(problem, many, result):
+    if symbolic:
         from . import calculus
 
         def formulas(outputs, exact):
@@ -604,7 +606,7 @@ def gradient(expression: str, at: list[str] | None = None, variables: list[str] 
     rows, columns = _input_grid(problem, "∂f/∂" + (problem.names[0] if len(problem.names) == 1 else "·"))
     result = Result("gradient", expression, shape, rows, columns, title=problem.title("Gradient"))
     exprs = formulas = None
-    if _symbolic(problem, many, result):
+    if _symbolic(problem, many, result.notes):
         from . import calculus
 
         def formulas(outputs, exact):
@@ -632,7 +634,7 @@ def hessian(expression: str, at: list[str] | None = None, variables: list[str] |
     limits.check_dense(n, n, "Hessian")
     result = Result("hessian", expression, (n, n), problem.labels, problem.labels, title=problem.title("Hessian"))
     exprs = formulas = None
-    if _symbolic(problem, many, result):
+    if _symbolic(problem, many, result.notes):
         from . import calculus
 
         def formulas(outputs, exact):
@@ -665,7 +667,7 @@ def derivative(expression: str, at: list[str] | None = None, variables: list[str
     rows, columns = (output_labels(shape), [name]) if len(shape) <= 1 else grid("f", shape, name)
     result = Result("derivative", expression, shape, rows, columns, title=problem.title(name))
     exprs = formulas = None
-    if _symbolic(problem, many, result):
+    if _symbolic(problem, many, result.notes):
         from . import calculus
 
         entries = set(problem.symbols[wrt].flat)
@@ -763,7 +765,7 @@ def vjp(expression: str, at: list[str] | None, v: str, variables: list[str] | No
     rows, columns = _input_grid(problem, "Jᵀv")
     result = _product("vjp", problem, shape, rows, columns, "Vector-Jacobian product Jᵀv", vector)
     exprs = formulas = None
-    if _symbolic(problem, many, result):
+    if _symbolic(problem, many, result.notes):
         import sympy
 
         from . import calculus
@@ -793,7 +795,7 @@ def jvp(expression: str, at: list[str] | None, v: str, variables: list[str] | No
     rows, columns = (output_labels(shape), ["J·v"]) if len(shape) <= 1 else grid("f", shape, "J·v")
     result = _product("jvp", problem, shape, rows, columns, "Jacobian-vector product J·v", vector)
     exprs = formulas = None
-    if _symbolic(problem, many, result):
+    if _symbolic(problem, many, result.notes):
         import sympy
 
         from . import calculus
@@ -827,7 +829,7 @@ def hvp(expression: str, at: list[str] | None, v: str, variables: list[str] | No
     rows, columns = _input_grid(problem, "H·v")
     result = _product("hvp", problem, shape, rows, columns, "Hessian-vector product H·v", vector)
     exprs = formulas = None
-    if _symbolic(problem, many, result):
+    if _symbolic(problem, many, result.notes):
         import sympy
 
         from . import calculus

@@ -205,7 +205,7 @@ def field_operator(op: str, expression: str, at: list[str] | None = None, variab
         title += f" ({coords} coordinates: {roles})"
     result = Result(op, expression, shape, rows, [column], title=title, extra={"coords": coords})
     exprs = formulas = None
-    if _symbolic(problem, many, result):
+    if _symbolic(problem, many, result.notes):
         def formulas(outputs, exact):
             return _formulas(outputs, problem.inputs, op, coords)
 
