@@ -445,8 +445,10 @@ def _finish(result: Result, problem: Problem, numbers: Numbers, exprs: np.ndarra
 
 def _as_typed(exprs: np.ndarray, problem: Problem, formulas) -> np.ndarray:
     """``exprs``, or, when they hold a rounded decimal (0.1 as a float; acos(0.5) folded to 15 digits), the same
-    formulas made again from the outputs with every literal as typed."""
-    if formulas is None or problem.exact or not _holds_float(exprs):
+    formulas made again from the outputs with every literal as typed. A rounded decimal is not always a Float in
+    them: sympy's log1p(0.7) becomes log(7656119366529843/4503599627370496), the double 1.7 as a fraction (1 ulp
+    off in ``x*log1p(0.7) + x``), so any literal typed with a decimal point or an exponent counts too."""
+    if formulas is None or problem.exact or not (_decimal_literals(problem.root) or _holds_float(exprs)):
         return exprs
     return formulas(problem.exact_outputs, True)
 
@@ -467,6 +469,13 @@ def _holds_float(exprs: np.ndarray) -> bool:
         seen.add(node)
         stack.extend(node.args)
     return False
+
+
+def _decimal_literals(root: ir.Node) -> bool:
+    """Whether a constant of the expression was typed as other than a whole number (``symbolic.number`` reads those
+    differently with and without ``exact``)."""
+    return any(node.op.name == "const" and node.params[0].texts and not all(t.isdigit() for t in node.params[0].texts)
+               for node in ir.topological([root]))
 
 
 def _attach(result: Result, problem: Problem, value: np.ndarray, kinks: set[str]) -> Result:

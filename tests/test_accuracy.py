@@ -14,11 +14,6 @@ import math
 import mpmath
 import numpy as np
 import pytest
-from hypothesis import assume, given, settings
-from hypothesis import strategies as st
-
-from jaccli import compute
-from jaccli.registry import OPS
 
 mpmath.mp.dps = 50
 mp = mpmath
@@ -90,6 +85,9 @@ CASES = [
     ("jacobian", "softmax(x)", ["0,700"], lambda *z: _softmax_jacobian(z)),
     ("jacobian", "softmax(x)", ["-1.3,0.5,2.1"], lambda *z: _softmax_jacobian(z)),
     ("hessian", "log(1+exp(x*y))", ["x=30", "y=2"], lambda x, y: _softplus_xy_hessian(x, y)),
+    # a literal as typed though sympy hides its rounding: log1p(0.7) became log of the double 1.7 as a fraction
+    # (no Float left to say so), 1 ulp off (found by tests/test_accuracy_random.py)
+    ("derivative", "x*log1p(0.7) + x", ["1"], lambda x: [mp.log1p(D("0.7")) + 1]),
 ]
 
 
@@ -230,72 +228,7 @@ def test_an_unverified_entry_is_named_and_fails(run, monkeypatch):
     assert "could not be verified to the last digit within the time budget of 0 s of CPU (f)" in err
 
 
-# --- random expressions from the registry: correctly rounded, or warned -------------------------------
-
-UNARY = sorted(op.name for op in OPS.values() if op.kind == "elementwise" and op.public and op.kink is None
-               and op.mp is not None and op.arity == (1, 1) and op.name.isidentifier() and op.name != "neg")
-BINARY = {"+": lambda a, b: a + b, "-": lambda a, b: a - b, "*": lambda a, b: a * b, "/": lambda a, b: a / b}
-POINTS = ["0.5", "1.25", "3", "0.1", "-0.75", "1e-8", "2.5", "7", "-2"]
-
-
-def trees(depth: int):
-    leaf = st.sampled_from([("x",), ("x",), ("c", "2"), ("c", "0.5")])
-    if depth == 0:
-        return leaf
-    sub = trees(depth - 1)
-    return st.one_of(leaf, st.tuples(st.sampled_from(UNARY), sub),
-                     st.tuples(st.sampled_from(sorted(BINARY)), sub, sub))
-
-
-def text(tree) -> str:
-    if tree[0] == "x":
-        return "x"
-    if tree[0] == "c":
-        return tree[1]
-    if len(tree) == 2:
-        return f"{tree[0]}({text(tree[1])})"
-    return f"({text(tree[1])} {tree[0]} {text(tree[2])})"
-
-
-def mp_value(tree, x):
-    """The expression by mpmath, from each operation's own mpmath reference in the registry."""
-    if tree[0] == "x":
-        return x
-    if tree[0] == "c":
-        return mp.mpf(tree[1])
-    if len(tree) == 2:
-        return OPS[tree[0]].mp(mp, mp_value(tree[1], x))
-    return BINARY[tree[0]](mp_value(tree[1], x), mp_value(tree[2], x))
-
-
-def mp_derivative(tree, x: str, dps: int) -> float:
-    with mp.workdps(dps):
-        at = mp.mpf(x)
-        value = mp.diff(lambda t: mp_value(tree, t), at, h=abs(at) * mp.mpf(2) ** (-mp.mp.prec - 10))
-        if not isinstance(value, mp.mpf) or not mp.isfinite(value):
-            raise ValueError
-        return float(value)
-
-
-@settings(max_examples=300, deadline=None)
-@given(trees(3), st.sampled_from(POINTS))
-def test_random_expressions_are_correctly_rounded_or_warned(tree, x):
-    expression = text(tree)
-    assume("x" in expression)
-    try:
-        want = [mp_derivative(tree, x, dps) for dps in (50, 100)]
-        if want == [0.0, 0.0]:  # differences lost below 100 digits? (erf(2/x) at 0.1: erf(20) is 1 - 5e-176)
-            want.append(mp_derivative(tree, x, 400))
-    except (ValueError, ZeroDivisionError, TypeError, OverflowError):
-        assume(False)
-    assume(len(set(want)) == 1 and math.isfinite(want[0]) and abs(want[0]) < 1e300)  # the reference is settled
-    try:
-        result = compute.derivative(expression, [x])
-    except Exception:  # noqa: BLE001 - refused input (e.g. a domain error jaccli reports): not this test's subject
-        assume(False)
-    value = float(result.value)
-    assert value == want[0] or (result.warnings and result.exit_code == 1), (expression, x, value, want[0])
-
+# --- random expressions from the registry: tests/test_accuracy_random.py (thousands of points) ---------------
 
 # --- beyond the formula: an estimate, and named budgets ---------------------------------------------------
 
