@@ -26,7 +26,8 @@ from typing import Any
 
 import numpy as np
 
-PARALLEL_ENTRIES = 1 << 18  # from this size on, write on two processes (where os.fork exists)
+PARALLEL_ENTRIES = 1 << 16  # from this size on, write on two processes (where os.fork exists): a --points chunk
+# of 16,384 lines of 9 entries is past it, so smaller chunks (half the memory) keep the second core
 SYMMETRIC_ENTRIES = 1 << 12  # from this size on, a symmetric matrix is written from its upper triangle
 _EXACT_INTEGERS = 1e16  # below this, repr writes an integral float as "123.0"; from here on as "1e+16"
 
