@@ -150,7 +150,6 @@ class Verifier:
         evaluates inside each entry as before. An entry's value through them is still settled only when two
         precisions agree."""
         if digits not in self._sums:
-            import mpmath
             from sympy.core.evalf import PrecisionExhausted
 
             values = {}
@@ -160,21 +159,20 @@ class Verifier:
                                        strict=True)
                 except (PrecisionExhausted, Exception):  # noqa: BLE001 - evaluated with the entry instead
                     value = None
-                values[symbol] = mpmath.mp.make_mpf(value._mpf_) if getattr(value, "is_Float", False) else node
+                values[symbol] = value if getattr(value, "is_Float", False) else node  # a Float: see point()
             self._sums[digits] = values
         return self._sums[digits]
 
     def point(self, digits: int) -> dict:
         """The point as Floats of ``digits`` + 10 digits (evalf treats them as exact: the error shrinks with p)."""
         if digits not in self._approx:
-            import mpmath
             import sympy
 
-            # as mpmath numbers, which evalf reads directly (a sympy Float it evaluates again at each use, 300,000
-            # times in a Hessian of prod(x) at 64 inputs); both count as exact there
-            self._approx[digits] = {s: mpmath.mp.make_mpf((sympy.Float(v, digits + 10) if isinstance(v, sympy.Rational)
-                                                           else sympy.N(v, digits + 10))._mpf_)
-                                    for s, v in self.exact.items()}
+            # sympy Floats, not mpmath numbers: evalf reads an mpf directly in sums and products, but a function
+            # it cannot evaluate itself (tanh) substitutes it, rounded to mpmath's 15 digits (tanh's order 20 at 0.7
+            # came out at the double nearest 0.7)
+            self._approx[digits] = {s: sympy.Float(v, digits + 10) if isinstance(v, sympy.Rational)
+                                    else sympy.N(v, digits + 10) for s, v in self.exact.items()}
         return self._approx[digits]
 
     def evaluate(self, expr, digits: int, shared: bool = True):
