@@ -138,7 +138,7 @@ class Verifier:
         seen: dict = {}
         inside: dict = {}  # each distinct subexpression -> the long sums in it: entries share most of theirs
         for expr in formulas:
-            for node in _shareable(expr, inside, sympy.Basic, sympy.Function):
+            for node in _shareable(expr, inside, sympy.Function):
                 seen[node] = seen.get(node, 0) + 1
         for node, count in seen.items():
             if count > 1 and node not in self._shared:
@@ -247,26 +247,19 @@ class Verifier:
         return answer
 
 
-def _shareable(expr, inside: dict, basic, function) -> frozenset:
+def _shareable(expr, inside: dict, function) -> frozenset:
     """The subexpressions of ``expr`` worth evaluating once for several formulas: sums of ``SHARED_TERMS`` terms or
     more, and function values (exp(x[3])). Each distinct subexpression is visited once over all the calls sharing
     ``inside`` (a walk of every entry's tree took 2.6 s of a Hessian at 64 inputs)."""
-    stack = [expr]
-    while stack:
-        node = stack[-1]
-        if node in inside:
-            stack.pop()
-            continue
-        pending = [a for a in node.args if isinstance(a, basic) and a not in inside]
-        if pending:
-            stack.extend(pending)
-            continue
-        stack.pop()
-        found = frozenset().union(*(inside[a] for a in node.args if isinstance(a, basic)))
+    from .special import bottom_up
+
+    def found(node, inner):
+        sums = frozenset().union(*(part for part in inner if isinstance(part, frozenset)))
         if node.is_Add and len(node.args) >= SHARED_TERMS or isinstance(node, function):
-            found |= {node}
-        inside[node] = found
-    return inside[expr]
+            sums |= {node}
+        return sums
+
+    return bottom_up(expr, inside, found)
 
 
 def _below_doubles(number) -> bool:

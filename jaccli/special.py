@@ -199,22 +199,30 @@ def rewrite_elementary(expr, memo: dict | None = None):
     each entry (4.4 s of 8 before)."""
     if not isinstance(expr, sympy.Basic):
         return expr
-    memo = {} if memo is None else memo
+
+    def rewritten(node, args):
+        new = node if all(a is b for a, b in zip(args, node.args)) else node.func(*args)
+        return new._eval_rewrite_as_exp(*new.args) if isinstance(new, CUSTOM) else new
+
+    return bottom_up(expr, {} if memo is None else memo, rewritten)
+
+
+def bottom_up(expr, memo: dict, combine):
+    """``combine(node, [the results of its arguments])`` for ``expr`` and every subexpression in it, arguments first,
+    each distinct subexpression once over all the calls sharing ``memo`` (which keeps the results), without
+    recursion (a long derivative nests deeper than Python's stack). Arguments that are not sympy objects (a
+    Piecewise's conditions are) are passed as they are."""
     stack = [expr]
     while stack:
         node = stack[-1]
         if node in memo:
             stack.pop()
             continue
-        pending = [a for a in node.args if a not in memo]
+        pending = [a for a in node.args if isinstance(a, sympy.Basic) and a not in memo]
         if pending:
             stack.extend(pending)
             continue
         stack.pop()
-        args = [memo[a] for a in node.args]
-        new = node if all(a is b for a, b in zip(args, node.args)) else node.func(*args)
-        if isinstance(new, CUSTOM):
-            new = new._eval_rewrite_as_exp(*new.args)
-        memo[node] = new
+        memo[node] = combine(node, [memo[a] if isinstance(a, sympy.Basic) else a for a in node.args])
     return memo[expr]
 
