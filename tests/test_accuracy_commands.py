@@ -262,22 +262,15 @@ def test_eigenvalues_are_correctly_rounded(run, args, matrix, point):
     assert got == reference(lambda: _eigenvalues(matrix(*[D(v) for v in point])), [])
 
 
-def test_a_softmax_jacobian_of_64_logits_is_correctly_rounded_within_the_budget(run):
-    # N² entries sharing one sum of N exponentials: evaluated once per precision (Verifier.share), not per entry,
-    # else the N³ work ran out of the verification budget from about N = 32 (exit 1, entries unverified)
-    rng = np.random.default_rng(64)
-    logits = [f"{v:.3f}" for v in rng.normal(scale=3, size=64)]
-    code, out, err = run("jacobian", "softmax(x)", "--at", ",".join(logits), "--format", "json")
-    assert (code, err) == (0, ""), err
-    assert [float(v) for v in _values(out)] == reference(lambda: _softmax_entries(logits), [])
-
-
-def test_a_logsumexp_hessian_of_64_logits_is_correctly_rounded_within_the_budget(run):
-    # ∇² logsumexp = diag(s) − s sᵀ: 4096 entries whose exponentials (each in 127 entries) and sum of 64 are
-    # evaluated once per precision (Verifier.share); walking and rebuilding every entry took 8 s of the 10 s budget
-    rng = np.random.default_rng(65)
-    logits = [f"{v:.3f}" for v in rng.normal(scale=3, size=64)]
-    code, out, err = run("hessian", "logsumexp(x)", "--at", ",".join(logits), "--format", "json")
+@pytest.mark.parametrize(("command", "expression", "seed"), [("jacobian", "softmax(x)", 64),
+                                                          ("hessian", "logsumexp(x)", 65)])
+def test_a_softmax_jacobian_of_64_logits_is_correctly_rounded_within_the_budget(run, command, expression, seed):
+    # N² entries sharing one sum of N exponentials (∇² logsumexp = diag(s) − s sᵀ, the softmax Jacobian too): the
+    # sum and each exponential are evaluated once per precision (Verifier.share), not per entry; else the N³ work ran
+    # out of the verification budget from about N = 32 (exit 1), and walking and rebuilding every entry took 8 s of
+    # the Hessian's 10 s budget
+    logits = [f"{v:.3f}" for v in np.random.default_rng(seed).normal(scale=3, size=64)]
+    code, out, err = run(command, expression, "--at", ",".join(logits), "--format", "json")
     assert (code, err) == (0, ""), err
     assert [float(v) for v in _values(out)] == reference(lambda: _softmax_entries(logits), [])
 
