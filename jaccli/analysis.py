@@ -154,19 +154,37 @@ def _exact_pairs(result: Result, n: int) -> list[list[float]] | None:
     the exact point, whose coefficients sympy's evalf guarantees; kept when both precisions round alike. None
     (LAPACK's eigenvalues of the printed J are shown) without formulas, beyond MAX_SYMBOLIC_DET rows, for a
     coefficient evalf cannot vouch for (an exact zero it cannot prove), or out of time."""
-    if result.as_typed is None or result.exact_point is None or n > MAX_SYMBOLIC_DET:
+    entries = _exact_entries(result)
+    if entries is None or n > MAX_SYMBOLIC_DET:
         return None
-    import mpmath
+    return _roots_as_typed(result, entries, n, "the characteristic polynomial at the point")
 
-    from . import accuracy, budget
+
+def _exact_entries(result: Result) -> list | None:
+    """J's entries at the point as typed, as exact sympy numbers (literals as typed); None without formulas."""
+    if result.as_typed is None or result.exact_point is None:
+        return None
+    from . import accuracy
 
     memo: dict = {}
     entries = [accuracy.prepared(e, memo) for e in result.as_typed.flat]
     if any(e is None for e in entries):
         return None
+    return [e.xreplace(result.exact_point) for e in entries]
+
+
+def _roots_as_typed(result: Result, entries: list, n: int, what: str, root=None) -> list[list[float]] | None:
+    """The eigenvalues of the n×n matrix of exact numbers ``entries`` (``root(mpf)`` of each, when given: σ = √λ),
+    as [real, imag] pairs of doubles sorted by real part: ``_exact_pairs``' method. An exact zero constant
+    coefficient is an exact zero root, found as such (mpmath would land near zero, differently at each
+    precision). None when a coefficient is not a settled real number, a precision does not converge, the two
+    round differently, or the time runs out."""
+    import mpmath
+
+    from . import accuracy, budget
+
     try:
-        coefficients = budget.within(EIG_SECONDS, "the characteristic polynomial at the point", _characteristic,
-                                     [e.xreplace(result.exact_point) for e in entries], n)
+        coefficients = budget.within(EIG_SECONDS, what, _characteristic, entries, n)
     except budget.OutOfTime:
         return None
     verifier = accuracy.Verifier.for_result(result, {})  # what is left of the run's budget after J and det J
@@ -182,10 +200,19 @@ def _exact_pairs(result: Result, n: int) -> list[list[float]] | None:
                 if imag != 0 or not real.is_Number:
                     return None
                 values.append(mpmath.mpf(real._mpf_) if real.is_Float else mpmath.mpf(int(real.p)) / int(real.q))
+            zeros = []
+            while len(values) > 1 and values[-1] == 0 and coefficients[len(values) - 1] == 0:  # proved zero
+                values.pop()
+                zeros.append(mpmath.mpf(0))
             try:
-                roots = mpmath.polyroots(values, maxsteps=400, extraprec=4 * digits)
+                roots = (mpmath.polyroots(values, maxsteps=400, extraprec=4 * digits) if len(values) > 1 else [])
             except (mpmath.NoConvergence, ZeroDivisionError, ValueError):
                 return None
+            roots = list(roots) + zeros
+            if root is not None:
+                roots = [root(r) for r in roots]
+                if roots and any(r is None for r in roots):
+                    return None
             current = sorted([[accuracy.to_double(mpmath.re(r)), accuracy.to_double(mpmath.im(r))] for r in roots],
                              key=lambda p: (p[0], p[1]))
         if current == previous:
@@ -312,6 +339,34 @@ def _residual(result: Result) -> float | None:
 # --- singular values ---------------------------------------------------------------------------------
 
 
+def _exact_singular_values(result: Result, m: int, n: int) -> list[float] | None:
+    """The singular values of J at the point as typed, largest first, each the nearest double to the exact one: the
+    square roots of the eigenvalues of the smaller Gram matrix (JᵀJ or JJᵀ, formed exactly), found as
+    ``_exact_pairs`` finds eigenvalues. None (LAPACK's, on the printed J) where that does not settle or there
+    are no formulas; LAPACK's smallest singular value of a singular J is rounding noise (1.6e-16 or 8.2e-17,
+    by the numpy build), where this gives 0."""
+    entries = _exact_entries(result)
+    k = min(m, n)
+    if entries is None or not 0 < k <= MAX_SYMBOLIC_DET:
+        return None
+    import mpmath
+    import sympy
+
+    J = sympy.Matrix(m, n, entries)
+    gram = J.T * J if n <= m else J * J.T
+
+    def root(value):
+        value = mpmath.mpmathify(value)
+        if mpmath.im(value) != 0 or mpmath.re(value) < 0:
+            return None
+        return mpmath.sqrt(mpmath.re(value))
+
+    pairs = _roots_as_typed(result, list(gram), k, "the singular values at the point", root)
+    if pairs is None:
+        return None
+    return sorted((re for re, _ in pairs), reverse=True)
+
+
 def singular_values(result: Result) -> Result:
     """Singular values, numerical rank (tolerance max(m, n)·eps·σ_max, as numpy and LAPACK use), condition
     number σ_max/σ_min, and a verdict: invertible or singular (square), full rank or rank-deficient."""
@@ -323,7 +378,11 @@ def singular_values(result: Result) -> Result:
     if not np.all(np.isfinite(matrix)):
         raise JaccliError("--svd: the matrix is not finite at this point")
     m, n = matrix.shape
-    sigma = np.linalg.svd(matrix, compute_uv=False) if matrix.size else np.zeros(0)
+    exact = _exact_singular_values(result, m, n)
+    if exact is not None:
+        sigma = np.array(exact, dtype=float)
+    else:
+        sigma = np.linalg.svd(matrix, compute_uv=False) if matrix.size else np.zeros(0)
     top = float(sigma[0]) if sigma.size else 0.0
     tol = max(m, n) * np.finfo(float).eps * top
     rank = int(np.sum(sigma > tol))

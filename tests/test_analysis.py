@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 import time
 
+import mpmath
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -173,7 +174,9 @@ def test_singular_values_of_a_shear_are_the_golden_ratio(jaccli):
     golden = (1 + math.sqrt(5)) / 2  # [[1, 1], [0, 1]] has σ = φ and 1/φ
     run = jaccli("jacobian", "[x + y, y]", "--vars", "x,y", "--at", "0,0", "--svd", "-f", "json")
     assert run.code == 0, run.stderr
-    assert run.json["singular_values"] == pytest.approx([golden, 1 / golden], rel=1e-14)
+    # the nearest doubles to φ and 1/φ (mpmath, 50 digits): each printed digit right
+    with mpmath.workdps(50):
+        assert run.json["singular_values"] == [float(mpmath.phi), float(1 / mpmath.phi)]
     assert run.json["condition_number"] == pytest.approx(golden**2, rel=1e-14)
     assert run.json["rank"] == 2 and run.json["verdict"] == "invertible"
 
@@ -182,7 +185,9 @@ def test_a_singular_jacobian_has_no_condition_number(jaccli):
     run = jaccli("jacobian", "[x + y, 2*x + 2*y]", "--vars", "x,y", "--at", "1,2", "--svd", "-f", "json")
     assert run.json["rank"] == 1 and run.json["condition_number"] is None
     assert run.json["verdict"].startswith("singular")
-    assert run.json["singular_values"] == pytest.approx([math.sqrt(10), 0], abs=1e-14)
+    assert run.json["singular_values"] == [math.sqrt(10), 0.0]  # exactly 0, not LAPACK's noise (1.6e-16 or 8e-17)
+    assert "singular values: 3.1622777, 0\n" in jaccli("jacobian", "[x + y, 2*x + 2*y]", "--vars", "x,y", "--at",
+                                                      "1,2", "--svd", "-f", "plain").stdout
     table = jaccli("jacobian", "[x + y, 2*x + 2*y]", "--vars", "x,y", "--at", "1,2", "--svd", "-f", "table")
     assert "condition number infinite: singular (rank 1 < 2)" in table.stdout
 
@@ -191,6 +196,29 @@ def test_svd_of_a_non_square_jacobian(jaccli):
     run = jaccli("jacobian", "[x, y, x + y]", "--vars", "x,y", "--at", "1,1", "--svd", "-f", "json")
     assert run.json["singular_values"] == pytest.approx([math.sqrt(3), 1], rel=1e-14)  # JᵀJ = [[2,1],[1,2]]
     assert run.json["verdict"] == "full rank"
+
+
+def test_singular_values_at_decimals_as_typed_are_correctly_rounded(jaccli):
+    # J of [x*y, sin(x) + z, x + y*z] written out by hand, at x = 0.1, y = 0.3, z = 2 read exactly; its singular
+    # values by mpmath's own SVD at 50 digits
+    with mpmath.workdps(50):
+        x, y, z = mpmath.mpf(1) / 10, mpmath.mpf(3) / 10, mpmath.mpf(2)
+        J = mpmath.matrix([[y, x, 0], [mpmath.cos(x), 0, 1], [1, z, y]])
+        expected = sorted((float(s) for s in mpmath.svd_r(J, compute_uv=False)), reverse=True)
+    run = jaccli("jacobian", "[x*y, sin(x) + z, x + y*z]", "--vars", "x,y,z", "--at", "0.1,0.3,2", "--svd",
+                 "-f", "json")
+    assert run.code == 0, run.stderr
+    assert run.json["singular_values"] == expected
+    # a rank-deficient 3×2: one zero, two exact
+    run = jaccli("jacobian", "[x + y, 2*x + 2*y, 3*x + 3*y]", "--vars", "x,y", "--at", "0.5,0.25", "--svd", "-f",
+                 "json")
+    assert run.json["singular_values"] == [float(mpmath.sqrt(28)), 0.0] and run.json["rank"] == 1
+
+
+def test_svd_beyond_six_columns_is_lapack_on_the_printed_matrix(jaccli):
+    run = jaccli("jacobian", "2*x + 1", "--shape", "x=7", "--at", ",".join(["1"] * 7), "--svd", "-f", "json")
+    assert run.code == 0, run.stderr
+    assert run.json["singular_values"] == pytest.approx([2] * 7, rel=1e-15) and run.json["rank"] == 7
 
 
 def test_hessian_svd(jaccli):
