@@ -161,13 +161,18 @@ def main() -> int:
     rng = random.Random(15)
     cases = [c for c in NAMED if c[0] == "derivative"] + [random_case(rng) for _ in range(args.random)]
     named = {c[1] for c in NAMED}
-    tally = dict.fromkeys(("cases", "jaccli worse", "JAX worse", "jaccli > 1 ulp, no warning", "JAX > 1 ulp"), 0)
+    tally = dict.fromkeys(("cases", "jaccli worse", "JAX worse", "jaccli > 1 ulp, no warning", "JAX > 1 ulp",
+                           "jaccli 0 ulp", "JAX 0 ulp"), 0)
 
     def count(name: str, got: list[float], warned: bool, theirs: list[float], want: list[float]) -> None:
         mine = max(ulps(g, w) for g, w in zip(got, want, strict=True))
         jax_ulps = max(ulps(g, w) for g, w in zip(theirs, want, strict=True))
         tally["cases"] += 1
         tally["jaccli > 1 ulp, no warning"] += mine > 1 and not warned
+        tally["jaccli 0 ulp"] += mine == 0
+        tally["JAX 0 ulp"] += jax_ulps == 0
+        if mine > 0:
+            print(f"jaccli {mine:.3g} ulp{'' if warned else ', no warning'}: {name}", file=sys.stderr)
         tally["JAX > 1 ulp"] += jax_ulps > 1
         if mine > max(jax_ulps, 1) and not warned:
             tally["jaccli worse"] += 1
@@ -232,11 +237,13 @@ def main() -> int:
         count(f"gradient {expression} at x[{ENTRIES}] from {texts[0]}", result.value.ravel().tolist(),
               bool(result.warnings) and result.exit_code == 1, [float(v) for v in theirs], want)
     edges = {key: tally[key] - before[key] for key in tally}
-    print("| cases | jaccli worse than JAX, no warning | JAX worse | jaccli > 1 ulp, no warning | JAX > 1 ulp |")
-    print("|---|---|---|---|---|")
+    print("| cases | jaccli worse than JAX, no warning | JAX worse | jaccli > 1 ulp, no warning | JAX > 1 ulp | "
+          "jaccli 0 ulp | JAX 0 ulp |")
+    print("|---|---|---|---|---|---|---|")
     for name, row in (("all", tally), ("domain edges", edges)):
         print(f"| {row['cases']} ({name}) | {row['jaccli worse']} | {row['JAX worse']} | "
-              f"{row['jaccli > 1 ulp, no warning']} | {row['JAX > 1 ulp']} |")
+              f"{row['jaccli > 1 ulp, no warning']} | {row['JAX > 1 ulp']} | {row['jaccli 0 ulp']} | "
+              f"{row['JAX 0 ulp']} |")
     return 0
 
 

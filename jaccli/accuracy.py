@@ -152,13 +152,16 @@ class Verifier:
         if digits not in self._sums:
             from sympy.core.evalf import PrecisionExhausted
 
+            from .budget import cpu_deadline
+
             values = {}
             for node, symbol in self._shared.items():
                 try:
-                    value = node.evalf(digits + 20, subs=self.point(digits + 20), maxn=4 * digits + 100,
-                                       strict=True)
-                except (PrecisionExhausted, Exception):  # noqa: BLE001 - evaluated with the entry instead
-                    value = None
+                    with cpu_deadline(self.deadline):
+                        value = node.evalf(digits + 20, subs=self.point(digits + 20), maxn=4 * digits + 100,
+                                           strict=True)
+                except (PrecisionExhausted, Exception):  # noqa: BLE001 - evaluated with the entry instead (out of
+                    value = None  # time included: the entries then find out_of_time())
                 values[symbol] = value if getattr(value, "is_Float", False) else node  # a Float: see point()
             self._sums[digits] = values
         return self._sums[digits]
@@ -192,11 +195,16 @@ class Verifier:
                 self._standing[expr] = expr.xreplace(self._shared)
             expr = self._standing[expr]
             subs = {**subs, **self._shared_values(digits)}
+        from .budget import CpuTimeUp, cpu_deadline
+
         try:
-            try:
-                return expr.evalf(digits, subs=subs, maxn=4 * digits + 100, strict=True), True
-            except PrecisionExhausted:
-                return expr.evalf(digits, subs=subs, maxn=4 * digits + 100), False
+            with cpu_deadline(self.deadline):  # one evalf that runs away ends with the budget, not after it
+                try:
+                    return expr.evalf(digits, subs=subs, maxn=4 * digits + 100, strict=True), True
+                except PrecisionExhausted:
+                    return expr.evalf(digits, subs=subs, maxn=4 * digits + 100), False
+        except CpuTimeUp:  # out_of_time() now says so
+            return None
         except Exception:  # noqa: BLE001 - a form evalf cannot evaluate: the entry stays unverified
             return None
 
@@ -668,6 +676,73 @@ def row_warning(result, number: int, digits: np.ndarray, doubt: np.ndarray) -> s
             f"({_entry_names(result, indices, digits.reshape(result.shape))})")
 
 
+MULTI_DIGITS = (30, 60, 120, 240)  # the precisions of the numeric path's mpmath evaluations, in decimal digits
+
+
+def multi_precision(evaluate, columns, shape: tuple[int, ...], value: np.ndarray,
+                    point: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The numeric path's correctly rounded values: ``evaluate(columns())`` (the derivative's graph evaluated by the
+    engines in mpmath numbers, the point as typed made by ``columns`` at the working precision) at 30, 60, 120 and
+    240 digits, as long as entries are left unsettled and the limits allow (``limits.MULTI_WORK`` entries made per
+    evaluation, ``limits.MULTI_SECONDS`` of CPU in all). Every computed value is moved by a random relative error
+    of up to 2^(10 − p) (p bits: ``Evaluator._jittered``), and an entry is settled when two precisions in a row
+    round to the same double: a cancellation of d digits leaves about 27 − d correct at 30 digits and 57 − d at
+    60, so the two disagree until the precision covers it, and the random errors keep a term absorbed entirely
+    (1 + 1e-40 − 1 is 0 below 40 digits) from giving one wrong value at every precision; mpmath's exponents do not
+    overflow, so neither does x**2 at 1e200.
+    A NaN or an infinity is taken only where float64's ``value`` is the same (mpmath raises on 1/0 where numpy gives
+    inf).
+    Returns (values, settled), each of ``shape``; nothing is settled when the graph has an operation without an
+    mpmath form or the first precisions go past the limits. The work is counted first on an evaluation in float64
+    at ``point`` (the same nodes, the same sizes): a graph past ``limits.MULTI_WORK`` is not started."""
+    from .evaluate import NotMulti, TooMuchWork, WorkLimit, multi_precision_limits
+
+    deadline = time.process_time() + limits.MULTI_SECONDS
+    out = np.full(shape, np.nan)
+    settled = np.zeros(shape, dtype=bool)
+    try:
+        with multi_precision_limits(WorkLimit(limits.MULTI_WORK, deadline)), np.errstate(all="ignore"):
+            evaluate(np.asarray(point, dtype=float)[None])
+    except TooMuchWork:
+        return out, settled
+    import mpmath
+
+    previous = None
+    value = np.asarray(value, dtype=float).reshape(shape)
+    for digits in MULTI_DIGITS:
+        try:
+            limit = WorkLimit(limits.MULTI_WORK, deadline, np.random.default_rng([SEED, digits]))
+            with mpmath.workdps(digits), multi_precision_limits(limit):
+                numbers = np.asarray(evaluate(columns()), dtype=object)
+        except (TooMuchWork, NotMulti):
+            break
+        except (ArithmeticError, ValueError, TypeError):  # mpmath raises where numpy gives inf or NaN (a norm of 0
+            break  # divided by inside a rule): those entries keep float64 and its estimate
+        doubles = np.array([_number_to_double(v) for v in numbers.reshape(-1).tolist()], dtype=float).reshape(shape)
+        if previous is not None:
+            # a value that is not finite is taken only where float64's is the same: garbage past 1e308 at two
+            # precisions is infinite at both
+            finite = np.isfinite(doubles) | (doubles == value) | np.isnan(doubles) & np.isnan(value)
+            agree = ((doubles == previous) | np.isnan(doubles) & np.isnan(previous)) & finite
+            new = agree & ~settled
+            out[new] = doubles[new]
+            settled |= agree
+            if settled.all():
+                break
+        previous = doubles
+    return out, settled
+
+
+def _number_to_double(number) -> float:
+    """An entry of an evaluation in mpmath numbers (an mpf, or a plain number a structural zero left) as a double."""
+    mpf = getattr(number, "_mpf_", None)
+    if mpf is not None:
+        return _mpf_to_double(mpf)
+    if isinstance(number, (int, float, np.integer, np.floating)):
+        return float(number)
+    return float("nan")  # complex (mpc): no real value
+
+
 def estimate(result, numbers, point: np.ndarray, value: np.ndarray, typed=None) -> np.ndarray:
     """``value`` (a result at one point, no formula) checked by ``estimate_points`` (``typed()``: the point as typed, in
     longdouble, for the wider evaluation): its entries in doubt are named
@@ -686,6 +761,11 @@ def estimate(result, numbers, point: np.ndarray, value: np.ndarray, typed=None) 
     fixed, digits = estimate_points(evaluate, np.asarray(point)[None], np.asarray(value, dtype=float)[None],
                                     POINT_SAMPLES if large else SAMPLES, widen=not large, typed=wide, inexact=inexact)
     fixed, digits = fixed[0].reshape(np.shape(value)), digits[0].reshape(np.shape(value))
+    columns = getattr(numbers, "multi_columns", None)
+    if columns is not None and not large:  # correctly rounded where the graph is small enough for mpmath
+        exact, settled = multi_precision(lambda c: numbers.at(c)[0][0], columns, np.shape(value), value, point)
+        fixed = np.where(settled, exact, fixed)
+        digits = np.where(settled, np.inf, digits)
     doubt = in_doubt(fixed, digits)
     if doubt.any():
         result.failed = True

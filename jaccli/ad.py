@@ -18,7 +18,7 @@ import numpy as np
 
 from . import ir
 from .errors import LimitError
-from .evaluate import Evaluator
+from .evaluate import MULTI, Evaluator
 
 CHUNK_FLOATS = 1 << 23  # floats per node per chunk of seeds (64 MiB)
 MAX_DERIVATIVE_NODES = 50_000  # nodes of the graph of a high-order derivative (~5 s to build)
@@ -101,8 +101,7 @@ class Problem:
 
     def _env(self, env: dict) -> dict:
         """Point values with a seed axis of length 1 after the point axis."""
-        return {name: np.asarray(value, dtype=np.longdouble if getattr(value, "dtype", None) == np.longdouble
-                                 else float)[:, None] for name, value in env.items()}
+        return {name: np.asarray(value, dtype=_dtype(value))[:, None] for name, value in env.items()}
 
     def value(self, env: dict) -> np.ndarray:
         points = _points(env)
@@ -115,7 +114,7 @@ class Problem:
         """For each root r: P × r.shape × n, the derivative of r by each input entry (``wrt``: names only)."""
         points = _points(env)
         evaluator = Evaluator(self._env(env), 2)
-        outs = [np.zeros((points,) + r.shape + (self.n,)) for r in roots]
+        outs = [np.zeros((points,) + r.shape + (self.n,), dtype=_result_dtype(env)) for r in roots]
         kinks: list = []
         offset = 0
         for (name, shape), size in zip(self.variables, self.sizes):
@@ -144,7 +143,7 @@ class Problem:
         kinks: list = []
         grads = vjp(self.root, cotangent, [name for name, _ in self.variables], kinks)
         evaluator = Evaluator(self._env(env), 2)
-        out = np.zeros((points, m, self.n))
+        out = np.zeros((points, m, self.n), dtype=_result_dtype(env))
         nodes = [g for g in grads.values() if g is not None]
         # the nodes that grow with the chunk are those of the seed; a constant or parameter (a weight matrix W
         # of 10⁶ entries) is evaluated once, whatever the chunk, and must not shrink it
@@ -168,6 +167,18 @@ class Problem:
     def gradient_nodes(self, kinks: list | None = None) -> dict[str, ir.Node | None]:
         """The gradient of a scalar root, per variable, as IR."""
         return vjp(self.root, ir.const(np.ones(self.root.shape)), [name for name, _ in self.variables], kinks)
+
+
+def _dtype(value):
+    """A value's dtype in the engines: longdouble (the estimate's wider pass) and object (mpmath numbers) stay,
+    the rest is float64."""
+    dtype = getattr(value, "dtype", None)
+    return dtype if dtype in (np.longdouble, MULTI) else float
+
+
+def _result_dtype(env: dict):
+    """float64, or object when the point is in mpmath numbers (a float array would round them as they go in)."""
+    return object if any(getattr(v, "dtype", None) == MULTI for v in env.values()) else float
 
 
 def _points(env: dict) -> int:

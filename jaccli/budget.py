@@ -7,10 +7,13 @@ budget runs out. The parent then knows in ``seconds`` whether there is an answer
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing
 import os
 import signal
 import sys
+import threading
+import time
 
 from .errors import JaccliError
 
@@ -47,6 +50,38 @@ def within(seconds: float, what: str, func, *args):
     if not ok:
         raise value if isinstance(value, JaccliError) else JaccliError(f"{what} failed: {value}")
     return value
+
+
+class CpuTimeUp(Exception):
+    """Raised inside the work ``cpu_deadline`` bounds, when the process's CPU time reaches the deadline."""
+
+
+@contextlib.contextmanager
+def cpu_deadline(deadline: float):
+    """Within the block, reaching ``deadline`` (``time.process_time()``) raises ``CpuTimeUp`` wherever the work is,
+    through a CPU-time timer (SIGPROF): a check between evaluations cannot stop one evaluation that runs away
+    (sympy's evalf of an exponential at a huge point computed e to a precision of more bits than fit in 64).
+    Python code is stopped between bytecodes; a long call into C finishes first. Where there is no such timer
+    (Windows) or the caller is not the main thread (signals go there), the block runs unbounded as before."""
+    remaining = deadline - time.process_time()
+    if remaining <= 0:
+        raise CpuTimeUp
+    if not hasattr(signal, "setitimer") or threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def expire(signum, frame):
+        raise CpuTimeUp
+
+    previous = signal.signal(signal.SIGPROF, expire)
+    old_timer = signal.setitimer(signal.ITIMER_PROF, remaining)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_PROF, 0)
+        signal.signal(signal.SIGPROF, previous)
+        if old_timer[0]:  # an outer timer (none of ours nest): given back what it had left
+            signal.setitimer(signal.ITIMER_PROF, *old_timer)
 
 
 def _child(send, func, args) -> None:

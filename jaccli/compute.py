@@ -19,6 +19,7 @@ import numpy as np
 from . import ad, ir, limits, points
 from .accuracy import SYMBOLIC_INPUTS  # beyond this many inputs, numbers at a point come without a formula
 from .errors import JaccliError, LimitError, ShapeError
+from .evaluate import MULTI
 from .labels import entry_labels
 from .parsing import Function, check_order, element_label, parse
 from .result import Panel, Result
@@ -158,6 +159,16 @@ class Problem:
             return np.zeros(0, dtype=np.longdouble), np.zeros(0, dtype=bool)
         return np.concatenate(parts), np.concatenate(inexact)
 
+    def multi_point(self) -> np.ndarray:
+        """The point in mpmath numbers at mpmath's working precision, each entry as typed (``0.1`` is 1/10 rounded
+        to that precision, ``1/3`` is read too) where its text reads back to the same double; else the double."""
+        parts = [_multi_value(self.values[name]).ravel() for name in self.names]
+        return np.concatenate(parts) if parts else np.zeros(0, dtype=object)
+
+    def multi_fixed(self) -> dict:
+        """The fixed parameters as ``fixed`` holds them (a leading axis of one point), in mpmath numbers."""
+        return {name: _multi_value(value)[None] for name, value in self.fixed_values.items()}
+
     def symbol_values(self) -> dict:
         """Each variable's sympy symbol (inputs and parameters) -> its float value at the point."""
         return {symbol: float(value) for name in self.function.variables
@@ -178,6 +189,25 @@ class Problem:
     def title(self, what: str) -> str:
         at = f" at {self.describe_point()}" if self.values is not None else ""
         return f"{what} of {self.expression}{at}{read_as_note(self.expression)}"
+
+
+def _multi_value(value) -> np.ndarray:
+    """A point value (``points.Value``) in mpmath numbers, read from its texts as typed where they read back to the
+    same doubles."""
+    import mpmath
+
+    from .evaluate import multi
+    from .ir import _fraction
+
+    out = multi(value.array)
+    if value.typed is not None:
+        flat = out.reshape(-1)
+        for k, (text, double) in enumerate(zip(np.asarray(value.typed, dtype=str).ravel().tolist(),
+                                               value.array.ravel().tolist())):
+            read = _fraction(text)
+            if read is not None and float(read) == double:
+                flat[k] = mpmath.mpf(read.numerator) / read.denominator  # rounded once, at the working precision
+    return out
 
 
 def _longdouble(text: str) -> float:
@@ -293,6 +323,10 @@ class Numbers:
 
         return value, kinks
 
+    def multi_columns(self) -> np.ndarray:
+        """The point as typed in mpmath numbers, as ``at`` takes it (accuracy.multi_precision)."""
+        return self.problem.multi_point()[None]
+
     @staticmethod
     def _or_zero(node, shape):
         return ir.const(np.zeros(shape)) if node is None else node
@@ -306,9 +340,15 @@ class Numbers:
         return env
 
     def at(self, columns: np.ndarray) -> tuple[np.ndarray, set[str]]:
-        wide = getattr(columns, "dtype", None) == np.longdouble  # accuracy.estimate's second evaluation
-        columns = np.asarray(columns, dtype=np.longdouble if wide else float).reshape(len(columns), -1)
+        """(P × ``shape``, the kinks met); in longdouble columns (accuracy.estimate's wider pass) the same in
+        longdouble, returned as float64; in mpmath numbers (accuracy.multi_precision) an object array of them."""
+        dtype = getattr(columns, "dtype", None)
+        multi = dtype == MULTI
+        columns = np.asarray(columns, dtype=dtype if dtype in (np.longdouble, MULTI) else float)
+        columns = columns.reshape(len(columns), -1)
         env = self.env(columns)
+        if multi:
+            env.update(self.problem.multi_fixed())
         points = len(columns)
         engine = self.problem.ad
         evaluator = ad.Evaluator(engine._env(env), 2)
@@ -329,8 +369,8 @@ class Numbers:
         else:  # jvp, hvp
             value = np.concatenate([np.broadcast_to(evaluator(t), (points, 1) + t.shape).reshape(points, -1)
                                     for t in self.tangents], axis=1)
-        return np.asarray(value, dtype=float).reshape((points,) + self.shape), kinks | evaluator.kinks(
-            self.kink_nodes)
+        return np.asarray(value, dtype=object if multi else float).reshape((points,) + self.shape), \
+            kinks | evaluator.kinks(self.kink_nodes)
 
     def check_roots(self) -> tuple[list, list]:
         """What --check differentiates numerically: (IR roots, the variables it differentiates by)."""

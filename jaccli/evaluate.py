@@ -21,6 +21,7 @@ import numpy as np
 
 from . import ir
 
+MULTI = np.dtype(object)  # the dtype of arrays of mpmath numbers (accuracy.multi_precision)
 _ROUNDING: contextvars.ContextVar = contextvars.ContextVar("jaccli_random_rounding", default=None)
 
 
@@ -64,6 +65,64 @@ def random_rounding(rng: np.random.Generator, amplify: float = 1.0):
         _ROUNDING.reset(token)
 
 
+_MULTI: contextvars.ContextVar = contextvars.ContextVar("jaccli_multi_precision", default=None)
+
+
+class TooMuchWork(Exception):
+    """An evaluation in mpmath numbers went past its work or time limit (``multi_precision_limits``)."""
+
+
+class NotMulti(TypeError):
+    """An elementwise operation without an mpmath form (``Op.mp``) met by an evaluation in mpmath numbers."""
+
+
+class WorkLimit:
+    """What an evaluation in mpmath numbers may still make: ``work`` entries (each node's arguments' entries and
+    its own shape's, counted before it is evaluated), until ``deadline`` (CPU time). The same count in float64
+    (cheap) tells beforehand whether the evaluation in mpmath numbers would stay within it.
+
+    With ``rng``, each computed value in mpmath numbers is also perturbed at random (``Evaluator._jittered``)."""
+
+    POOL = 4099  # perturbation factors drawn once per precision (a prime, as RandomRounding.POOL)
+
+    def __init__(self, work: int, deadline: float, rng: np.random.Generator | None = None):
+        self.work = work
+        self.deadline = deadline
+        self.rng = rng
+        self._pool = None
+
+    def factors(self, shape: tuple[int, ...]) -> np.ndarray:
+        """1 + ξ·2^(10 − p) for each entry (ξ uniform in [−1, 1], p mpmath's working precision in bits)."""
+        import mpmath
+
+        if self._pool is None:
+            shift = 10 - mpmath.mp.prec
+            self._pool = np.array([1 + mpmath.ldexp(mpmath.mpf(xi), shift) for xi in
+                                   self.rng.uniform(-1.0, 1.0, 2 * self.POOL).tolist()], dtype=object)
+        count = math.prod(shape)
+        start = int(self.rng.integers(0, self.POOL))
+        if count <= self.POOL:
+            return self._pool[start:start + count].reshape(shape)
+        return np.resize(self._pool[start:start + self.POOL], shape)
+
+    def spend(self, entries: int) -> None:
+        import time
+
+        self.work -= entries
+        if self.work < 0 or time.process_time() > self.deadline:
+            raise TooMuchWork
+
+
+@contextlib.contextmanager
+def multi_precision_limits(limit: WorkLimit):
+    """Within the block, an evaluator in mpmath numbers spends ``limit`` and raises ``TooMuchWork`` past it."""
+    token = _MULTI.set(limit)
+    try:
+        yield
+    finally:
+        _MULTI.reset(token)
+
+
 class NotAnalytic(ValueError):
     """An operation without a complex form (abs, max, …) met by the complex-step evaluator."""
 
@@ -76,6 +135,8 @@ class Evaluator:
         self.nb = nb
         if dtype is float and any(getattr(v, "dtype", None) == np.longdouble for v in env.values()):
             dtype = np.longdouble  # the numeric path's wider evaluation: the same operations, 11 more bits
+        if dtype is float and any(getattr(v, "dtype", None) == MULTI for v in env.values()):
+            dtype = object  # mpmath numbers at mpmath's working precision: see accuracy.multi_precision
         self.dtype = dtype
         self.memo: dict = {}
         self.rounding = _ROUNDING.get() if dtype in (float, np.longdouble) else None
@@ -93,12 +154,22 @@ class Evaluator:
         op = node.op
         name = op.name
         if name == "var":
+            if self.dtype is object:
+                return multi(self.env[node.name])  # a seed (np.eye) comes as floats
             value = np.asarray(self.env[node.name], dtype=self.dtype)
             return value
         if name == "const":
             value = node.params[0].wide if self.dtype == np.longdouble else node.params[0].value
+            if self.dtype is object:
+                value = node.params[0].multi()
             return value.reshape((1,) * self.nb + value.shape)
         args = [self.memo[arg] for arg in node.args]
+        limit = _MULTI.get()
+        if limit is not None:  # counted alike in float64 (the check before) and in mpmath numbers
+            limit.spend(sum(np.size(arg) for arg in args) + math.prod(node.shape))
+        if self.dtype is object:
+            value = self._multi(node, args)
+            return value if limit is None or limit.rng is None else self._jittered(node, value, args, limit)
         # constant parts need no complex form: the complex step never reaches them
         function = op.numpy if self.dtype in (float, np.longdouble) or node.is_constant else op.complex
         if function is None:
@@ -106,6 +177,31 @@ class Evaluator:
         if op.kind == "elementwise":
             return np.asarray(function(*self._aligned(node, args)), dtype=self.dtype)
         return np.asarray(function(node, *args), dtype=self.dtype)
+
+    def _multi(self, node: ir.Node, args: list) -> np.ndarray:
+        """The node's value in mpmath numbers: an elementwise operation entry by entry through its registry ``mp``
+        form (the one the conformance test checks), any other through its ``mp_array`` form, or else its numpy
+        form, which for these (sums, products, indexing, matmul) works on arrays of Python objects alike. A domain
+        error (1/0, log of a negative number: mpmath raises or goes complex) gives NaN in that entry."""
+        op = node.op
+        if op.kind == "elementwise":
+            return np.asarray(_vectorized(op, len(args))(*self._aligned(node, args)), dtype=object)
+        value = np.asarray((op.mp_array or op.numpy)(node, *args))
+        if value.dtype != object:  # the numpy form made floats of them (np.asarray(x, dtype=float)): no use
+            raise NotMulti(f"{op.name}'s numpy form does not keep mpmath numbers")
+        return value
+
+    @staticmethod
+    def _jittered(node: ir.Node, value: np.ndarray, args: list, limit: WorkLimit) -> np.ndarray:
+        """A value in mpmath numbers with each entry moved by a random relative error of up to 2^(10 − p): what
+        ``_rounded`` does in float64, for the same reason. Two precisions agreeing is no proof by itself where a
+        term is absorbed entirely, not cancelled: atan2(2, x) − atan2(2, 0) at x = 1e-210 is exactly 0 at any
+        precision below 210 digits, so (that)/x² gives one wrong value at 30, 60 and 120 digits alike; moved at
+        random, the two atan2 values no longer cancel to 0, and the precisions disagree until one holds the term.
+        Constants, exact operations (max picks an entry) and views are left alone, as in ``_rounded``."""
+        if node.is_constant or node.op.exact or not value.flags.owndata or any(value is arg for arg in args):
+            return value
+        return value * limit.factors(value.shape)
 
     def _rounded(self, node: ir.Node) -> np.ndarray:
         """The node's value with each entry given a random relative error of up to u·amplify: what its operation
@@ -165,7 +261,9 @@ class Evaluator:
 
     def kinks(self, nodes) -> set[str]:
         """The kink names of ``nodes`` (primal nodes whose derivative was used) at these values."""
-        found = set()
+        found: set[str] = set()
+        if self.dtype is object:  # the float64 evaluation at this point found them
+            return found
         for node in nodes:
             op = node.op
             if op.kink is None or op.kink_name in found:
@@ -176,6 +274,45 @@ class Evaluator:
             if np.any(hit):
                 found.add(op.kink_name)
         return found
+
+
+_VECTORIZED: dict = {}
+
+
+def _vectorized(op, count: int):
+    """``op.mp`` of ``count`` arguments as a numpy ufunc over object arrays (broadcasting as numpy does)."""
+    ufunc = _VECTORIZED.get((op.name, count))
+    if ufunc is None:
+        import mpmath
+
+        if op.mp is None:
+            raise NotMulti(f"{op.name} has no mpmath form")
+
+        def entry(*values):
+            try:
+                out = op.mp(mpmath, *values)
+            except (ZeroDivisionError, ValueError, TypeError):
+                return mpmath.mpf("nan")
+            if isinstance(out, bool) or isinstance(out, int):
+                return mpmath.mpf(out)
+            return out if isinstance(out, mpmath.mpf) else mpmath.mpf("nan")  # complex: no real value here
+
+        ufunc = _VECTORIZED[op.name, count] = np.frompyfunc(entry, count, 1)
+    return ufunc
+
+
+def multi(values) -> np.ndarray:
+    """An array of numbers as an object array of mpmath numbers (exactly: a double is a binary fraction)."""
+    import mpmath
+
+    array = np.asarray(values)
+    if array.dtype == object:
+        return array
+    out = np.empty(array.shape, dtype=object)
+    flat = out.reshape(-1)
+    for k, value in enumerate(array.reshape(-1).tolist()):
+        flat[k] = mpmath.mpf(value)
+    return out
 
 
 def evaluate_constant(node: ir.Node) -> np.ndarray:

@@ -80,6 +80,26 @@ class Node:
         return self.params[0]
 
 
+def _fraction(text):
+    """A number as typed (``0.1``, ``1e-8``, ``1/3``) as an exact ``Fraction``; None for anything else (pi/3, inf)."""
+    from fractions import Fraction
+
+    try:
+        return Fraction(str(text).strip())
+    except (ValueError, ZeroDivisionError, OverflowError, TypeError):
+        return None
+
+
+# constants known by name (``Constant.symbol``): their value in sympy (exact), in mpmath (at its working precision)
+# and in longdouble; the double is what the name's constant node holds
+NAMED_CONSTANTS = {
+    "pi": (lambda sp: sp.pi, lambda mp: +mp.pi, lambda: 4 * np.arctan(np.longdouble(1))),
+    "e": (lambda sp: sp.E, lambda mp: +mp.e, lambda: np.exp(np.longdouble(1))),
+    "log2(e)": (lambda sp: 1 / sp.log(2), lambda mp: 1 / mp.ln2, lambda: 1 / np.log(np.longdouble(2))),
+    "log10(e)": (lambda sp: 1 / sp.log(10), lambda mp: 1 / mp.ln10, lambda: 1 / np.log(np.longdouble(10))),
+}
+
+
 class Constant:
     """A constant array, with the text each entry was typed as (exact mode reads ``0.1`` as 1/10).
 
@@ -101,15 +121,13 @@ class Constant:
 
     @property
     def wide(self) -> np.ndarray:
-        """The value in numpy's longdouble, for the numeric path's wider evaluation: pi and e to its precision, a
-        number from its text as typed (0.1 to 64 bits, not the double nearest it) where that reads back to the
-        same double; else the double."""
+        """The value in numpy's longdouble, for the numeric path's wider evaluation: named constants (pi, e) to its
+        precision, a number from its text as typed (0.1 to 64 bits, not the double nearest it) where that reads
+        back to the same double; else the double."""
         if self._wide is None:
             wide = self.value.astype(np.longdouble)
-            if self.symbol == "pi":
-                wide = 4 * np.arctan(np.longdouble(1))
-            elif self.symbol == "e":
-                wide = np.exp(np.longdouble(1))
+            if self.symbol in NAMED_CONSTANTS:
+                wide = np.full(self.value.shape, NAMED_CONSTANTS[self.symbol][2](), dtype=np.longdouble)
             elif self.texts is not None and len(self.texts) == self.value.size:
                 try:
                     read = np.asarray(self.texts, dtype=str).astype(np.longdouble).reshape(self.value.shape)
@@ -118,6 +136,25 @@ class Constant:
                 wide = np.where(read.astype(float) == self.value, read, wide)
             self._wide = np.asarray(wide, dtype=np.longdouble)
         return self._wide
+
+    def multi(self) -> np.ndarray:
+        """The value as mpmath numbers at mpmath's working precision (``evaluate.Evaluator`` with dtype object): a
+        named constant (pi, e, log2(e)) to it, a number as typed (0.1 as 1/10, rounded at that precision) where
+        its text reads back to the same double; else the double itself."""
+        import mpmath
+
+        from .evaluate import multi
+
+        if self.symbol in NAMED_CONSTANTS:
+            return np.full(self.value.shape, NAMED_CONSTANTS[self.symbol][1](mpmath), dtype=object)
+        out = multi(self.value)
+        if self.texts is not None and len(self.texts) == self.value.size:
+            flat = out.reshape(-1)
+            for k, (text, double) in enumerate(zip(self.texts, self.value.reshape(-1).tolist())):
+                read = _fraction(text)
+                if read is not None and float(read) == double:
+                    flat[k] = mpmath.mpf(read.numerator) / read.denominator  # rounded once
+        return out
 
     def __eq__(self, other):
         return isinstance(other, Constant) and self._key == other._key

@@ -27,6 +27,11 @@ EXACT_SECONDS = 10.0  # --exact: the exact values at the point, simplified (budg
 # verifying a result at a point to the last digit (accuracy.py), checked between evaluations; CPU seconds of this
 # process, so that what is verified does not depend on how busy the machine is
 VERIFY_SECONDS = 10.0
+# the numeric path (no formula) at one point: the derivative's graph evaluated again in mpmath numbers at the point as
+# typed (accuracy.multi_precision), when each precision's evaluation makes at most MULTI_WORK entries (a node of 70
+# entries evaluated for 70 seeds: 4900; about 2–8 µs each), within MULTI_SECONDS of CPU for all precisions
+MULTI_WORK = 200_000
+MULTI_SECONDS = 2.0
 
 
 def in_bytes(size: int) -> str:

@@ -3,7 +3,10 @@
 A record (``Op``) has its names and summary (help, README), arity, shape rule, numpy
 implementation, derivative rule written with other registry operations (so a derivative
 is itself IR and can be differentiated again), sympy form, kink and domain rules, complex
-form for the complex-step check, and the data the conformance test draws points from.
+form for the complex-step check, mpmath form (an elementwise one is also how the engines
+evaluate it in mpmath numbers, for the numeric path's multi-precision pass; a structural one
+whose numpy form cannot take arrays of Python objects has ``mp_array``), and the data the
+conformance test draws points from.
 
 Numpy implementations work with **batch axes leading**: a value is ``batch + shape``, where
 ``shape`` is the node's own shape; elementwise operations receive their arguments already
@@ -48,7 +51,7 @@ class Op:
                  aliases: tuple = (), arity: tuple = (1, 1), shape: Callable | None = None,
                  make: Callable | None = None, partials: Callable | None = None, jvp: Callable | None = None,
                  vjp: Callable | None = None, sympy: Callable | None = None, kink: Callable | None = None,
-                 complex: Callable | None | bool = True, mp: Callable | None = None,
+                 complex: Callable | None | bool = True, mp: Callable | None = None, mp_array: Callable | None = None,
                  sample: Sample | None = None, public: bool = True, kink_name: str | None = None,
                  code: dict | None = None, internal: bool = False, takes_list: bool = False,
                  takes_axis: bool = False, sum_signs: tuple[int, ...] | None = None, exact: bool = False):
@@ -73,7 +76,11 @@ class Op:
         self.kink = kink
         self.kink_name = kink_name or name
         self.complex = numpy if complex is True else (complex or None)  # None: not analytic
-        self.mp = mp  # the value by mpmath, for the conformance test
+        self.mp = mp  # the value by mpmath (scalars and lists), for the conformance test; elementwise: the engines'
+        # multi-precision evaluation, entry by entry
+        # non-elementwise: the value of (node, *argument arrays of mpmath numbers), where numpy's form does not work
+        # on arrays of Python objects (it calls np.exp: an object has no exp method)
+        self.mp_array = mp_array
         self.sample = sample
         self.public = public
         self.internal = internal or kind == "internal"  # used only inside derivatives, never typed
@@ -307,7 +314,16 @@ def _tie_share(node, *values):
     *args, out = values
     k = node.params[0]
     hits = [np.broadcast_to(arg, np.broadcast_shapes(np.shape(arg), np.shape(out))) == out for arg in args]
-    return hits[k] / np.sum(hits, axis=0)
+    return _share(hits[k], np.sum(hits, axis=0), np.asarray(out).dtype)
+
+
+def _share(hits: np.ndarray, count: np.ndarray, dtype) -> np.ndarray:
+    """hits / count (a winner's share of a derivative), as mpmath numbers when the values are (1/3 is no double)."""
+    if dtype != np.dtype(object):  # arrays of mpmath numbers: see evaluate.MULTI
+        return hits / count
+    import mpmath
+
+    return np.frompyfunc(lambda h, c: mpmath.mpf(int(h)) / int(c), 2, 1)(hits, count)
 
 
 def _tied(*args) -> np.ndarray:
@@ -567,6 +583,7 @@ elementwise("pow", _power, _pow_partials, _sympy_power, arity=(2, 2), public=Fal
             mp=lambda mp, a, b: mp.power(a, b), sample=Sample((0.5, 3), (-2, 2)),
             complex=lambda a, b: np.power(a, b))
 elementwise("pow_shift", _pow_shift, _pow_shift_partials, None, arity=(3, 3), public=False, internal=True,
+            mp=lambda mp, a, b, k: mp.power(a, b - k),
             complex=lambda a, b, k: np.power(a, b - k))  # a**(b - k), k a constant: pow's derivatives
 
 # elementary functions -------------------------------------------------------------------------
@@ -645,10 +662,10 @@ elementwise("log", _log, _log_partials, _sympy_log, arity=(1, 2), aliases=("ln",
 elementwise("log1p", np.log1p, lambda n: (div(ONE, add(ONE, _x(n))),), _c99("log1p"),
             summary="log(1 + x), accurate for small x", example="log1p(x)", mp=lambda mp, x: mp.log1p(x),
             sample=Sample((-0.5, 3)))
-elementwise("log2", np.log2, lambda n: (div(number(LOG2_E), _x(n)),), _c99("log2"),
+elementwise("log2", np.log2, lambda n: (div(ir.const(LOG2_E, None, "log2(e)"), _x(n)),), _c99("log2"),
             summary="logarithm to base 2", example="log2(x)", mp=lambda mp, x: mp.log(x, 2),
             sample=Sample((0.2, 4)))
-elementwise("log10", np.log10, lambda n: (div(number(LOG10_E), _x(n)),), _c99("log10"),
+elementwise("log10", np.log10, lambda n: (div(ir.const(LOG10_E, None, "log10(e)"), _x(n)),), _c99("log10"),
             summary="logarithm to base 10", example="log10(x)", mp=lambda mp, x: mp.log10(x),
             sample=Sample((0.2, 4)))
 elementwise("sqrt", np.sqrt, lambda n: (div(number(0.5), n),), lambda sp: sp.sqrt, summary="square root",
@@ -709,8 +726,13 @@ static double jaccli_relu(double x)
     return x < 0 ? 0.0 : x;
 }
 ''')})
+def _mp_step(mp, x):
+    """numpy's heaviside(x, 0.5) in mpmath numbers."""
+    return mp.mpf("nan") if x != x else mp.mpf(1) if x > 0 else mp.mpf(0) if x < 0 else mp.mpf(0.5)
+
+
 elementwise("step", lambda x: np.heaviside(x, 0.5), lambda n: (None,), lambda sp: sp.Heaviside, public=False,
-            complex=None, internal=True)
+            complex=None, internal=True, mp=_mp_step)
 elementwise("erf", _erf, lambda n: (mul(div(number(2.0), call("sqrt", PI)), call("exp", neg(_square(_x(n))))),),
             lambda sp: sp.erf, summary="error function", example="erf(x)", complex=None,
             mp=lambda mp, x: mp.erf(x), sample=Sample((-2, 2)))
@@ -753,9 +775,9 @@ elementwise("clip", _clip_numpy, _clip_partials, lambda sp: lambda x, lo, hi: sp
                                                                        (-1, -0.5), (0.5, 1),
                                                                        kinks=((0.5, 0.0, 0.5),)))
 elementwise("clip_inside", _clip_inside, lambda n: (None, None, None), None, arity=(3, 3), public=False,
-            complex=None, internal=True)
+            complex=None, internal=True, mp=lambda mp, x, lo, hi: _mp_step(mp, x - lo) * _mp_step(mp, hi - x))
 elementwise("clip_below", lambda x, lo: np.heaviside(lo - x, 0.5), lambda n: (None, None), None, arity=(2, 2),
-            public=False, complex=None, internal=True)
+            public=False, complex=None, internal=True, mp=lambda mp, x, lo: _mp_step(mp, lo - x))
 
 
 # min and max: elementwise with several arguments, a reduction with one ------------------------
@@ -857,9 +879,10 @@ def _scalar(shapes, params):
 
 def _reduction(name: str, numpy, *, jvp, vjp, sympy, summary: str, example: str, mp=None, kink=None,
                complex=True, public=True, make=None, arity=(1, 1), shape=_scalar, sample=None, kink_name=None,
-               takes_axis=False, exact=False):
+               takes_axis=False, exact=False, mp_array=None):
     return register(Op(name, kind="reduction", numpy=numpy, jvp=jvp, vjp=vjp, sympy=sympy, summary=summary,
-                       example=example, mp=mp, kink=kink, complex=complex, public=public, make=make, arity=arity,
+                       example=example, mp=mp, mp_array=mp_array, kink=kink, complex=complex, public=public,
+                       make=make, arity=arity,
                        shape=shape, sample=sample or Sample((-2, 2), shapes=((3,),)), kink_name=kink_name,
                        takes_axis=takes_axis, exact=exact))
 
@@ -1072,7 +1095,15 @@ def _norm_numpy(node, x):
     return np.ldexp(np.sqrt(np.sum(scaled * scaled, axis=axis)), np.squeeze(exponent, axis=axis))
 
 
-_reduction("norm", _norm_numpy, make=_reduce_along("norm"), complex=lambda node, z: np.sqrt(np.sum(z * z, axis=_last(
+def _norm_mp(node, x):
+    """√(Σ x²) in mpmath numbers: their exponents do not overflow."""
+    import mpmath
+
+    return np.frompyfunc(mpmath.sqrt, 1, 1)(np.sum(x * x, axis=_last(node)))
+
+
+_reduction("norm", _norm_numpy, make=_reduce_along("norm"),
+           mp_array=_norm_mp, complex=lambda node, z: np.sqrt(np.sum(z * z, axis=_last(
            node))), takes_axis=True, shape=_axis_shape,  # axis= only: numpy's second positional argument is ord
            jvp=lambda n, t: None if t[0] is None else div(call("sum", mul(_x(n), t[0]), params=n.params), n),
            vjp=lambda n, g: [mul(_g_kept(n, g), div(_x(n), _kept(n, n) if n.params else n))],
@@ -1151,12 +1182,13 @@ def _extreme_reduction(name: str, reduce, sympy_name: str):
 
 
 def _argmax_share(node, x, top):
+    dtype = np.asarray(x).dtype
     if node.params:  # along the last axis: each row's winners share its derivative
         hits = x == top[..., None]
-        return hits / np.sum(hits, axis=-1, keepdims=True)
+        return _share(hits, np.sum(hits, axis=-1, keepdims=True), dtype)
     own = len(node.args[0].shape)
     hits = x == top.reshape(top.shape + (1,) * own)
-    return hits / np.sum(hits, axis=tuple(range(-own, 0)), keepdims=True) if own else hits / 1.0
+    return _share(hits, np.sum(hits, axis=tuple(range(-own, 0)), keepdims=True) if own else np.ones_like(hits), dtype)
 
 
 _extreme_reduction("amax", np.max, "Max")
@@ -1644,7 +1676,43 @@ def _scalar_per_matrix(g: ir.Node, x: ir.Node) -> ir.Node:
     return _reshaped(g, g.shape + (1, 1))
 
 
+def _per_matrix(x: np.ndarray, function, square: bool = False) -> np.ndarray:
+    """``function(mpmath matrix)`` of each matrix in a stack of mpmath numbers (the engines' multi-precision
+    evaluation): a number each, or a matrix each with ``square``."""
+    import mpmath
+
+    stack = x.reshape((-1,) + x.shape[-2:])
+    outs = [function(mpmath.matrix(m.tolist())) for m in stack]
+    if square:
+        return np.array([[[m[i, j] for j in range(x.shape[-1])] for i in range(x.shape[-2])] for m in outs],
+                        dtype=object).reshape(x.shape)
+    return np.array(outs + [None], dtype=object)[:-1].reshape(x.shape[:-2])
+
+
+def _mp_inverse(m):
+    import mpmath
+
+    try:
+        return mpmath.inverse(m)
+    except ZeroDivisionError:  # singular: numpy's _safe_inv gives NaN
+        return mpmath.matrix([[mpmath.mpf("nan")] * m.cols for _ in range(m.rows)])
+
+
+def _mp_det(m):
+    import mpmath
+
+    return mpmath.det(m)
+
+
+def _mp_logdet(m):
+    import mpmath
+
+    det = mpmath.det(m)
+    return mpmath.log(abs(det)) if det != 0 else mpmath.mpf("-inf")
+
+
 register(Op("det", kind="structural", numpy=lambda node, x: np.linalg.det(x), make=_square_make("det"),
+            mp_array=lambda node, x: _per_matrix(x, _mp_det),
             shape=lambda shapes, params: shapes[0][:-2],
             jvp=lambda n, t: None if t[0] is None else mul(n, _logdet_jvp(n, t)),  # d det = det tr(A⁻¹ dA)
             vjp=lambda n, g: [mul(_scalar_per_matrix(mul(g, n), _x(n)), _inv_t(_x(n)))],
@@ -1667,6 +1735,7 @@ def _logdet_jvp(n, t):
 
 
 register(Op("logdet", kind="structural", numpy=lambda node, x: np.linalg.slogdet(x)[1], make=_square_make("logdet"),
+            mp_array=lambda node, x: _per_matrix(x, _mp_logdet),
             shape=lambda shapes, params: shapes[0][:-2], jvp=_logdet_jvp,
             vjp=lambda n, g: [mul(_scalar_per_matrix(g, _x(n)), _inv_t(_x(n)))],
             sympy=lambda sp, node, x: _entries(_matrices_sympy(x, lambda m: sp.log(sp.Abs(m.det(method="berkowitz"))))),
@@ -1681,6 +1750,7 @@ def _inv_jvp(n, t):
 
 
 register(Op("inv", kind="structural", numpy=lambda node, x: _safe_inv(x), make=_square_make("inv"), shape=_same,
+            mp_array=lambda node, x: _per_matrix(x, _mp_inverse, square=True),
             jvp=_inv_jvp, vjp=lambda n, g: [neg(call("matmul", call("matmul", _swap_last(n), g), _swap_last(n)))],
             sympy=lambda sp, node, x: _matrices_sympy(x, lambda m: m.inv()),
             summary="inverse of a square matrix (each of a stack)", example="inv(A)",

@@ -16,15 +16,32 @@ import numpy as np
 
 
 def _real(a) -> np.ndarray:
-    """``a`` as float64, or as longdouble when it is: the numeric path's wider re-evaluation reaches softmax too."""
+    """``a`` as float64, or as longdouble or mpmath numbers (an object array) when it is: the numeric path's wider
+    and multi-precision evaluations reach softmax too."""
     a = np.asarray(a)
-    return a if a.dtype == np.longdouble else np.asarray(a, dtype=float)
+    return a if a.dtype in (np.longdouble, object) else np.asarray(a, dtype=float)
+
+
+def _exp(a: np.ndarray) -> np.ndarray:
+    if a.dtype != object:
+        return np.exp(a)
+    import mpmath
+
+    return np.frompyfunc(mpmath.exp, 1, 1)(a)
+
+
+def _log(a: np.ndarray) -> np.ndarray:
+    if np.asarray(a).dtype != object:
+        return np.log(a)
+    import mpmath
+
+    return np.frompyfunc(mpmath.log, 1, 1)(a)
 
 
 def _shifted_exp(z: np.ndarray, axis: int) -> tuple[np.ndarray, np.ndarray]:
     """exp(z - max z) and the max, along ``axis`` (the max keeps its axis)."""
     top = np.max(z, axis=axis, keepdims=True)
-    return np.exp(z - top), top
+    return _exp(z - top), top
 
 
 def _exclusive_sum(e: np.ndarray, axis: int) -> np.ndarray:
@@ -54,7 +71,7 @@ def softmax_rest(z, axis: int = -1) -> np.ndarray:
 def logsumexp(z, axis: int = -1) -> np.ndarray:
     """log(sum(exp(z))) along ``axis``, shifted by the max; the axis is removed."""
     e, top = _shifted_exp(_real(z), axis)
-    return np.squeeze(top, axis) + np.log(np.sum(e, axis=axis))
+    return np.squeeze(top, axis) + _log(np.sum(e, axis=axis))
 
 
 def log_softmax(z, axis: int = -1) -> np.ndarray:

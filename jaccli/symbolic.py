@@ -55,7 +55,7 @@ def constant(text: str, exact: bool = False) -> sympy.Expr:
 def number(constant: ir.Constant, exact: bool) -> np.ndarray:
     """A literal as sympy: ints exactly; decimals as floats, or as exact rationals when ``exact``."""
     if constant.symbol:
-        return _obj(sympy.pi if constant.symbol == "pi" else sympy.E)
+        return _obj(ir.NAMED_CONSTANTS[constant.symbol][0](sympy))
     if constant.texts is None:  # made by jaccli (a size, 0, 1): exact when it is a whole number
         values = [sympy.Integer(int(v)) if float(v).is_integer() else sympy.Float(float(v))
                   for v in constant.value.flat]

@@ -15,6 +15,8 @@ import mpmath
 import numpy as np
 import pytest
 
+from jaccli import limits
+
 mpmath.mp.dps = 50
 mp = mpmath
 
@@ -232,7 +234,8 @@ def test_an_unverified_entry_is_named_and_fails(run, monkeypatch):
 
 # --- beyond the formula: an estimate, and named budgets ---------------------------------------------------
 
-def test_the_numeric_path_names_entries_in_doubt(run):
+def test_the_numeric_path_names_entries_in_doubt(run, monkeypatch):
+    monkeypatch.setattr(limits, "MULTI_WORK", 0)  # as for a graph too large for the multi-precision pass
     at = ",".join(["1e-12"] * 70)  # 70 inputs: no formula; each entry cancels to noise in float64
     code, out, err = run("gradient", "sum((sqrt(1+x)-1)/x)", "--at", at, "--format", "json")
     assert code == 1
@@ -291,3 +294,18 @@ def test_the_verifier_evaluates_functions_at_the_point_to_its_digits():
     with mp.workdps(60):
         want = mp.tanh(mp.mpf(7) / 10) * mp.exp(mp.mpf(7) / 10)
         assert guaranteed and abs(mp.mpf(number._mpf_) - want) <= mp.mpf(10) ** -39 * want
+
+
+def test_one_evalf_that_runs_away_ends_with_the_budget():
+    # the checks between evaluations cannot stop one evaluation: e to ten million digits takes minutes; the CPU
+    # timer of budget.cpu_deadline ends it at the verifier's deadline, and the entry is left unverified
+    import time
+
+    import sympy
+
+    from jaccli.accuracy import Verifier
+
+    verifier = Verifier({}, 0.5)
+    start = time.process_time()
+    assert verifier.evaluate(sympy.E, 10**7) is None
+    assert verifier.out_of_time() and time.process_time() - start < 5.0  # CPU time: minutes without the timer

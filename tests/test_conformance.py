@@ -253,6 +253,44 @@ def test_emitted_c_computes_the_implementation(tmp_path):
     close([float(line) for line in out.split()], expected, rtol=1e-13, atol=1e-15)
 
 
+@pytest.mark.parametrize("op", CONFORMANT, ids=lambda op: op.name)
+def test_the_engines_in_mpmath_numbers_keep_every_digit(op):
+    """The numeric path's multi-precision pass (accuracy.multi_precision): the Jacobian and the Hessian of w·f by
+    the engines in mpmath numbers at 40 digits, against mpmath's own differentiation of the mpmath reference at
+    50: agreeing to 30 digits shows that no operation, nor any internal one its derivatives use, went through a
+    float on the way (that would leave 16)."""
+    middle = [np.round(p * 64) / 64 for p in inside(op)]  # dyadic: the typed text and the double are one number
+    # amax at 0, 3/64, 6/64: 0 is a kink of abs; std needs spread entries
+    point = next(p for p in (middle, [m + 0.25 for m in middle], [4 * m + 0.25 for m in middle])
+                 if (op.sample.valid is None or op.sample.valid(*p)) and far_from_kinks(op, p, gap=1e-3))
+    shapes = _shapes(op)
+    expression = text(op, len(shapes))
+    flat = [mpmath.mpf(float(v)) for value in point for v in np.ravel(value)]
+    f = mp_function(op, shapes)
+    outputs = len(f(*flat))
+    w = [mpmath.mpf(k + 2) / 8 for k in range(outputs)]  # exact weights
+    shape = compute.Problem(expression, at(point)).output_shape
+    weights = (f"sum({np.array([float(v) for v in w]).reshape(shape).tolist()!r} * ({expression}))" if outputs > 1
+               else f"{float(w[0])!r}*({expression})")
+    for source, kind in ((expression, "jacobian"), (weights, "hessian")):
+        problem = compute.Problem(source, at(point))
+        n = len(flat)
+        numbers = compute.Numbers(problem, kind, (outputs, n) if kind == "jacobian" else (n, n))
+        with mpmath.workdps(40):
+            got = numbers.at(numbers.multi_columns())[0][0]
+        assert got.dtype == object
+        if kind == "jacobian":
+            want = [[mpmath.diff(lambda *x, i=i: f(*x)[i], flat, tuple(int(m == j) for m in range(n)))
+                     for j in range(n)] for i in range(outputs)]
+        else:
+            want = [[mpmath.diff(lambda *x: mpmath.fsum(wi * fi for wi, fi in zip(w, f(*x))), flat,
+                                 tuple(int(m == j) + int(m == k) for m in range(n))) for k in range(n)]
+                    for j in range(n)]
+        for got_entry, want_entry in zip(np.ravel(got), [v for row in want for v in row], strict=True):
+            assert abs(got_entry - want_entry) <= mpmath.mpf(10) ** -30 * max(1, abs(want_entry)), (kind, got_entry,
+                                                                                                   want_entry)
+
+
 KINKED = [op for op in TESTED if op.sample is not None and op.sample.kinks]
 
 

@@ -1,8 +1,10 @@
-"""The numeric path (more than 64 inputs, and ``--points``) has no formula to verify: every entry is float64
-arithmetic with an error estimate, and an entry whose digits are in doubt is named in a warning (exit 1) —
-never silent garbage (issue 15). Where an intermediate overflows or underflows but the answer is an ordinary
-number, the answer is printed. References: mpmath at 50 digits on derivatives written out here by hand, and
-closed forms; never jaccli's own output.
+"""The numeric path (more than 64 inputs, and ``--points``) has no formula to verify: an entry the multi-precision
+pass does not settle (past ``limits.MULTI_WORK``, and every ``--points`` line) is float64 arithmetic with an error
+estimate, and an entry whose digits are in doubt is named in a warning (exit 1) — never silent garbage (issue 15).
+Where an intermediate overflows or underflows but the answer is an ordinary number, the answer is printed. These
+tests are about that estimate, so the multi-precision pass is off here (``limits.MULTI_WORK`` = 0, as for a graph
+too large for it); tests/test_multi_precision.py tests the pass. References: mpmath at 50 digits on derivatives
+written out here by hand, and closed forms; never jaccli's own output.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ import mpmath
 import numpy as np
 import pytest
 
-from jaccli import accuracy, compute
+from jaccli import accuracy, compute, limits
 from jaccli.evaluate import Evaluator, random_rounding
 from jaccli.ir import build
 from jaccli.parsing import parse
@@ -23,6 +25,12 @@ mpmath.mp.dps = 50
 mp = mpmath
 N = 70  # inputs: beyond accuracy.SYMBOLIC_INPUTS, so the numeric path
 WIDER = np.finfo(np.longdouble).maxexp > np.finfo(float).maxexp  # x86: 80-bit long double, exponents to ±4932
+
+
+@pytest.fixture(autouse=True)
+def _estimate_only(monkeypatch):
+    """Every graph past the multi-precision pass's work limit: the estimate is what these tests check."""
+    monkeypatch.setattr(limits, "MULTI_WORK", 0)
 
 
 def _vector(value: str, count: int = N) -> str:
