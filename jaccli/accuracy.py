@@ -203,7 +203,8 @@ class Verifier:
                     return expr.evalf(digits, subs=subs, maxn=4 * digits + 100, strict=True), True
                 except PrecisionExhausted:
                     return expr.evalf(digits, subs=subs, maxn=4 * digits + 100), False
-        except CpuTimeUp:  # out_of_time() now says so
+        except CpuTimeUp:  # the timer's tick may come a little before process_time() passes the deadline
+            self.deadline = min(self.deadline, time.process_time())
             return None
         except Exception:  # noqa: BLE001 - a form evalf cannot evaluate: the entry stays unverified
             return None
@@ -680,7 +681,7 @@ MULTI_DIGITS = (30, 60, 120, 240)  # the precisions of the numeric path's mpmath
 
 
 def multi_precision(evaluate, columns, shape: tuple[int, ...], value: np.ndarray,
-                    point: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+                    point: np.ndarray) -> tuple[np.ndarray, np.ndarray, bool]:
     """The numeric path's correctly rounded values: ``evaluate(columns())`` (the derivative's graph evaluated by the
     engines in mpmath numbers, the point as typed made by ``columns`` at the working precision) at 30, 60, 120 and
     240 digits, as long as entries are left unsettled and the limits allow (``limits.MULTI_WORK`` entries made per
@@ -692,8 +693,10 @@ def multi_precision(evaluate, columns, shape: tuple[int, ...], value: np.ndarray
     overflow, so neither does x**2 at 1e200.
     A NaN or an infinity is taken only where float64's ``value`` is the same (mpmath raises on 1/0 where numpy gives
     inf).
-    Returns (values, settled), each of ``shape``; nothing is settled when the graph has an operation without an
-    mpmath form or the first precisions go past the limits. The work is counted first on an evaluation in float64
+    Returns (values, settled, complete): values and settled of ``shape``; complete when every precision was
+    evaluated (an entry still unsettled then disagrees at 120 and 240 digits: its float64 value is not to be
+    trusted either). Nothing is settled when the graph has an operation without an mpmath form or the first
+    precisions go past the limits. The work is counted first on an evaluation in float64
     at ``point`` (the same nodes, the same sizes): a graph past ``limits.MULTI_WORK`` is not started."""
     from .evaluate import NotMulti, TooMuchWork, WorkLimit, multi_precision_limits
 
@@ -704,11 +707,12 @@ def multi_precision(evaluate, columns, shape: tuple[int, ...], value: np.ndarray
         with multi_precision_limits(WorkLimit(limits.MULTI_WORK, deadline)), np.errstate(all="ignore"):
             evaluate(np.asarray(point, dtype=float)[None])
     except TooMuchWork:
-        return out, settled
+        return out, settled, False
     import mpmath
 
     previous = None
     value = np.asarray(value, dtype=float).reshape(shape)
+    complete = False
     for digits in MULTI_DIGITS:
         try:
             limit = WorkLimit(limits.MULTI_WORK, deadline, np.random.default_rng([SEED, digits]))
@@ -730,7 +734,9 @@ def multi_precision(evaluate, columns, shape: tuple[int, ...], value: np.ndarray
             if settled.all():
                 break
         previous = doubles
-    return out, settled
+    else:
+        complete = True
+    return out, settled, complete
 
 
 def _number_to_double(number) -> float:
@@ -763,9 +769,13 @@ def estimate(result, numbers, point: np.ndarray, value: np.ndarray, typed=None) 
     fixed, digits = fixed[0].reshape(np.shape(value)), digits[0].reshape(np.shape(value))
     columns = getattr(numbers, "multi_columns", None)
     if columns is not None and not large:  # correctly rounded where the graph is small enough for mpmath
-        exact, settled = multi_precision(lambda c: numbers.at(c)[0][0], columns, np.shape(value), value, point)
+        exact, settled, complete = multi_precision(lambda c: numbers.at(c)[0][0], columns, np.shape(value), value,
+                                                   point)
         fixed = np.where(settled, exact, fixed)
         digits = np.where(settled, np.inf, digits)
+        unsettled = complete & ~settled & np.isfinite(fixed) & ~in_doubt(fixed, digits)
+    else:
+        unsettled = np.zeros(np.shape(value), dtype=bool)
     doubt = in_doubt(fixed, digits)
     if doubt.any():
         result.failed = True
@@ -775,4 +785,11 @@ def estimate(result, numbers, point: np.ndarray, value: np.ndarray, typed=None) 
                                f"({_entry_names(result, indices, digits)}): with no formula to verify them (more "
                                f"than {SYMBOLIC_INPUTS} inputs), a cancellation or an intermediate overflow "
                                "in float64 cost them")
+    if unsettled.any():  # float64 and its estimate may agree on a value mpmath finds wrong at 240 digits
+        result.failed = True
+        indices = [tuple(int(i) for i in index) for index in np.argwhere(unsettled)]
+        result.warnings.append(f"{len(indices)} of {value.size} entries did not settle in mpmath at "
+                               f"{MULTI_DIGITS[0]} to {MULTI_DIGITS[-1]} digits ({_entry_names(result, indices)}): "
+                               "a cancellation or an absorbed term deeper than that; their float64 values may be "
+                               "wrong in any digit")
     return fixed

@@ -569,7 +569,22 @@ def exact_values(exprs: np.ndarray, problem: Problem) -> np.ndarray:
             out[index] = sympy.simplify(value) if sympy.count_ops(value) <= 200 else value
         except Exception:  # noqa: BLE001 - sympy's simplify failing inside (seen: hypot, cosh of complex): unsimplified
             out[index] = value
+        _check_exact_size(out[index])
     return out
+
+
+def _check_exact_size(value) -> None:
+    """Refuse an exact value with an integer longer than ``limits.MAX_EXACT_DIGITS`` digits (1.0001**99999 written
+    exactly has 400 000), before anything tries to write it."""
+    import sympy
+
+    for atom in value.atoms(sympy.Rational):
+        bits = max(int(atom.p).bit_length(), int(atom.q).bit_length())
+        digits = int(bits * 0.30103) + 1
+        if digits > limits.MAX_EXACT_DIGITS:
+            raise JaccliError(f"--exact: the exact value has an integer of about {digits} digits, beyond the limit "
+                              f"of {limits.MAX_EXACT_DIGITS} (limits.MAX_EXACT_DIGITS); drop --exact for the "
+                              "correctly rounded value, or give --digits N for N of its digits")
 
 
 FORWARD_SCALARS = 8

@@ -23,6 +23,9 @@ MAX_DENSE_ENTRIES = 1_000_000  # a dense Jacobian m·n or Hessian n·n, on every
 MAX_BATCH_ENTRIES = 10**7  # result entries of one chunk of --points lines held at once
 MAX_SYMBOLIC_EXTREMES = 6  # entries of one min()/max() given to sympy at a point (beyond: numbers without formula)
 MAX_DIGITS = 1000  # --digits N: significant digits printed from the exact formula
+# --exact: the integers of an exact value (numerator, denominator, …), in decimal digits; Python itself refuses
+# to write an integer of more than 4300 (sys.get_int_max_str_digits), and such a value is no use on a screen
+MAX_EXACT_DIGITS = 4000
 EXACT_SECONDS = 10.0  # --exact: the exact values at the point, simplified (budget.py: a child process, ended)
 # verifying a result at a point to the last digit (accuracy.py), checked between evaluations; CPU seconds of this
 # process, so that what is verified does not depend on how busy the machine is

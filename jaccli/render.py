@@ -13,6 +13,7 @@ from enum import Enum
 import numpy as np
 
 from . import layout, numtext
+from .errors import JaccliError
 from .labels import Labels
 
 SYMBOLIC_WIDTH = 28  # beside a value, a formula longer than this is left out (it is in JSON and without --at)
@@ -50,10 +51,15 @@ def formula(expr, power: str = "**") -> str:
     """
     import sympy
 
-    if isinstance(expr, sympy.Basic):
-        text = _product_text(expr, sympy.Symbol) or _printer().doprint(expr)
-    else:
-        text = str(expr)
+    try:
+        if isinstance(expr, sympy.Basic):
+            text = _product_text(expr, sympy.Symbol) or _printer().doprint(expr)
+        else:
+            text = str(expr)
+    except ValueError as exc:  # Python's own limit on writing a huge integer (4300 digits)
+        if "integer string conversion" not in str(exc):
+            raise
+        raise JaccliError("a formula holds an integer of more than 4300 digits, too long to write out") from None
     return text.replace("**", "^") if power == "^" else text
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import math
+from fractions import Fraction
 
 import mpmath
 import numpy as np
@@ -277,6 +278,21 @@ def test_exact_has_a_named_time_budget(run, monkeypatch):
     assert code == 2
     assert err == "Error: --exact (exact values at the point, simplified) did not finish within its time budget " \
                   "of 0.3 s\n"
+
+
+def test_an_exact_value_too_long_to_write_is_refused_with_a_pointer(run):
+    # d/dx x**y at (1.0001, 10⁴) exactly is 10⁴·(10001/10⁴)**9999: integers of about 40 000 digits (Python will
+    # not write more than 4300); --digits still gives its digits, from mpmath here as reference
+    code, out, err = run("derivative", "x**y", "--wrt", "x", "--at", "1.0001,1e4", "--exact")
+    assert code == 2 and out == ""
+    assert err.startswith("Error: --exact: the exact value has an integer of about 3999") and "--digits N" in err
+    code, out, err = run("derivative", "x**y", "--wrt", "x", "--at", "1.0001,1e4", "--digits", "30")
+    with mpmath.workdps(60):
+        want = mpmath.nstr(10**4 * (mpmath.mpf(10001) / 10**4) ** 9999, 30)
+    assert (code, out.strip()) == (0, want)
+    # below the limit the exact value is written out whole: 200·1.0001**199 = 200·10001**199/10**796
+    code, out, err = run("derivative", "x**y", "--wrt", "x", "--at", "1.0001,200", "--exact")
+    assert code == 0 and out.strip() == str(Fraction(200 * 10001**199, 10**796))
 
 
 def test_the_verifier_evaluates_functions_at_the_point_to_its_digits():
