@@ -32,8 +32,11 @@ EXACT_SECONDS = 10.0  # --exact: the exact values at the point, simplified (budg
 VERIFY_SECONDS = 10.0
 # the numeric path (no formula) at one point: the derivative's graph evaluated again in mpmath numbers at the point as
 # typed (accuracy.multi_precision), when each precision's evaluation makes at most MULTI_WORK entries (a node of 70
-# entries evaluated for 70 seeds: 4900; about 2–8 µs each), within MULTI_SECONDS of CPU for all precisions
-MULTI_WORK = 200_000
+# entries evaluated for 70 seeds: 4900; about 2.3 µs each, perturbation included: 0.23 s a precision at the limit),
+# within MULTI_SECONDS of CPU for all precisions. A 70×70 Hessian of sum(sin(x)*x) makes 51 000; the gradient of an
+# elementwise sum at 10⁴ points 140 000 (0.64 s for two precisions: past the limit, so bench/run.py's "wide
+# elementwise" row keeps its float64 and estimate)
+MULTI_WORK = 100_000
 MULTI_SECONDS = 2.0
 
 
