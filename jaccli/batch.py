@@ -268,7 +268,7 @@ class PointReader:
                 continue
             problem = None
             if len(tokens) != width:
-                problem = f"expected {width} values ({_few(self.labels)}), got {len(tokens)}"
+                problem = f"expected {width} value{'s' * (width != 1)} ({_few(self.labels)}), got {len(tokens)}"
             else:
                 try:
                     row = [float(t) for t in tokens]

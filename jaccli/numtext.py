@@ -146,10 +146,12 @@ def _lines(values: np.ndarray) -> Iterator[str]:
             yield "\n".join(_texts(part)) + "\n"
 
 
-def rows(matrix, separator: str = " ", precision: int | None = None, lead: list[list[str]] | None = None) -> str:
+def rows(matrix, separator: str = " ", precision: int | None = None, lead: list[list[str]] | None = None,
+         parallel: bool = True) -> str:
     """Each row of a 2-D float array as one line, like ``render.number`` prints each entry.
 
-    ``lead``: columns of ready text (one string per row each) that start every line.
+    ``lead``: columns of ready text (one string per row each) that start every line. ``parallel``: a large matrix
+    may be formatted in two halves on two processes.
     """
     matrix = np.asarray(matrix, dtype=float) + 0.0  # -0.0 + 0.0 is 0.0: zero prints as 0, as render.number does
     lead = lead or []
@@ -159,7 +161,7 @@ def rows(matrix, separator: str = " ", precision: int | None = None, lead: list[
         line = separator.join([f"%.{precision}g"] * matrix.shape[1])
         texts = [line % tuple(row) for row in matrix.tolist()]
         return "\n".join(map(separator.join, zip(*lead, texts)) if lead else texts) + "\n"
-    if matrix.size >= PARALLEL_ENTRIES and len(matrix) > 1:
+    if parallel and matrix.size >= PARALLEL_ENTRIES and len(matrix) > 1:
         half = len(matrix) // 2
         first, second = (matrix[:half], [c[:half] for c in lead]), (matrix[half:], [c[half:] for c in lead])
         return "".join(_two_ways(lambda part: _rows(part[0], separator, part[1]), first, second))

@@ -572,10 +572,12 @@ def batch_header(fmt: Format, variables: list[str], result_labels: list[str]) ->
 
 
 def batch_rows(fmt: Format, points: np.ndarray, values: np.ndarray, shape: tuple[int, ...],
-               precision: int | None = None, point_texts: list[list[str]] | None = None) -> str:
+               precision: int | None = None, point_texts: list[list[str]] | None = None,
+               parallel: bool = True) -> str:
     """One line per point: plain = the flattened result; csv = point then result; json = JSON Lines.
 
     ``point_texts`` (columns of the point as written in the input) make CSV repeat the point as typed.
+    ``parallel``: large chunks may be formatted on two processes (not inside a child that is itself one).
     """
     flat = values.reshape(len(values), -1)
     if len(flat) == 0:
@@ -588,6 +590,6 @@ def batch_rows(fmt: Format, points: np.ndarray, values: np.ndarray, shape: tuple
         return text + "\n"
     if fmt is Format.csv:
         if point_texts:
-            return numtext.rows(flat, ",", precision, lead=point_texts)
-        return numtext.rows(np.column_stack([points, flat]), ",", precision)
-    return numtext.rows(flat, " ", precision)
+            return numtext.rows(flat, ",", precision, lead=point_texts, parallel=parallel)
+        return numtext.rows(np.column_stack([points, flat]), ",", precision, parallel=parallel)
+    return numtext.rows(flat, " ", precision, parallel=parallel)

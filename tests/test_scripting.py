@@ -62,6 +62,17 @@ def test_bad_line_is_exit_2_with_its_number(runner):
     assert result.stdout == "2 1\n"  # the good lines before it are still printed
 
 
+def test_a_bad_line_after_many_chunks_keeps_every_line_before_it_in_order(runner):
+    # chunks of 16 384 lines are written out by a forked child while the next is computed (cli._batch_text): the
+    # ones before the bad line must all arrive, in order, before the error
+    x = np.arange(1, 40_001) / 7
+    text = "\n".join(map(repr, x.tolist())) + "\n1 2\n3\n"
+    result = runner.invoke(app, ["derivative", "x**2", "--points", "-"], input=text)
+    assert result.exit_code == 2
+    assert result.stderr.startswith("Error: line 40001: expected 1 value (x), got 2")
+    np.testing.assert_array_equal(np.array(result.stdout.split(), dtype=float), 2 * x)  # d/dx x² = 2x, exact
+
+
 @pytest.mark.parametrize("bad, message", [("abc 1", "value 1 is not a number"), ("nan 1", "NaN and infinity")])
 def test_skip_bad_skips_with_a_warning_and_keeps_the_rest(runner, bad, message):
     result = runner.invoke(app, ["gradient", "x*y", "--points", "-", "--skip-bad"], input=f"1 2\n{bad}\n3 4\n")
