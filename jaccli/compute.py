@@ -21,7 +21,7 @@ from .accuracy import SYMBOLIC_INPUTS  # beyond this many inputs, numbers at a p
 from .errors import JaccliError, LimitError, ShapeError
 from .evaluate import MULTI
 from .labels import entry_labels
-from .parsing import Function, check_order, element_label, parse
+from .parsing import Function, check_order, element_label, parse, parse_tree
 from .result import Panel, Result
 
 _SUBSCRIPTS = str.maketrans("0123456789", "₀₁₂₃₄₅₆₇₈₉")
@@ -205,9 +205,27 @@ def _multi_value(value) -> np.ndarray:
         for k, (text, double) in enumerate(zip(np.asarray(value.typed, dtype=str).ravel().tolist(),
                                                value.array.ravel().tolist())):
             read = _fraction(text)
-            if read is not None and float(read) == double:
-                flat[k] = mpmath.mpf(read.numerator) / read.denominator  # rounded once, at the working precision
+            if read is not None:
+                if float(read) == double:
+                    flat[k] = mpmath.mpf(read.numerator) / read.denominator  # rounded once, at the working precision
+            elif math.isfinite(double):  # pi/3, sqrt(2): the same safe parser, evaluated in mpmath numbers
+                exact = _multi_expression(text)
+                if exact is not None and math.isclose(float(exact), double, rel_tol=4e-16, abs_tol=0.0):
+                    flat[k] = exact
     return out
+
+
+def _multi_expression(text: str):
+    """A point value written as an expression (``pi/3``) in mpmath numbers at the working precision, or None."""
+    from .evaluate import Evaluator
+
+    try:
+        root = ir.build(parse_tree(text, allow_variables=False), {})
+        if root.shape != ():
+            return None
+        return Evaluator({}, 0, dtype=object)(root)[()]
+    except (JaccliError, ArithmeticError, ValueError, TypeError):
+        return None
 
 
 def _longdouble(text: str) -> float:

@@ -85,6 +85,13 @@ def test_an_intermediate_out_of_range_gives_the_exact_answer(run, command, expre
     assert json.loads(out)["value"] == [rounded(derivative, at)] * N
 
 
+def test_a_point_written_as_an_expression_is_read_exactly(run):
+    # tan′ = 1/cos² is exactly 4 at π/3; at the double nearest π/3 it is 4.0000000000000018 (2 ulps above)
+    code, out, err = run("derivative", "tan(x)", "--at", _vector("pi/3"), "--format", "json")
+    assert (code, err) == (0, "")
+    assert json.loads(out)["value"] == [4.0] * N
+
+
 def test_every_entry_of_a_jacobian_and_its_parameters_as_typed(run):
     # f_i = a·sin(x_i)·x_{i+1 mod n}: J has two entries a row; a = 0.1 as typed, not the double nearest it
     texts = [str(Fraction(k, 7) + Fraction(1, 10)) for k in range(N)]
