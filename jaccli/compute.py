@@ -630,12 +630,13 @@ def _symbolic(problem: Problem, many: bool, notes: list | None = None) -> bool:
 
 def _numbers_instead(problem: Problem, notes: list | None, what: str = "the formulas would be") -> bool:
     """Whether a result whose formulas are beyond the symbolic limits is computed without them: at a point (and not
-    --exact, which is the formulas at the point), as beyond 64 inputs: float64 from the engines, with the numeric
-    path's error estimate, and a note saying so. Without a point the refusal stands."""
+    --exact, which is the formulas at the point), as beyond 64 inputs: from the engines, with the numeric path's
+    multi-precision pass and error estimate, and a note saying so. Without a point the refusal stands."""
     if notes is None or problem.values is None or problem.exact:
         return False
-    notes.append(f"no formula: {what} too large to write out; the values are float64 arithmetic on the "
-                        "derivative's graph, with an error estimate")
+    notes.append(f"no formula: {what} too large to write out; the values come from the derivative's graph, "
+                 "evaluated in mpmath where it is small enough (correctly rounded), else float64 with an error "
+                 "estimate")
     return True
 
 
