@@ -364,7 +364,8 @@ def print_result(result, out: Out) -> None:
         streams.say(f"Warning: {warning}")
     if "ok" in result.extra:
         x = result.extra
-        verdict = "agrees" if x["ok"] else "DISAGREES" if x["max_abs_error"] is not None else "cannot compare"
+        verdict = ("agrees" if x["ok"] else "DISAGREES" if x.get("disagrees")
+                   else "cannot compare" if x["max_abs_error"] is None else "agrees where comparable")
         errors = [render.number(float("nan") if x[k] is None else x[k], 3) for k in ("max_abs_error", "max_rel_error")]
         streams.say(f"Check: {verdict} with {x['check_method']}: max abs error {errors[0]}, max rel error {errors[1]}")
     raise typer.Exit(result.exit_code)

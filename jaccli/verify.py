@@ -70,7 +70,8 @@ def finite_differences(root: ir.Node, variables, point: dict) -> tuple[np.ndarra
 
 
 def complex_step(root: ir.Node, variables, point: dict) -> np.ndarray | None:
-    """m×n Jacobian from Im f(x + ih e_j)/h, or None when an operation on the way is not analytic."""
+    """m×n Jacobian from Im f(x + ih e_j)/h, or None when an operation on the way is not analytic, or f is not a
+    finite real number at x itself."""
     x = _flat_point(variables, point)
     n = x.size
     # h << |x| however small x is (no cancellation to fear, so no floor), and h << 1 where f may vary on a scale of
@@ -78,6 +79,9 @@ def complex_step(root: ir.Node, variables, point: dict) -> np.ndarray | None:
     steps = np.maximum(COMPLEX_STEP * np.where(x != 0, np.minimum(np.abs(x), 1.0), 1.0), np.nextafter(0.0, 1.0))
     try:
         with np.errstate(all="ignore"):
+            real = Evaluator({name: np.asarray(value, dtype=float)[None] for name, value in point.items()}, 1)(root)
+            if not np.all(np.isfinite(real)):  # log(x) at −1 is not real: Im f(x + ih)/h there is π/h, no derivative
+                return None
             values = Evaluator(_perturbed(variables, point, 1j * steps[None], complex), 1, complex)(root)
     except (NotAnalytic, TypeError, ValueError):  # abs, max, erf…: the complex step cannot go through
         return None
@@ -149,6 +153,8 @@ def check(result: Result, root, variables, point: dict,
         "max_rel_error": _max(rel_error),
         "check_method": method,
         "ok": ok,
+        # some comparable entry is out of its tolerance (not ok alone: an entry that is not finite cannot be compared)
+        "disagrees": bool(np.any(finite & ~(abs_error <= tolerance))),
     })
     if not finite.all():
         result.warnings.append(f"check: {int(np.sum(~finite))} of {finite.size} entries are not finite, "

@@ -110,6 +110,22 @@ def test_not_finite_value_warns_and_exits_1(run):
     assert "Traceback" not in err
 
 
+def test_where_the_function_is_not_real_the_check_cannot_compare_not_disagree(run):
+    # log(x) at −1 is not a real number: the complex step's Im log(−1 + ih)/h is π/h (3e20), no derivative; it was
+    # reported as a disagreement
+    code, out, err = run("derivative", "log(x)", "--at", "-1", "--check", "--format", "plain")
+    assert code == 1 and "DISAGREES" not in err
+    assert "Check: cannot compare with central differences" in err
+
+
+def test_entries_that_cannot_be_compared_do_not_make_the_others_disagree(run):
+    # ∇(sqrt(x)·y) at (0, 1) = (inf, 0): the second entry agrees with the complex step, the first is not finite
+    code, out, err = run("gradient", "sqrt(x)*y", "--at", "0,1", "--check", "--format", "json")
+    assert code == 1
+    assert "Check: agrees where comparable with complex step" in err
+    assert json.loads(out)["disagrees"] is False
+
+
 @pytest.mark.parametrize(("expression", "point", "function", "expected"), [
     ("abs(x)", "0", "abs", "0"),
     ("relu(x)", "0", "relu", "0.5"),
