@@ -487,6 +487,8 @@ def _finish(result: Result, problem: Problem, numbers: Numbers, exprs: np.ndarra
 
         value = accuracy.estimate(result, numbers, problem.point, value, problem.typed_point)
     _attach(result, problem, value, kinks)
+    if isinstance(numbers, Numbers):
+        _warn_not_real(result, numbers, problem.point)
     if check:
         from . import verify
 
@@ -551,6 +553,38 @@ def _attach(result: Result, problem: Problem, value: np.ndarray, kinks: set[str]
         result.warnings.append(f"the result is not finite at this point ({bad} of {result.value.size} "
                                "entries are NaN or infinite)")
     return result
+
+
+NOT_REAL_ENTRIES = 100_000  # _warn_not_real evaluates f at the point for results and points up to this size
+
+
+def _warn_not_real(result: Result, numbers: Numbers, point: np.ndarray) -> None:
+    """A warning where the function itself is not a real number at the point though its derivative's formula has a
+    value there: d/dx log(x) = 1/x is −1 at x = −1, where log(−1) = iπ (so are log2, log10, atanh beyond ±1, a
+    negative base to a real power). The value printed is then the derivative of the complex continuation. Told
+    apart from a removable singularity (sin(x)/x at 0 is NaN in float64 too) by the complex evaluation, which
+    gives a finite number with an imaginary part only in the first case."""
+    from .evaluate import Evaluator, NotAnalytic
+
+    engine = numbers.problem.ad
+    if not result.finite or max(engine.root.size, np.size(point)) > NOT_REAL_ENTRIES:
+        return  # not finite: that warning says enough; large: one more evaluation of f is not free (10⁷ entries)
+    env = numbers.env(np.asarray(point, dtype=float).reshape(1, -1))
+    with np.errstate(all="ignore"):
+        real = np.asarray(engine.value(env), dtype=float)
+        if not np.isnan(real).any():
+            return
+        try:
+            complex_env = {name: np.asarray(value, dtype=complex)[:, None] for name, value in env.items()}
+            values = np.broadcast_to(Evaluator(complex_env, 2, complex)(engine.root), (1, 1) + engine.root.shape)
+        except (NotAnalytic, TypeError, ValueError):  # abs, max…: no complex form, no verdict
+            return
+        values = values.reshape(real.shape)
+        imaginary = np.isnan(real) & np.isfinite(values) & (values.imag != 0)
+    if imaginary.any():
+        result.warnings.append(f"the function is not a real number at this point ({int(imaginary.sum())} of "
+                               f"{imaginary.size} of its values are complex, as log(x) is for x < 0): the value "
+                               "shown is the derivative of its complex continuation")
 
 
 def _warn_not_finite_exact(result: Result) -> None:

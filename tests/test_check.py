@@ -155,3 +155,21 @@ def test_check_of_a_result_that_is_not_finite_is_json_with_nulls(run, command):
     doc = json.loads(out)
     assert doc["ok"] is False and "Traceback" not in err
     assert None in np.ravel(np.array(doc["abs_error"], dtype=object)).tolist()
+
+
+@pytest.mark.parametrize(("expression", "point", "want"), [
+    ("log(x)", "-1", -1.0),  # 1/x; log(−1) = iπ
+    ("atanh(x)", "2", -1 / 3),  # 1/(1 − x²); atanh(2) = 0.549… + iπ/2
+    ("[log(x), x]", "-4", [-0.25, 1.0]),  # one of two outputs complex
+])
+def test_a_function_that_is_not_real_at_the_point_is_said_to_be(run, expression, point, want):
+    code, out, err = run("jacobian" if expression.startswith("[") else "derivative", expression, "--at", point,
+                         "--format", "json")
+    assert json.loads(out)["value"] == (want if isinstance(want, float) else [[w] for w in want])
+    assert "Warning: the function is not a real number at this point" in err and code == 0
+
+
+@pytest.mark.parametrize(("expression", "point"), [("log(x)", "2"), ("sin(x)/x", "1e-300"), ("sqrt(x)", "4")])
+def test_a_real_function_gets_no_such_warning(run, expression, point):
+    code, out, err = run("derivative", expression, "--at", point)
+    assert "not a real number" not in err
