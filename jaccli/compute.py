@@ -193,26 +193,12 @@ class Problem:
 
 def _multi_value(value) -> np.ndarray:
     """A point value (``points.Value``) in mpmath numbers, read from its texts as typed where they read back to the
-    same doubles."""
-    import mpmath
+    same doubles (an expression such as pi/3 through the same safe parser)."""
+    from .evaluate import multi, multi_typed
 
-    from .evaluate import multi
-    from .ir import _fraction
-
-    out = multi(value.array)
-    if value.typed is not None:
-        flat = out.reshape(-1)
-        for k, (text, double) in enumerate(zip(np.asarray(value.typed, dtype=str).ravel().tolist(),
-                                               value.array.ravel().tolist())):
-            read = _fraction(text)
-            if read is not None:
-                if float(read) == double:
-                    flat[k] = mpmath.mpf(read.numerator) / read.denominator  # rounded once, at the working precision
-            elif math.isfinite(double):  # pi/3, sqrt(2): the same safe parser, evaluated in mpmath numbers
-                exact = _multi_expression(text)
-                if exact is not None and math.isclose(float(exact), double, rel_tol=4e-16, abs_tol=0.0):
-                    flat[k] = exact
-    return out
+    if value.typed is None:
+        return multi(value.array)
+    return multi_typed(value.array, np.asarray(value.typed, dtype=str).ravel().tolist(), _multi_expression)
 
 
 def _multi_expression(text: str):

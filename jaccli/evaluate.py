@@ -301,6 +301,29 @@ def _vectorized(op, count: int):
     return ufunc
 
 
+def multi_typed(doubles: np.ndarray, texts, other=None) -> np.ndarray:
+    """``doubles`` as mpmath numbers at the working precision, each read from its text as typed (``0.1`` as 1/10,
+    ``1/3``, rounded once) where the text is such a number and reads back to the same double; ``other(text)``, if
+    given, for a text that is not (``pi/3``: an mpmath number, or None); else the double itself."""
+    import mpmath
+
+    from .ir import _fraction
+
+    doubles = np.asarray(doubles, dtype=float)
+    out = multi(doubles)
+    flat = out.reshape(-1)
+    for k, (text, double) in enumerate(zip(texts, doubles.reshape(-1).tolist())):
+        read = _fraction(text)
+        if read is not None:
+            if float(read) == double:
+                flat[k] = mpmath.mpf(read.numerator) / read.denominator
+        elif other is not None and math.isfinite(double):
+            exact = other(text)
+            if exact is not None and math.isclose(float(exact), double, rel_tol=4e-16, abs_tol=0.0):
+                flat[k] = exact
+    return out
+
+
 def multi(values) -> np.ndarray:
     """An array of numbers as an object array of mpmath numbers (exactly: a double is a binary fraction)."""
     import mpmath

@@ -143,18 +143,13 @@ class Constant:
         its text reads back to the same double; else the double itself."""
         import mpmath
 
-        from .evaluate import multi
+        from .evaluate import multi, multi_typed
 
         if self.symbol in NAMED_CONSTANTS:
             return np.full(self.value.shape, NAMED_CONSTANTS[self.symbol][1](mpmath), dtype=object)
-        out = multi(self.value)
         if self.texts is not None and len(self.texts) == self.value.size:
-            flat = out.reshape(-1)
-            for k, (text, double) in enumerate(zip(self.texts, self.value.reshape(-1).tolist())):
-                read = _fraction(text)
-                if read is not None and float(read) == double:
-                    flat[k] = mpmath.mpf(read.numerator) / read.denominator  # rounded once
-        return out
+            return multi_typed(self.value, self.texts)
+        return multi(self.value)
 
     def __eq__(self, other):
         return isinstance(other, Constant) and self._key == other._key
