@@ -326,6 +326,20 @@ class _CPrinter(_Printing, C99CodePrinter):
         return f"{len(logits)}, (const double[]){{{', '.join(self._print(z) for z in logits)}}}"
 
 
+def _record_forms_first() -> None:
+    """A record's own code (``Op.code``) wins over the printers' known functions: sympy prints gamma as math.gamma,
+    which raises at a pole where jaccli gives inf or NaN, so the record names a helper that does as jaccli does."""
+    from .registry import public_ops
+
+    for printer in (_NumpyPrinter, _CPrinter):
+        for op in public_ops():
+            if op.code.get(printer._language):
+                setattr(printer, f"_print_{op.name}", printer._print_Function)
+
+
+_record_forms_first()
+
+
 # --- helpers -------------------------------------------------------------------------------
 # The formulas of ``numeric`` and ``softmax``: shifted by the max, and 1 - s_i never by subtraction.
 
@@ -534,8 +548,10 @@ def _python_source(command, expression, params, shapes, shape, lines, outputs, h
         if text is not None:
             body.append(f"    out[{', '.join(map(str, index)) if index else '()'}] = {text}")
     body.append("    return out")
-    imports = ["import math", "import numpy as np"] if "math" in modules else ["import numpy as np"]
-    parts = ["\n".join(imports)] + _helper_sources(helpers, _PY_HELPERS, "numpy") + ["\n".join(head + body)]
+    sources = _helper_sources(helpers, _PY_HELPERS, "numpy")
+    uses_math = "math" in modules or any("math." in source for source in sources)  # a helper may use it (lgamma)
+    imports = ["import math", "import numpy as np"] if uses_math else ["import numpy as np"]
+    parts = ["\n".join(imports)] + sources + ["\n".join(head + body)]
     return "\n\n\n".join(parts) + "\n"
 
 

@@ -291,8 +291,8 @@ def _vectorized(op, count: int):
         def entry(*values):
             try:
                 out = op.mp(mpmath, *values)
-            except (ZeroDivisionError, ValueError, TypeError):
-                return mpmath.mpf("nan")
+            except (ArithmeticError, ValueError, TypeError):  # 1/0; exp(1e71): "too many digits" (OverflowError)
+                return mpmath.mpf("nan")  # that entry keeps float64's value (taken where float64's is not finite too)
             if isinstance(out, bool) or isinstance(out, int):
                 return mpmath.mpf(out)
             return out if isinstance(out, mpmath.mpf) else mpmath.mpf("nan")  # complex: no real value here

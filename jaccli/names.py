@@ -24,12 +24,13 @@ MISSING = {
     "exp2": "2^x", "square": "x^2",
     "power": "x^y", "pow": "x^y", "reciprocal": "1/x", "sech": "1/cosh(x)", "csch": "1/sinh(x)", "coth": "1/tanh(x)",
     "arcsec": "acos(1/x)", "arccsc": "asin(1/x)", "arccot": "atan(1/x)", "asec": "acos(1/x)",
-    "acsc": "asin(1/x)", "acot": "atan(1/x)", "sinc": "sin(x)/x", "erfc": "1 - erf(x)",
+    "acsc": "asin(1/x)", "acot": "atan(1/x)", "sinc": "sin(x)/x",
     "logaddexp": "log(exp(x) + exp(y)), or logsumexp([x, y])", "deg2rad": "x*pi/180", "radians": "x*pi/180",
     "rad2deg": "x*180/pi", "degrees": "x*180/pi", "floor": None, "ceil": None, "round": None,
     "trunc": None, "mod": None, "fmod": None, "eig": None, "inner": "dot(a, b)",
     "diff": None, "heaviside": None,
-    "gamma": None, "lgamma": None, "gammaln": None, "factorial": None, "exp10": "10^x",
+    "factorial": "gamma(x + 1)", "exp10": "10^x", "trigamma": "polygamma(1, x)", "loggamma": "lgamma(x)",
+    "beta": "gamma(a)*gamma(b)/gamma(a + b)", "betaln": "lgamma(a) + lgamma(b) - lgamma(a + b)",
 }
 
 OPERATORS = [  # (how it is written, an example, what it means)

@@ -43,7 +43,10 @@ OPERATORS = {"neg": "-{0}", "add": "{0} + {1}", "sub": "{0} - {1}", "mul": "{0} 
              "stack": "[{0}, {1}]", "matmul": "{0} @ {1}",
              "slice": "{0}[3:0:-2]", "concatenate": "concatenate([{0}, {1}])", "reshape": "reshape({0}, (3, 2))",
              "less": "{0} < {1}", "less_equal": "{0} <= {1}", "greater": "{0} > {1}", "greater_equal": "{0} >= {1}",
-             "equal": "{0} == {1}", "not_equal": "{0} != {1}", "variance": "var({0})"}
+             "equal": "{0} == {1}", "not_equal": "{0} != {1}", "variance": "var({0})",
+             "polygamma": "polygamma(2, {0})"}
+# Leading arguments that must be constants (the order n of polygamma): the sample draws the others.
+FIXED = {"polygamma": (2,)}
 # Functions that build a constant array from constant arguments (no variable, no derivative): numpy's values.
 CONSTANT_ARRAYS = {
     "arange": [("arange(4)", np.arange(4.0)), ("arange(1, 3)", np.arange(1.0, 3.0)),
@@ -118,7 +121,7 @@ def mp_function(op, shapes):
             chunk = list(flat[offset:offset + size])
             args.append(chunk if shape else chunk[0])
             offset += size
-        out = op.mp(mpmath, *args)
+        out = op.mp(mpmath, *FIXED.get(op.name, ()), *args)
         return list(out) if isinstance(out, list) else [out]
 
     return f

@@ -57,7 +57,8 @@ def test_functions_as_json_is_the_mapping(jaccli):
 @pytest.mark.parametrize("typed, says, never", [
     ("sinn", "did you mean 'sin', 'sinh' or 'sign'?", None),
     ("lg", "did you mean 'log10'?", "'log'"),
-    ("erfc", "jaccli has no erfc; write 1 - erf(x)", "erf'"),
+    ("factorial", "jaccli has no factorial; write gamma(x + 1)", None),
+    ("exp10", "jaccli has no exp10; write 10^x", "exp'"),
     ("eig", "jaccli has no eig", None),
     ("diff", "jaccli has no diff", "dot"),
     ("arctan2", "did you mean 'atan2'?", None),

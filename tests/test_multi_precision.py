@@ -141,3 +141,17 @@ def test_points_lines_keep_the_estimate(run):
     line = " ".join(["1e-12"] * N)
     code, out, err = run("derivative", "(sqrt(1+x)-1)/x", "--shape", f"x={N}", "--points", "-", input=line + "\n")
     assert code == 1 and "point 1: 70 of 70 entries have fewer than" in err
+
+
+def test_an_entry_mpmath_cannot_hold_leaves_the_others_to_it(run):
+    # exp(2.27e71) is "too many digits" for mpmath (OverflowError): that entry keeps float64's value (inf there, as
+    # the result says), and the pass goes on for the others; it stopped for all 70 before, and erf's last bit at
+    # −0.75 came out as float64's (…707e-40 for …7069e-40)
+    texts = ["-227e69", "-0.75"] + ["0.5"] * (N - 2)
+    code, out, err = run("derivative", "erf(sigmoid(x)**-2)", "--at", ",".join(texts), "--format", "json")
+    with mp.workdps(60):
+        x = mp.mpf("-0.75")
+        want = float(mp.diff(lambda t: mp.erf((1 + mp.exp(-t)) ** 2), x))
+    value = json.loads(out)["value"]
+    assert value[1] == want == -1.5061991931077069e-40
+    assert value[0] is None and "not finite" in err

@@ -40,6 +40,8 @@ def test_every_name_is_callable():
             args = ", ".join(["[x]"] + ["0"] * (least - 1))
         elif name in ("det", "logdet", "inv", "trace", "solve"):  # a square matrix first
             args = ", ".join(["A"] + ["x"] * (least - 1))
+        elif name == "polygamma":  # the order first: a whole number
+            args = "1, x"
         else:
             args = ", ".join(["x"] + ["2" if name == "reshape" else "x"] * (least - 1))
         compute.jacobian(f"{name}({args})", None, shapes=EXAMPLE_SHAPES)
