@@ -298,8 +298,10 @@ def eigenvalues(result: Result) -> Result:
             _text(v, result) + (f" (×{m})" if m > 1 else "") for v, m in found))
         return result
     matrix = np.asarray(result.value, dtype=float)
-    if not np.all(np.isfinite(matrix)):
-        raise JaccliError("--eig: the Jacobian is not finite at this point")
+    if not np.all(np.isfinite(matrix)):  # the result says so already (exit 1); it stays printed
+        result.extra.update({"eigenvalues": None, "stability": None})
+        result.warnings.append("--eig: no eigenvalues, the Jacobian is not finite at this point")
+        return result
     pairs = (_exact_pairs(result, n) or _pairs(np.linalg.eigvals(matrix))) if n else []
     verdict, kind = stability(pairs)
     result.extra["eigenvalues"] = pairs
@@ -375,8 +377,10 @@ def singular_values(result: Result) -> Result:
     if result.value is None:
         raise JaccliError("--svd needs a point: give --at (singular values are numbers)")
     matrix = np.asarray(result.matrix(result.value), dtype=float)
-    if not np.all(np.isfinite(matrix)):
-        raise JaccliError("--svd: the matrix is not finite at this point")
+    if not np.all(np.isfinite(matrix)):  # the result says so already (exit 1); it stays printed
+        result.extra.update({"singular_values": None, "rank": None, "condition_number": None, "verdict": None})
+        result.warnings.append("--svd: no singular values, the matrix is not finite at this point")
+        return result
     m, n = matrix.shape
     exact = _exact_singular_values(result, m, n)
     if exact is not None:

@@ -365,7 +365,8 @@ def print_result(result, out: Out) -> None:
     if "ok" in result.extra:
         x = result.extra
         verdict = ("agrees" if x["ok"] else "DISAGREES" if x.get("disagrees")
-                   else "cannot compare" if x["max_abs_error"] is None else "agrees where comparable")
+                   else "cannot compare" if x["max_abs_error"] is None or not x.get("compared", 1)
+                   else "agrees where comparable")
         errors = [render.number(float("nan") if x[k] is None else x[k], 3) for k in ("max_abs_error", "max_rel_error")]
         streams.say(f"Check: {verdict} with {x['check_method']}: max abs error {errors[0]}, max rel error {errors[1]}")
     raise typer.Exit(result.exit_code)
@@ -666,6 +667,14 @@ def _shapes_for(expression: str, names: list[str] | None, specs: list[str] | Non
                 wrt=None) -> dict:
     """--shape values; with --points, a lone variable (of --wrt) is an array as wide as the lines."""
     shapes = _shapes(specs)
+    if shapes:  # a misspelt name would leave the variable scalar, silently
+        from .parsing import parse, suggest
+
+        variables = parse(expression, names).variables
+        unknown = [name for name in shapes if name not in variables]
+        if unknown:
+            raise JaccliError(f"--shape names {', '.join(unknown)}, which the expression does not use (its "
+                              f"variables: {', '.join(variables) or 'none'}){suggest(unknown[0], variables)}")
     if width and width > 1:
         from .parsing import parse
 

@@ -41,7 +41,11 @@ def _multiplier_names(taken: set[str], m: int) -> list[str]:
 
 
 def _side(text: str) -> str:
-    """A constraint as an expression equal to zero: ``g`` or ``lhs = rhs`` (as ``(lhs) - (rhs)``)."""
+    """A constraint as an expression equal to zero: ``g`` or ``lhs = rhs`` (as ``(lhs) - (rhs)``; ``==`` too)."""
+    if re.search(r"<|>|!=", text):  # a comparison is a 0/1 function: g = 0 would silently mean "it fails"
+        raise JaccliError(f"--constraint '{text}': only equations are supported (g, or lhs = rhs); an inequality "
+                          "constraint is not")
+    text = re.sub(r"(?<![<>=!])==(?!=)", "=", text)
     parts = [part.strip() for part in re.split(r"(?<![<>=!])=(?!=)", text)]
     if len(parts) == 1:
         return text

@@ -489,8 +489,10 @@ def bind(variables: tuple[str, ...], specs: list[str], stdin=None) -> dict[str, 
     if named:
         unknown = [n for n in named if n not in variables]
         if unknown:
+            from .parsing import suggest
+
             raise ParseError(f"--at names {', '.join(unknown)}, which the expression does not use "
-                             f"(its variables: {names})")
+                             f"(its variables: {names}){suggest(unknown[0], variables)}")
         missing = [n for n in variables if n not in named]
         if missing:
             raise ParseError(f"no value for {', '.join(missing)}; give --at {missing[0]}=…")
@@ -500,7 +502,8 @@ def bind(variables: tuple[str, ...], specs: list[str], stdin=None) -> dict[str, 
     if len(variables) == 1:
         return {variables[0]: positional[0] if len(positional) == 1 else stack_values(positional)}
     if len(positional) != len(variables):
-        example = "--at " + ",".join(f"{v}={i + 1}" for i, v in enumerate(variables[:2]))
+        shown = variables if len(variables) <= 4 else variables[:3]
+        example = "--at " + ",".join(f"{v}={i + 1}" for i, v in enumerate(shown)) + ("" if shown == variables else ",…")
         lines = max((sum(1 for line in _strip_comments(text).splitlines() if line.strip()) for text in read), default=0)
         several = (f" The input has {lines} lines: for one result per line (a point each), use --points "
                    "instead of --at." if lines > 1 else "")

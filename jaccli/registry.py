@@ -1094,16 +1094,31 @@ _comparison("equal", "==", np.equal, "Eq")
 _comparison("not_equal", "!=", np.not_equal, "Ne")
 
 
-def _where_partials(node):
-    c = node.args[0]
-    # the condition's partial is 0, not None: reverse mode then reaches a comparison below it, whose kink rule
-    # flags a point on the boundary (a = b) as abs flags 0
-    zero = None if c.is_constant else number(0.0)
-    return zero, call("where", c, ONE, number(0.0)), call("where", c, number(0.0), ONE)
+# where's derivative selects the chosen branch's, never multiplies the other's by 0: where(x != 0, sin(x)/x, 1) at 0
+# has the unchosen branch's derivative NaN there, and 0·NaN is NaN (JAX's and PyTorch's well-known trap: their
+# gradient of this "safe sinc" is NaN at 0; its derivative is 0). The condition's cotangent is 0, not None: reverse
+# mode then reaches a comparison below it, whose kink rule flags a point on the boundary (a = b) as abs flags 0.
 
 
-elementwise("where", lambda c, a, b: np.where(c != 0, a, b), _where_partials,
-            lambda sp: lambda c, a, b: sp.Piecewise((a, sp.Ne(c, 0)), (b, True)), arity=(3, 3),
+def _where_jvp(node, tangents):
+    c, a, b = node.args
+    tc, ta, tb = tangents
+    if ta is None and tb is None:
+        return None if tc is None else broadcast_to(mul(number(0.0), tc), node.shape)
+    zero = number(0.0)
+    return broadcast_to(call("where", c, zero if ta is None else ta, zero if tb is None else tb), node.shape)
+
+
+def _where_vjp(node, g):
+    c, a, b = node.args
+    zero = number(0.0)
+    gc = None if c.is_constant else sum_to(broadcast_to(zero, node.shape), c.shape)
+    return [gc, sum_to(call("where", c, g, zero), a.shape), sum_to(call("where", c, zero, g), b.shape)]
+
+
+elementwise("where", lambda c, a, b: np.where(c != 0, a, b), None,
+            lambda sp: lambda c, a, b: sp.Piecewise((a, sp.Ne(c, 0)), (b, True)), arity=(3, 3), jvp=_where_jvp,
+            vjp=_where_vjp,
             summary="where(cond, a, b): a where cond is not 0, else b; the derivative follows the chosen branch",
             example="where(x > 0, x, 0.1*x)", complex=lambda c, a, b: np.where(np.real(c) != 0, a, b),
             mp=lambda mp, c, a, b: a if c != 0 else b, sample=Sample(((-1, -0.5), (0.5, 1)), (-3, 3), (-3, 3)))
@@ -1981,7 +1996,10 @@ register(Op("logdet", kind="structural", numpy=lambda node, x: np.linalg.slogdet
             mp_array=lambda node, x: _per_matrix(x, _mp_logdet),
             shape=lambda shapes, params: shapes[0][:-2], jvp=_logdet_jvp,
             vjp=lambda n, g: [mul(_scalar_per_matrix(g, _x(n)), _inv_t(_x(n)))],
-            sympy=lambda sp, node, x: _entries(_matrices_sympy(x, lambda m: sp.log(sp.Abs(m.det(method="berkowitz"))))),
+            # log(d²)/2, not log|d|: its derivative is d′/d, undefined at a singular matrix as it is; log|d|'s is
+            # sign(d)·d′/|d|, which gave 0 there (sign(0) = 0), a silent wrong gradient
+            sympy=lambda sp, node, x: _entries(_matrices_sympy(x, lambda m: sp.log(m.det(method="berkowitz") ** 2)
+                                                               / 2)),
             complex=lambda node, x: np.log(np.linalg.det(x)),
             summary="log |det(A)|, computed stably (numpy's slogdet)", example="logdet(A)",
             mp=lambda mp, x: mp.log(abs(mp.det(mp.matrix([[x[0], x[1]], [x[2], x[3]]])))),

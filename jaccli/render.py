@@ -84,6 +84,9 @@ def _printer():
                     self.memo[expr] = super().doprint(expr)
                 return self.memo[expr]
 
+            def _print_Exp1(self, expr):  # sympy's E: jaccli reads e (E would be a variable)
+                return "e"
+
             def _print_Add(self, expr, order=None):
                 key = ("Add", expr, order)
                 if key not in self.memo:

@@ -25,15 +25,22 @@ def _coefficients(outputs: list, shifts: dict, order: int, us: list) -> list[lis
     """For each output: [(exponents of u, coefficient)] up to ``order`` (run inside the budget)."""
     import sympy
 
-    t = sympy.Dummy("t")
+    t = sympy.Dummy("t", real=True)  # real: d/dt |a + t·u| is sign(a + t·u)·u, not re/im parts sympy cannot expand
     out = []
+    undefined = JaccliError(f"f has no Taylor polynomial of order {order} here: a derivative at the point is "
+                            "infinite or undefined")
     for f in outputs:
         g = f.xreplace({x: a + t * u for x, (a, u) in shifts.items()})
         terms = []
         for k in range(order + 1):
             part = sympy.expand(g.subs(t, 0) / math.factorial(k))
+            if part.has(sympy.zoo, sympy.nan, sympy.oo, -sympy.oo):  # 1/x at 0
+                raise undefined
             if part != 0:
-                poly = sympy.Poly(part, *us) if us else None
+                try:
+                    poly = sympy.Poly(part, *us) if us else None
+                except sympy.PolynomialError:  # still a function of u: no number at the point
+                    raise undefined from None
                 for exponents, coefficient in (poly.terms() if poly is not None else [((), part)]):
                     if sympy.count_ops(coefficient) <= 60:
                         coefficient = sympy.simplify(coefficient)
@@ -42,8 +49,7 @@ def _coefficients(outputs: list, shifts: dict, order: int, us: list) -> list[lis
             if k < order:
                 g = sympy.diff(g, t)
         if any(c.has(sympy.zoo, sympy.nan, sympy.oo, -sympy.oo) for _, c in terms):
-            raise JaccliError(f"f has no Taylor polynomial of order {order} here: a derivative at the point is "
-                              "infinite or undefined")
+            raise undefined
         out.append(terms)
     return out
 
@@ -70,7 +76,7 @@ def taylor(expression: str, at: list[str] | None, variables: list[str] | None = 
     for name in problem.function.variables:
         for x, text in zip(problem.symbols[name].flat, problem.values[name].texts.flat, strict=True):
             a = symbolic.constant(text, exact=True)
-            u = sympy.Symbol(f"u{len(us)}")
+            u = sympy.Symbol(f"u{len(us)}", real=True)
             shifts[x], points[u] = (a, u), (x, a)
             us.append(u)
     outputs = [rewrite_elementary(f) for f in problem.outputs.flat]

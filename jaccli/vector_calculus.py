@@ -65,12 +65,13 @@ def _symbolic_scale(coords: str, q: list):
 def _problem(expression: str, at, variables, coords: str, stdin, exact: bool, command: str, shapes) -> Problem:
     if coords not in COORDINATES:
         raise JaccliError(f"--coords {coords}: use one of {', '.join(COORDINATES)}")
-    problem = Problem(expression, at, variables, shapes, stdin=stdin, exact=exact)
     if coords == "cartesian" and variables is None and command != "laplacian":
-        m, names = problem.root.size, set(problem.labels)
+        bare = Problem(expression, None, None, shapes)  # its variables and size, before the point is read for them
+        m, names = bare.root.size, set(bare.labels)
         for axes in (["x", "y"], ["x", "y", "z"]):  # [-y, x, 0] is a field in x, y, z
             if m == len(axes) != len(names) and names <= set(axes):
                 return Problem(expression, at, axes, shapes, stdin=stdin, exact=exact)
+    problem = Problem(expression, at, variables, shapes, stdin=stdin, exact=exact)
     arrays = [name for name, shape in problem.layout if shape != ()]
     if arrays:
         raise ShapeError(f"{command} takes scalar variables (one per coordinate), but {', '.join(arrays)} "
@@ -113,9 +114,9 @@ class FieldNumbers:
         columns = np.asarray(columns, dtype=float).reshape(len(columns), -1)
         points, n = columns.shape
         h, dh = scale(self.coords, columns)
-        big = np.prod(h, axis=1)  # H
-        d_big = np.einsum("pkj,pk->pj", dh, big[:, None] / h)  # ∂_j H = Σ_k ∂_j h_k · H / h_k
-        with np.errstate(all="ignore"):
+        with np.errstate(all="ignore"):  # at r = 0 or θ = 0 H / h_k is 0/0: the result there says it is not finite
+            big = np.prod(h, axis=1)  # H
+            d_big = np.einsum("pkj,pk->pj", dh, big[:, None] / h)  # ∂_j H = Σ_k ∂_j h_k · H / h_k
             if self.op == "laplacian":
                 grad, kinks = self.first.at(columns)
                 hess, more = self.second.at(columns)

@@ -134,7 +134,12 @@ def check(result: Result, root, variables, point: dict,
     finite = np.isfinite(value) & np.isfinite(numeric_value)
     ok = bool(np.all(finite & (abs_error <= tolerance)))
     loose = np.any(finite & (rel_error > COMPLEX_TOLERANCE))
-    better = precise() if precise is not None and (not ok or loose) else None
+    # entries whose central difference is no better than its own error estimate (a kink, a jump or a pole within
+    # the step: sign(x) at 0 gives 1/h ± 1/h): "agrees" there would say nothing
+    floor = 1e-6 * max(1.0, float(np.max(np.abs(numeric_value[finite]), initial=0.0)))  # a 0 entry's noise
+    blind = finite & (tolerance > np.maximum(0.5 * np.abs(numeric_value), floor)) \
+        if method == "central differences" else np.zeros(value.shape, dtype=bool)
+    better = precise() if precise is not None and (not ok or loose or blind.any()) else None
     if better is not None:
         jac, method = better
         numeric_value = np.asarray(combine(jac), dtype=float).reshape(result.shape)
@@ -145,6 +150,7 @@ def check(result: Result, root, variables, point: dict,
         tolerance = PRECISE_TOLERANCE * np.abs(numeric_value) + 1e-320
         finite = np.isfinite(value) & np.isfinite(numeric_value)
         ok = bool(np.all(finite & (abs_error <= tolerance)))
+        blind = np.zeros(value.shape, dtype=bool)
     result.extra.update({
         "numeric": numeric_value,
         "abs_error": abs_error,
@@ -152,10 +158,15 @@ def check(result: Result, root, variables, point: dict,
         "max_abs_error": _max(abs_error),
         "max_rel_error": _max(rel_error),
         "check_method": method,
-        "ok": ok,
+        "ok": ok and not blind.any(),
         # some comparable entry is out of its tolerance (not ok alone: an entry that is not finite cannot be compared)
-        "disagrees": bool(np.any(finite & ~(abs_error <= tolerance))),
+        "disagrees": bool(np.any(finite & ~blind & ~(abs_error <= tolerance))),
+        "compared": int(np.sum(finite & ~blind)),  # the entries the verdict is about
     })
+    if blind.any():
+        result.warnings.append(f"check: {int(blind.sum())} of {blind.size} entries cannot be compared: {method} "
+                               "there are no better than their own error estimate (a kink, a jump or a pole near "
+                               "the point?)")
     if not finite.all():
         result.warnings.append(f"check: {int(np.sum(~finite))} of {finite.size} entries are not finite, "
                                f"so they cannot be compared with {method}")

@@ -281,6 +281,8 @@ def double(value) -> float:
     negative, mantissa, exponent, _ = value._mpf_
     if mpmath.mag(value) < -1200:  # far below the smallest subnormal
         return -0.0 if negative else 0.0
+    if mpmath.mag(value) > 1100:  # far beyond the largest double (and 2**exponent would be slow to form)
+        return -math.inf if negative else math.inf
     magnitude = float(Fraction(mantissa) * Fraction(2) ** exponent)
     return -magnitude if negative else magnitude
 

@@ -1,0 +1,146 @@
+"""Problems users met, each with its reference: closed forms by hand, or what the README says.
+
+A field written in fewer variables than components, misspelt names, sympy's E, a check at a kink, an analysis
+of a result that is not finite, inequality constraints, numpy's warnings, and where's derivative."""
+
+from __future__ import annotations
+
+import json
+import math
+
+import pytest
+
+
+def _json(run, *args):
+    code, out, err = run(*args, "--format", "json")
+    return code, (json.loads(out) if out.strip() else None), err
+
+
+@pytest.mark.parametrize(("command", "field", "point", "want"), [
+    ("curl", "[-y, x, 0]", "1,2,3", [0.0, 0.0, 2.0]),  # the rotation field: curl (0, 0, 2)
+    ("div", "[x, y, 0]", "1,2,3", 2.0),
+    ("curl", "[-y, x]", "1,2", 2.0),  # a 2-D field: the scalar curl
+])
+def test_a_field_that_leaves_a_variable_out_takes_a_point_in_all_of_them(run, command, field, point, want):
+    code, doc, err = _json(run, command, field, "--at", point)
+    assert code == 0, err
+    assert doc["value"] == want
+
+
+def test_a_misspelt_shape_name_is_refused(run):
+    code, out, err = run("jacobian", "x*2", "--shape", "X=3")
+    assert code == 2 and out == ""
+    assert err.startswith("Error: --shape names X, which the expression does not use (its variables: x)")
+
+
+def test_a_misspelt_point_name_gets_the_nearest(run):
+    code, out, err = run("gradient", "theta*r", "--at", "thta=1,r=2")
+    assert code == 2
+    assert "did you mean 'theta'?" in err
+
+
+def test_the_hint_names_every_variable(run):
+    code, out, err = run("gradient", "x*y*z", "--at", "1")
+    assert code == 2
+    assert "--at x=1,y=2,z=3." in err
+
+
+def test_e_is_printed_as_typed_and_reads_back(run):
+    code, doc, err = _json(run, "derivative", "e*x")
+    assert doc["symbolic"] == "e"
+    code, doc, err = _json(run, "taylor", "exp(x)", "--at", "1")
+    assert code == 0, err
+    assert doc["value"] == "e + e*(x - 1)" or doc["symbolic"] == "e + e*(x - 1)"
+    # what was printed means the same typed back in: d/dx (e + e*(x - 1)) = e
+    code, doc, err = _json(run, "derivative", "e + e*(x - 1)", "--at", "0")
+    assert code == 0 and doc["value"] == math.e
+
+
+def test_check_at_a_kink_cannot_compare(run):
+    # sign(x) at 0: the central difference is 1/h, no better than its own error estimate: no verdict, exit 1
+    code, doc, err = _json(run, "check", "sign(x)", "--at", "0")
+    assert code == 1
+    assert doc["ok"] is False and doc["disagrees"] is False and doc["compared"] == 0
+    assert "Check: cannot compare with central differences" in err
+
+
+def test_check_of_a_zero_entry_still_agrees(run):
+    code, doc, err = _json(run, "check", "max(x, 2*y)", "--at", "3,1")
+    assert code == 0, err
+    assert doc["ok"] is True and doc["compared"] == 2
+
+
+@pytest.mark.parametrize(("args", "key"), [
+    (("hessian", "exp(x)", "--at", "800", "--svd"), "singular_values"),
+    (("jacobian", "[exp(x), y]", "--at", "800,0", "--eig"), "eigenvalues"),
+])
+def test_an_analysis_of_a_result_that_is_not_finite_keeps_the_result(run, args, key):
+    code, doc, err = _json(run, *args)
+    assert code == 1  # not finite, as documented; not bad input (2)
+    assert doc is not None and doc[key] is None
+    assert None in [v for row in doc["value"] for v in row]  # exp(800) overflows a double: null
+    assert "not finite at this point" in err
+
+
+def test_an_inequality_constraint_is_refused(run):
+    code, out, err = run("critical", "x**2 + y**2", "--constraint", "x + y <= 1")
+    assert code == 2 and out == ""
+    assert "only equations are supported" in err
+
+
+def test_a_double_equals_constraint_is_an_equation(run):
+    code, doc, err = _json(run, "critical", "x**2 + y**2", "--constraint", "x + y == 1")
+    assert code == 0, err
+    code2, doc2, err2 = _json(run, "critical", "x**2 + y**2", "--constraint", "x + y = 1")
+    assert doc["critical_points"] == doc2["critical_points"]
+    (found,) = doc["critical_points"]  # the minimum of x² + y² on x + y = 1: (1/2, 1/2), f = 1/2
+    assert found["point"] == [0.5, 0.5] and found["value"] == 0.5 and found["type"] == "minimum"
+
+
+def test_a_coordinate_singularity_prints_no_numpy_warning(run):
+    code, out, err = run("laplacian", "r^2", "--coords", "spherical", "--vars", "r,theta,phi", "--at", "1,0,0")
+    assert "RuntimeWarning" not in err
+    assert out.strip() == "6"  # ∇²r² = 6 in any coordinates
+
+
+@pytest.mark.parametrize(("point", "want"), [
+    ("0", 0.0),  # sinc′(0) = 0: the unchosen branch's derivative (NaN at 0) is not multiplied by 0
+    ("0.5", (0.5 * math.cos(0.5) - math.sin(0.5)) / 0.25),  # (x cos x − sin x)/x²
+])
+def test_where_takes_the_chosen_branchs_derivative(run, point, want):
+    code, doc, err = _json(run, "derivative", "where(x != 0, sin(x)/x, 1)", "--at", point)
+    assert code == 0, err
+    assert doc["value"] == pytest.approx(want, rel=1e-15, abs=0)
+
+
+@pytest.mark.parametrize("matrix", ["[[1,2],[2,4]]", "[[1,2,3],[4,5,6],[7,8,9]]"])
+def test_the_gradient_of_logdet_at_a_singular_matrix_is_not_finite(run, matrix):
+    # ∇ log|det A| = A⁻ᵀ, which does not exist there: the README says so, and the result must not be zeros
+    code, doc, err = _json(run, "gradient", "logdet(A)", "--at", f"A={matrix}")
+    assert code == 1
+    assert all(v is None for row in doc["value"] for v in row)
+    assert "not finite" in err
+
+
+def test_the_gradient_of_logdet_is_the_inverse_transpose(run):
+    code, doc, err = _json(run, "gradient", "logdet(A)", "--at", "A=[[1,2],[3,5]]")
+    assert code == 0, err
+    assert doc["value"] == [[-5.0, 3.0], [2.0, -1.0]]  # det = −1: A⁻ᵀ = [[5, −3], [−2, 1]]ᵀ/(−1)
+
+
+@pytest.mark.parametrize(("expression", "point", "want"), [
+    ("abs(x)", "1", "1 + (x - 1)"),  # |x| = x near 1
+    ("sign(x)", "1", "1"),
+    ("abs(x - 1) + x", "0", "1"),  # 1 − x + x
+])
+def test_taylor_of_abs_and_sign_away_from_0(run, expression, point, want):
+    code, out, err = run("taylor", expression, "--at", point, "--format", "plain")
+    assert code == 0, err
+    assert out.strip() == want
+
+
+def test_taylor_where_a_derivative_is_infinite(run):
+    code, out, err = run("taylor", "1/x", "--at", "0")
+    assert code == 2 and out == ""
+    assert err.strip() == ("Error: f has no Taylor polynomial of order 1 here: a derivative at the point is infinite "
+                           "or undefined")
