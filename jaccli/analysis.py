@@ -173,6 +173,9 @@ def _exact_entries(result: Result) -> list | None:
     return [e.xreplace(result.exact_point) for e in entries]
 
 
+MAX_EIG_SPREAD = 2000  # decimal digits added for coefficients of very different sizes (doubles span 632)
+
+
 def _roots_as_typed(result: Result, entries: list, n: int, what: str, root=None) -> list[list[float]] | None:
     """The eigenvalues of the n×n matrix of exact numbers ``entries`` (``root(mpf)`` of each, when given: σ = √λ),
     as [real, imag] pairs of doubles sorted by real part: ``_exact_pairs``' method. An exact zero constant
@@ -188,8 +191,19 @@ def _roots_as_typed(result: Result, entries: list, n: int, what: str, root=None)
     except budget.OutOfTime:
         return None
     verifier = accuracy.Verifier.for_result(result, {})  # what is left of the run's budget after J and det J
+    # polyroots' precision is relative to the largest root: a root 1e-200 times the others ([x, 1e-200*y]) needs
+    # as many digits more as the coefficients' magnitudes span, or it comes out as 0 at 40 and 80 digits alike
+    spread = 0
+    with mpmath.workdps(20):
+        sizes = []
+        for c in coefficients:
+            answer = None if verifier.out_of_time() else verifier.evaluate(c, 20)
+            if answer is not None and answer[0].is_Float and answer[0] != 0:
+                sizes.append(mpmath.mag(mpmath.mpf(answer[0]._mpf_)))
+        if len(sizes) > 1:
+            spread = min(MAX_EIG_SPREAD, int((max(sizes) - min(sizes)) * 0.30103) + 1)
     previous = None
-    for digits in EIG_DIGITS:
+    for digits in (d + spread for d in EIG_DIGITS):
         with mpmath.workdps(digits):  # an mpf is made at the working precision: at 15 digits it would round
             values = []
             for c in coefficients:
@@ -233,10 +247,12 @@ def _pairs(values: np.ndarray) -> list[list[float]]:
     return sorted([[float(v.real), float(v.imag)] for v in values], key=lambda p: (p[0], p[1]))
 
 
-def stability(pairs: list[list[float]]) -> tuple[str, str | None]:
-    """The verdict for the equilibrium of ẋ = f(x) whose Jacobian has these eigenvalues; and, for 2×2, its type."""
+def stability(pairs: list[list[float]], exact: bool = False) -> tuple[str, str | None]:
+    """The verdict for the equilibrium of ẋ = f(x) whose Jacobian has these eigenvalues; and, for 2×2, its type.
+    ``exact``: they are the exact eigenvalues correctly rounded, so only 0 is zero (1e-200 is positive); else
+    LAPACK's, and a real part within STABILITY_RTOL of the largest counts as zero."""
     scale = max([1.0] + [abs(complex(*p)) for p in pairs])
-    tol = STABILITY_RTOL * scale
+    tol = 0.0 if exact else STABILITY_RTOL * scale
     positive = any(re > tol for re, _ in pairs)
     negative = any(re < -tol for re, _ in pairs)
     zero = any(abs(re) <= tol for re, _ in pairs)
@@ -302,8 +318,9 @@ def eigenvalues(result: Result) -> Result:
         result.extra.update({"eigenvalues": None, "stability": None})
         result.warnings.append("--eig: no eigenvalues, the Jacobian is not finite at this point")
         return result
-    pairs = (_exact_pairs(result, n) or _pairs(np.linalg.eigvals(matrix))) if n else []
-    verdict, kind = stability(pairs)
+    exact = _exact_pairs(result, n) if n else None
+    pairs = exact or (_pairs(np.linalg.eigvals(matrix)) if n else [])
+    verdict, kind = stability(pairs, exact=exact is not None)
     result.extra["eigenvalues"] = pairs
     result.extra["stability"] = verdict
     if n == 2:

@@ -180,10 +180,12 @@ class Problem:
         return {name: self.values[name].array for name in self.function.variables}
 
     def describe_point(self) -> str:
+        """The point as typed (``x = 1.0000001``, ``t = pi/3``; %g said x = 1, beside a value made at 1.0000001)."""
         parts = []
         for name in self.function.variables:
-            array = self.values[name].array
-            parts.append(f"{name} = {_short_array(array)}")
+            value = self.values[name]
+            shown = f"<{'×'.join(map(str, value.shape))} array>" if value.array.size > 8 else _typed_text(value.texts)
+            parts.append(f"{name} = {shown}")
         return ", ".join(parts)
 
     def title(self, what: str) -> str:
@@ -400,6 +402,13 @@ def _split(flat: np.ndarray, layout) -> dict[str, np.ndarray]:
 def _labels(name: str, shape: tuple[int, ...]) -> Sequence[str]:
     """``x[0]``, ``x[1]``, … (``x[0, 1]`` …) for every entry of a variable, row-major (made on demand when many)."""
     return entry_labels(name, shape) if shape else [name]
+
+
+def _typed_text(texts: np.ndarray) -> str:
+    """An array of entry texts written as a nested list: ``[1, 2.5]``; a scalar's text as it is."""
+    if np.ndim(texts) == 0:
+        return str(texts.item() if isinstance(texts, np.ndarray) else texts).strip()
+    return "[" + ", ".join(_typed_text(part) for part in texts) + "]"
 
 
 def _short_array(array: np.ndarray) -> str:

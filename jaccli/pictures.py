@@ -146,17 +146,36 @@ def terminal_plot(title: str, name: str, xs: np.ndarray, series, width: int, hei
     """The plot as text (plotext, braille markers), in ``width`` × ``height`` characters."""
     import plotext as plt
 
+    # plotext's ticks overflow past about 1e154 (exp over [0, 709] ended in "cannot convert float infinity to
+    # integer", exit 3): values that large are drawn divided by a power of ten, which the labels name
+    xs, x_scale = _scaled(xs)
+    ys_all = np.concatenate([ys for _, ys in series]) if series else np.zeros(0)
+    _, y_scale = _scaled(ys_all)
     plt.clear_figure()
     plt.plotsize(width, height)
     plt.theme("clear" if not color else "pro")
     for label, ys in series:
         keep = np.isfinite(ys)
         if keep.any():
-            plt.plot(xs[keep].tolist(), ys[keep].tolist(), label=label, marker="braille")
+            plt.plot(xs[keep].tolist(), (ys[keep] / y_scale).tolist(),
+                     label=label if y_scale == 1 else f"{label} ÷ {y_scale:.0e}", marker="braille")
     plt.title(title)
-    plt.xlabel(name)
-    text = plt.build()
+    plt.xlabel(name if x_scale == 1 else f"{name} ÷ {x_scale:.0e}")
+    try:
+        text = plt.build()
+    except (OverflowError, ValueError, ZeroDivisionError) as exc:  # plotext's arithmetic on what is left
+        raise JaccliError(f"cannot draw these values ({exc}): narrow --range") from None
     return text if color else plt.uncolorize(text)
+
+
+def _scaled(values: np.ndarray) -> tuple[np.ndarray, float]:
+    """``values`` divided by a power of ten when their largest finite magnitude is beyond 1e100, and that power."""
+    finite = np.abs(values[np.isfinite(values)])
+    top = float(finite.max()) if finite.size else 0.0
+    if top <= 1e100:
+        return values, 1.0
+    scale = 10.0 ** math.floor(math.log10(top))
+    return values / scale, scale
 
 
 def file_plot(path: str, title: str, name: str, xs: np.ndarray, series) -> None:

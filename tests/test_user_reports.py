@@ -144,3 +144,37 @@ def test_taylor_where_a_derivative_is_infinite(run):
     assert code == 2 and out == ""
     assert err.strip() == ("Error: f has no Taylor polynomial of order 1 here: a derivative at the point is infinite "
                            "or undefined")
+
+
+@pytest.mark.parametrize(("field", "point", "small"), [
+    ("[x, 1e-200*y]", "1,1", 1e-200),
+    ("[2*x, 3*y, 1e-100*z]", "1,1,1", 1e-100),
+])
+def test_tiny_eigenvalues_and_singular_values_are_not_zero(run, field, point, small):
+    # a diagonal J: its eigenvalues and singular values are its diagonal, 1e-200 as much as 1
+    code, doc, err = _json(run, "jacobian", field, "--at", point, "--eig", "--svd")
+    assert min(re for re, im in doc["eigenvalues"]) == small
+    assert min(doc["singular_values"]) == small
+    assert doc["stability"] == "unstable"  # all positive: no zero eigenvalue
+
+
+def test_a_plot_of_values_near_the_largest_double(run):
+    # exp over [0, 709] reaches 8.2e307: plotext's ticks overflowed (exit 3); drawn divided by 1e307
+    code, out, err = run("plot", "exp(x)", "--range", "0,709")
+    assert code == 0, err
+    assert "f ÷ 1e+307" in out
+    code, out, err = run("plot", "x", "--range", "1e300,1.7e308")
+    assert code == 0, err
+    assert "x ÷ 1e+308" in out
+
+
+@pytest.mark.parametrize(("args", "title"), [
+    (("gradient", "x**2", "--at", "1.0000001"), "Gradient of x**2 at x = 1.0000001"),
+    (("jacobian", "[r*cos(t), r*sin(t)]", "--vars", "r,t", "--at", "2,pi/3"),
+     "Jacobian of [r*cos(t), r*sin(t)] at r = 2, t = pi/3"),
+    (("gradient", "sum(x**2)", "--at", "123456789012,0.5"), "Gradient of sum(x**2) at x = [123456789012, 0.5]"),
+])
+def test_the_title_shows_the_point_as_typed(run, args, title):
+    code, out, err = run(*args, "--format", "table")
+    assert code == 0, err
+    assert out.splitlines()[0] == title
