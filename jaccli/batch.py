@@ -50,9 +50,9 @@ class Lines:
     """The text lines of a binary stream, read a block at a time, in bounded memory.
 
     A UTF-8 BOM at the start is dropped; a line longer than ``limits.MAX_LINE_BYTES`` stops the
-    reading, and so does a line that is not UTF-8 (with ``skip_bad`` it becomes a blank line and a
-    message in ``skipped``). Either way the lines before it are returned first, then ``error`` is set.
-    Errors name the line, never its text.
+    reading, and so does a line that is not UTF-8 (with ``skip_bad`` either becomes a blank line and a
+    message in ``skipped``; the rest of a long line is read past a block at a time, never held). Either
+    way the lines before it are returned first, then ``error`` is set. Errors name the line, never its text.
     """
 
     def __init__(self, stream, skip_bad: bool = False):
@@ -63,6 +63,7 @@ class Lines:
         self.error: str | None = None
         self.skipped: list[str] = []
         self.started = self.ended = False
+        self.passing = False  # reading past the rest of a long line skipped (skip_bad), up to its newline
 
     def readlines(self, hint: int = BLOCK_BYTES) -> list[str]:
         if self.error or (self.ended and not self.rest):
@@ -79,11 +80,19 @@ class Lines:
             if not block:
                 self.ended = True
                 break
+            if self.passing:
+                cut = block.find(b"\n")
+                if cut < 0:
+                    continue  # still inside the long line
+                self.passing, block = False, block[cut + 1:]
             data += block
             if b"\n" in block:
                 break
             if len(data) > limits.MAX_LINE_BYTES:
-                return self._stop([], _too_long())
+                if not self.skip_bad:
+                    return self._stop([], _too_long())
+                self.passing, self.rest = True, b""
+                return self._decode([self._skip_long(self.count + 1)])
         end = len(data) if self.ended else data.rfind(b"\n") + 1
         data, self.rest = data[:end], data[end:]
         raw = data.splitlines(keepends=True)
@@ -91,9 +100,19 @@ class Lines:
         if long is None and len(self.rest) > limits.MAX_LINE_BYTES:
             long = len(raw)
             raw.append(self.rest)
-        if long is not None:
+            if self.skip_bad:  # its end is still to come: read past it
+                self.rest, self.passing = b"", True
+        if long is not None and not self.skip_bad:
             return self._stop(raw[:long], _too_long())
+        if long is not None:
+            raw = [self._skip_long(self.count + i + 1) if len(line) > limits.MAX_LINE_BYTES else line
+                   for i, line in enumerate(raw)]
         return self._decode(raw)
+
+    def _skip_long(self, number: int) -> bytes:
+        """A long line skipped (skip_bad): a message, and a blank line in its place (the numbering goes on)."""
+        self.skipped.append(f"line {number} skipped: longer than {limits.in_bytes(limits.MAX_LINE_BYTES)}")
+        return b"\n"
 
     def _decode(self, raw: list[bytes]) -> list[str]:
         try:

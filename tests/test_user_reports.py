@@ -178,3 +178,18 @@ def test_the_title_shows_the_point_as_typed(run, args, title):
     code, out, err = run(*args, "--format", "table")
     assert code == 0, err
     assert out.splitlines()[0] == title
+
+
+@pytest.mark.parametrize("long", [2_000_000, 1_048_577, 5_000_000])
+def test_skip_bad_skips_a_line_longer_than_the_limit(run, tmp_path, long):
+    # the README: --skip-bad skips a line longer than 1 MiB with a warning, as a line that is not UTF-8
+    path = tmp_path / "points.txt"
+    path.write_bytes(b"1 2\n" + b"8" * long + b"\n3 4\n" + b" " * long + b"\n5 6\n" + b"7" * long)
+    code, out, err = run("gradient", "x*y", "--points", str(path), "--skip-bad")
+    assert code == 0, err
+    assert out.split("\n") == ["2 1", "4 3", "6 5", ""]  # ∇(xy) = (y, x) at each good line, in order
+    assert [line for line in err.splitlines() if "skipped" in line] == [
+        f"Warning: line {n} skipped: longer than 1 MiB" for n in (2, 4, 6)]
+    code, out, err = run("gradient", "x*y", "--points", str(path))
+    assert code == 2 and out == "2 1\n"
+    assert "line 2 is longer than 1 MiB" in err
