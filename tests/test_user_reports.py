@@ -193,3 +193,15 @@ def test_skip_bad_skips_a_line_longer_than_the_limit(run, tmp_path, long):
     code, out, err = run("gradient", "x*y", "--points", str(path))
     assert code == 2 and out == "2 1\n"
     assert "line 2 is longer than 1 MiB" in err
+
+
+def test_digits_of_an_exact_zero(run):
+    # d/dx cos(x) = −sin(x) is exactly 0 at π as typed; the README: zero prints as "0"
+    code, out, err = run("derivative", "cos(x)", "--at", "pi", "--digits", "20")
+    assert code == 0, err
+    assert out.strip() == "0"
+    code, doc, err = _json(run, "jacobian", "[sin(x), cos(y)]", "--at", "pi,pi/2", "--digits", "10")
+    assert code == 0, err
+    assert doc["digits"] == [["-1.000000000", "0"], ["0", "-1.000000000"]]
+    code, out, err = run("derivative", "cos(x)", "--at", "1e-30", "--digits", "20")  # tiny, not zero
+    assert out.strip() == "-1.0000000000000000000e-30"
