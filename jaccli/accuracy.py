@@ -350,6 +350,13 @@ def correctly_rounded(result, exprs: np.ndarray, point: dict, value: np.ndarray,
     unverified = []
     memo: dict = {}
     formulas = {index: prepared(exprs[index], memo) for index in np.ndindex(exprs.shape)}
+    on_kink = _kinks_as_typed(formulas.values(), point, verifier)
+    if on_kink:  # float64 landed beside a kink the typed point is on: each formula with the point put in exactly
+        formulas = {index: expr if expr is None or isinstance(expr, Closed) else expr.xreplace(point)
+                    for index, expr in formulas.items()}
+        result.warnings.append(
+            f"non-differentiable point ({', '.join(sorted(on_kink))}): at the point as typed an argument sits exactly "
+            "on a kink (float64's rounding lands beside it); the value uses sign(0) = 0 and step(0) = 1/2")
     verifier.share(formulas.values())
     settled: dict = {}  # a formula -> its double: a Hessian's (i, j) and (j, i) are one formula, settled once
     exacts = {}
@@ -380,6 +387,55 @@ def correctly_rounded(result, exprs: np.ndarray, point: dict, value: np.ndarray,
         result.warnings.append(f"{len(unverified)} of {exprs.size} entries could not be verified to the last digit "
                                f"{why} ({names}): they are float64 values, and their last digits may be wrong")
     return fixed
+
+
+MAX_KINK_CHECKS = 200  # arguments of sign/step/max/min/where asked whether they are exactly 0 at the typed point
+
+
+def _kinks_as_typed(formulas, point: dict, verifier: Verifier) -> set[str]:
+    """The kinds of kink (sign, step, max, where) whose argument is exactly 0 at the point as typed, as sympy proves
+    it: abs(sin(x))′ = cos(x)·sign(sin(x)) at pi, where float64's sin(π) is 1.2e-16 and every rounding of π the
+    verifier tries lands on the same side, so that all agreed on −1 where the value (sign(0) = 0) is 0. Up to
+    ``MAX_KINK_CHECKS`` arguments, within the verifier's time."""
+    formulas = [expr for expr in formulas if expr is not None and not isinstance(expr, Closed)]
+    if not formulas:  # softmax-jac's entries (Closed): no sympy to import
+        return set()
+    import sympy
+
+    from .budget import CpuTimeUp, cpu_deadline
+
+    kinds = {sympy.sign: "sign", sympy.Heaviside: "step", sympy.Max: "max", sympy.Min: "min",
+             sympy.Piecewise: "where"}
+    arguments: list = []
+    stack = [expr for expr in formulas if isinstance(expr, sympy.Basic)]
+    seen: set = set()
+    while stack:  # each distinct subexpression once over all the entries (a Hessian's share most of theirs)
+        node = stack.pop()
+        if node in seen:
+            continue
+        seen.add(node)
+        stack.extend(arg for arg in node.args if isinstance(arg, sympy.Basic))
+        kind = next((kinds[k] for k in kinds if isinstance(node, k)), None)
+        if kind in ("sign", "step"):
+            arguments.append((kind, node.args[0]))
+        elif kind == "where":
+            relational = sympy.core.relational.Relational
+            arguments += [(kind, c.lhs - c.rhs) for _, c in node.args if isinstance(c, relational)]
+        elif kind is not None:  # a tie of two arguments of max or min
+            arguments += [(kind, a - b) for k, a in enumerate(node.args) for b in node.args[k + 1:]]
+        if len(arguments) > MAX_KINK_CHECKS:
+            return set()
+    found: set[str] = set()
+    try:
+        with cpu_deadline(verifier.deadline):
+            for name, argument in arguments:
+                if name not in found and argument.free_symbols and argument.xreplace(point).is_zero is True:
+                    found.add(name)
+    except CpuTimeUp:
+        return set()
+    except Exception:  # noqa: BLE001 - what sympy cannot decide is not a kink proved
+        return set()
+    return found
 
 
 def prepared(expr, memo: dict | None = None):

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import math
+from fractions import Fraction
 
 import pytest
 
@@ -205,3 +206,25 @@ def test_digits_of_an_exact_zero(run):
     assert doc["digits"] == [["-1.000000000", "0"], ["0", "-1.000000000"]]
     code, out, err = run("derivative", "cos(x)", "--at", "1e-30", "--digits", "20")  # tiny, not zero
     assert out.strip() == "-1.0000000000000000000e-30"
+
+
+@pytest.mark.parametrize(("expression", "point", "want", "kind"), [
+    # abs(u)′ = sign(u)·u′ and relu(u)′ = step(u)·u′ with sign(0) = 0, step(0) = 1/2 (the README's conventions):
+    # float64's sin(π) is 1.2e-16, beside the kink, and gave −1 where --exact gives 0
+    ("abs(sin(x))", "pi", 0.0, "sign"),
+    ("relu(cos(x))", "pi/2", -0.5, "step"),  # step(0)·(−sin(π/2))
+    ("abs(x^2 - 2)", "sqrt(2)", 0.0, "sign"),
+    ("where(sin(x) > 0, x, -x)", "pi", -1.0, "where"),  # sin(π) > 0 is false at π: the −x branch
+])
+def test_a_kink_at_the_point_as_typed_is_found_where_float64_misses_it(run, expression, point, want, kind):
+    code, doc, err = _json(run, "derivative", expression, "--at", point)
+    assert code == 0, err
+    assert doc["value"] == want
+    assert f"non-differentiable point ({kind}): at the point as typed an argument sits exactly on a kink" in err
+    code, exact, err = _json(run, "derivative", expression, "--at", point, "--exact")
+    assert float(Fraction(exact["exact"])) == want  # --exact agrees (0, -1/2, -1: rationals)
+
+
+def test_beside_a_kink_nothing_changes(run):
+    code, doc, err = _json(run, "derivative", "abs(sin(x))", "--at", "1")
+    assert code == 0 and doc["value"] == math.cos(1) and "kink" not in err
