@@ -228,3 +228,15 @@ def test_a_kink_at_the_point_as_typed_is_found_where_float64_misses_it(run, expr
 def test_beside_a_kink_nothing_changes(run):
     code, doc, err = _json(run, "derivative", "abs(sin(x))", "--at", "1")
     assert code == 0 and doc["value"] == math.cos(1) and "kink" not in err
+
+
+def test_chain_where_float64_overflows_inside(run):
+    # l = log(exp(x)) = x: ∇l = 1 at 800, where F(x) = e^800 is beyond a double. No "differ by up to nan":
+    # the comparison is not made, F(x) and J_F print null with a warning, exit 1
+    code, doc, err = _json(run, "chain", "exp(x)", "log(y)", "--at", "800")
+    assert code == 1
+    assert doc["value"] == 1.0
+    assert doc["f_value"] is None and doc["jacobian_f"] == [[None]]
+    assert doc["properties"]["equals_direct_gradient"]["holds"] is None
+    assert "nan" not in err
+    assert "are not compared at 1 of 1 entries" in err and "not finite at this point (null)" in err
