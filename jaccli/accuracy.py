@@ -355,8 +355,8 @@ def correctly_rounded(result, exprs: np.ndarray, point: dict, value: np.ndarray,
         formulas = {index: expr if expr is None or isinstance(expr, Closed) else expr.xreplace(point)
                     for index, expr in formulas.items()}
         result.warnings.append(
-            f"non-differentiable point ({', '.join(sorted(on_kink))}): at the point as typed an argument sits exactly "
-            "on a kink (float64's rounding lands beside it); the value uses sign(0) = 0 and step(0) = 1/2")
+            f"non-differentiable point ({', '.join(sorted(on_kink))}): at the point as typed an argument of the "
+            "formula sits exactly on a kink; the value uses sign(0) = 0 and step(0) = 1/2")
     verifier.share(formulas.values())
     settled: dict = {}  # a formula -> its double: a Hessian's (i, j) and (j, i) are one formula, settled once
     exacts = {}
@@ -365,6 +365,8 @@ def correctly_rounded(result, exprs: np.ndarray, point: dict, value: np.ndarray,
             continue
         if expr not in settled:
             settled[expr] = None if verifier.out_of_time() else verifier.double(expr)
+            if settled[expr] == 0 and _undefined_as_typed(expr, point, verifier):
+                settled[expr] = math.nan
         exacts[index] = settled[expr]
     if not lazy:
         fixed = np.array(value, dtype=float)
@@ -387,6 +389,26 @@ def correctly_rounded(result, exprs: np.ndarray, point: dict, value: np.ndarray,
         result.warnings.append(f"{len(unverified)} of {exprs.size} entries could not be verified to the last digit "
                                f"{why} ({names}): they are float64 values, and their last digits may be wrong")
     return fixed
+
+
+def _undefined_as_typed(expr, point: dict, verifier: Verifier) -> bool:
+    """Whether a formula that evaluated to 0 is 0/0 at the exact point: evalf takes a product with a zero factor
+    for 0 whatever the others (std(x)′ = (x₀ − mean)/(n·std) at a constant x came out 0, silently, where the
+    derivative does not exist and float64 says NaN). A literal 0 and what sympy cannot decide are not."""
+    if isinstance(expr, Closed) or not getattr(expr, "free_symbols", None):
+        return False
+    import sympy
+
+    from .budget import CpuTimeUp, cpu_deadline
+
+    try:
+        with cpu_deadline(verifier.deadline):
+            value = expr.xreplace(point)
+            return bool(value.has(sympy.nan, sympy.zoo))
+    except CpuTimeUp:
+        return False
+    except Exception:  # noqa: BLE001 - not decided: not undefined
+        return False
 
 
 MAX_KINK_CHECKS = 200  # arguments of sign/step/max/min/where asked whether they are exactly 0 at the typed point

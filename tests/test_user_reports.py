@@ -9,6 +9,7 @@ import json
 import math
 from fractions import Fraction
 
+import mpmath
 import pytest
 
 
@@ -220,7 +221,8 @@ def test_a_kink_at_the_point_as_typed_is_found_where_float64_misses_it(run, expr
     code, doc, err = _json(run, "derivative", expression, "--at", point)
     assert code == 0, err
     assert doc["value"] == want
-    assert f"non-differentiable point ({kind}): at the point as typed an argument sits exactly on a kink" in err
+    assert f"non-differentiable point ({kind}): at the point as typed an argument of the formula sits exactly on a " \
+           "kink" in err
     code, exact, err = _json(run, "derivative", expression, "--at", point, "--exact")
     assert float(Fraction(exact["exact"])) == want  # --exact agrees (0, -1/2, -1: rationals)
 
@@ -240,3 +242,22 @@ def test_chain_where_float64_overflows_inside(run):
     assert doc["properties"]["equals_direct_gradient"]["holds"] is None
     assert "nan" not in err
     assert "are not compared at 1 of 1 entries" in err and "not finite at this point (null)" in err
+
+
+@pytest.mark.parametrize("expression", ["std(x)", "norm(x - mean(x))"])
+def test_a_derivative_that_is_0_over_0_at_the_point_is_not_0(run, expression):
+    # ∂std/∂xᵢ = (xᵢ − mean)/(n·std): 0/0 at a constant vector, where the derivative does not exist (float64: NaN);
+    # evalf took the zero numerator for the value and printed 0, silently
+    code, doc, err = _json(run, "gradient", expression, "--at", "1,1,1")
+    assert code == 1
+    assert doc["value"] == [None, None, None]
+    assert "not finite" in err
+
+
+def test_std_gradient_away_from_a_constant_vector(run):
+    # x = (1, 2, 4): mean 7/3, std √14/3, so ∂std/∂xᵢ = (xᵢ − 7/3)/√14
+    code, doc, err = _json(run, "gradient", "std(x)", "--at", "1,2,4")
+    assert code == 0, err
+    with mpmath.workdps(50):
+        want = [float((mpmath.mpf(k) - mpmath.mpf(7) / 3) / mpmath.sqrt(14)) for k in (1, 2, 4)]
+    assert doc["value"] == want
