@@ -251,16 +251,21 @@ class Verifier:
 
     def _exactly_zero(self, expr) -> bool:
         """Whether sympy proves ``expr`` zero at the exact point (sin(pi) is 0), within what is left of the budget."""
+        return bool(self.decide(lambda: expr.xreplace(self.exact).is_zero is True))
+
+    def decide(self, question):
+        """``question()`` (a sympy question about exact values) within what is left of the budget; None when time runs
+        out or sympy cannot answer (an exception): callers take that as "not proved"."""
         from .budget import CpuTimeUp, cpu_deadline
 
         try:
             with cpu_deadline(self.deadline):
-                return expr.xreplace(self.exact).is_zero is True
+                return question()
         except CpuTimeUp:
             self.deadline = min(self.deadline, time.process_time())
-            return False
+            return None
         except Exception:  # noqa: BLE001 - a form sympy cannot decide: not proved
-            return False
+            return None
 
     def _settled(self, *args):
         """``_settle`` through the shared values, and if that does not settle, on the formula alone: a value that is
@@ -399,16 +404,7 @@ def _undefined_as_typed(expr, point: dict, verifier: Verifier) -> bool:
         return False
     import sympy
 
-    from .budget import CpuTimeUp, cpu_deadline
-
-    try:
-        with cpu_deadline(verifier.deadline):
-            value = expr.xreplace(point)
-            return bool(value.has(sympy.nan, sympy.zoo))
-    except CpuTimeUp:
-        return False
-    except Exception:  # noqa: BLE001 - not decided: not undefined
-        return False
+    return bool(verifier.decide(lambda: expr.xreplace(point).has(sympy.nan, sympy.zoo)))
 
 
 MAX_KINK_CHECKS = 200  # arguments of sign/step/max/min/where asked whether they are exactly 0 at the typed point
@@ -423,8 +419,6 @@ def _kinks_as_typed(formulas, point: dict, verifier: Verifier) -> set[str]:
     if not formulas:  # softmax-jac's entries (Closed): no sympy to import
         return set()
     import sympy
-
-    from .budget import CpuTimeUp, cpu_deadline
 
     kinds = {sympy.sign: "sign", sympy.Heaviside: "step", sympy.Max: "max", sympy.Min: "min",
              sympy.Piecewise: "where"}
@@ -447,17 +441,14 @@ def _kinks_as_typed(formulas, point: dict, verifier: Verifier) -> set[str]:
             arguments += [(kind, a - b) for k, a in enumerate(node.args) for b in node.args[k + 1:]]
         if len(arguments) > MAX_KINK_CHECKS:
             return set()
-    found: set[str] = set()
-    try:
-        with cpu_deadline(verifier.deadline):
-            for name, argument in arguments:
-                if name not in found and argument.free_symbols and argument.xreplace(point).is_zero is True:
-                    found.add(name)
-    except CpuTimeUp:
-        return set()
-    except Exception:  # noqa: BLE001 - what sympy cannot decide is not a kink proved
-        return set()
-    return found
+    def zeros() -> set[str]:
+        found: set[str] = set()
+        for name, argument in arguments:
+            if name not in found and argument.free_symbols and argument.xreplace(point).is_zero is True:
+                found.add(name)
+        return found
+
+    return verifier.decide(zeros) or set()
 
 
 def prepared(expr, memo: dict | None = None):

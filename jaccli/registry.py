@@ -737,8 +737,13 @@ elementwise("erf", _erf, lambda n: (mul(div(number(2.0), call("sqrt", PI)), call
             lambda sp: sp.erf, summary="error function", example="erf(x)", complex=None,
             mp=lambda mp, x: mp.erf(x), sample=Sample((-2, 2)))
 
-_erfc_scalar = np.frompyfunc(math.erfc, 1, 1)
-elementwise("erfc", lambda x: np.asarray(_erfc_scalar(np.asarray(x, dtype=float)), dtype=float),
+def _entrywise(scalar):
+    """A float function of Python's math module (or one like it) as a numpy form, entry by entry in float64."""
+    ufunc = np.frompyfunc(scalar, 1, 1)
+    return lambda x: np.asarray(ufunc(np.asarray(x, dtype=float)), dtype=float)
+
+
+elementwise("erfc", _entrywise(math.erfc),
             lambda n: (mul(div(number(-2.0), call("sqrt", PI)), call("exp", neg(_square(_x(n))))),),
             lambda sp: sp.erfc, summary="complementary error function 1 - erf(x), accurate where erf(x) is near 1",
             example="erfc(x)", complex=None, mp=lambda mp, x: mp.erfc(x), sample=Sample((-2, 4)))
@@ -768,8 +773,6 @@ def _lgamma_entry(x: float) -> float:
         return math.inf
 
 
-_gamma_scalar = np.frompyfunc(_gamma_entry, 1, 1)
-_lgamma_scalar = np.frompyfunc(_lgamma_entry, 1, 1)
 MAX_POLYGAMMA = 100  # the largest order n of polygamma(n, x) typed (derivatives go 20 further: --order's limit)
 # B_2, B_4, …, B_20: the asymptotic series of ψ⁽ⁿ⁾
 _BERNOULLI = (1 / 6, -1 / 30, 1 / 42, -1 / 30, 5 / 66, -691 / 2730, 7 / 6, -3617 / 510, 43867 / 798, -174611 / 330)
@@ -952,7 +955,7 @@ elementwise("polygamma", _polygamma, lambda n: (None, call("polygamma", number(f
 register(Op("digamma", kind="composite", numpy=None, make=lambda x: call("polygamma", number(0.0), x),
             aliases=("psi",), summary="digamma ψ(x), the derivative of log Γ(x)", example="digamma(x)", complex=None,
             mp=lambda mp, x: mp.digamma(x), sample=Sample(((-2.8, -2.2), (0.3, 6)))))
-elementwise("gamma", lambda x: np.asarray(_gamma_scalar(np.asarray(x, dtype=float)), dtype=float),
+elementwise("gamma", _entrywise(_gamma_entry),
             lambda n: (mul(n, call("polygamma", number(0.0), _x(n))),), lambda sp: sp.gamma,
             summary="the gamma function Γ(x); gamma(n + 1) = n!", example="gamma(x)", complex=None,
             mp=lambda mp, x: mp.gamma(x), sample=Sample(((-2.8, -2.2), (0.3, 6))),
@@ -965,7 +968,7 @@ def _gamma(x):
     except ValueError:  # a pole
         return math.copysign(math.inf, x) if x == 0 else math.nan
 ''')})
-elementwise("lgamma", lambda x: np.asarray(_lgamma_scalar(np.asarray(x, dtype=float)), dtype=float),
+elementwise("lgamma", _entrywise(_lgamma_entry),
             lambda n: (call("polygamma", number(0.0), _x(n)),),
             _defined("lgamma", derivative=lambda sp, x: sp.polygamma(0, x),
                      definition=lambda sp, x: sp.log(sp.Abs(sp.gamma(x))),
